@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** File mode of the new file (default 0o644; the domain key uses 0o600). */
+  mode?: number;
+}
+
+/**
+ * Replaces `path` with `data` so that a crash at any instant leaves either the old file or the new
+ * one, never a truncated mix: write a temporary file beside it, fsync it, rename it over the target,
+ * then fsync the directory so the rename itself survives a power loss.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const mode = options.mode ?? 0o644;
+  let handle = await open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    // The umask may have narrowed the mode at creation; the caller's mode is what they asked for.
+    await handle.chmod(mode);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  await syncDirectory(dir);
+}
+
+/** Makes renames and creations inside `dir` durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { ADDRESS_RULE, NAME_PATTERN, NAME_RULE, isMulticastIPv4, isValidAddress, isValidName } from './names.js';
+
+/**
+ * The domain configuration (SPEC section 4): the one source of truth for the TypeScript types
+ * (`DomainConfig`) and for the JSON Schema shipped for editors (`schema/domain.schema.json`).
+ * Every default is here, with the reason for its value.
+ */
+
+const nameError = { error: `must be ${NAME_RULE}` };
+// The pattern reaches the JSON Schema for editors; the refinement also rules out "." and "..".
+const name = z.string().regex(NAME_PATTERN, nameError).refine(isValidName, nameError);
+const address = z.string().refine(isValidAddress, { error: `must be ${ADDRESS_RULE}` });
+const port = z
+  .number()
+  .int({ error: 'must be a whole number from 1 to 65535' })
+  .min(1, { error: 'must be a port from 1 to 65535' })
+  .max(65535, { error: 'must be a port from 1 to 65535' });
+
+/** The reference product's MASTER port, kept so its operators find the MASTER where they expect it. */
+export const DEFAULT_MASTER_PORT = 9736;
+/** Listen everywhere, as the reference product does: the MASTER must be reachable from other nodes. */
+export const DEFAULT_MASTER_ADDRESS = '0.0.0.0';
+export const DEFAULT_MASTER_NAME = 'adminServer';
+export const DEFAULT_NODE_NAME = 'node1';
+
+export const MasterSchema = z.strictObject({
+  name: name.default(DEFAULT_MASTER_NAME),
+  node: name,
+  address: address.default(DEFAULT_MASTER_ADDRESS),
+  port: port.default(DEFAULT_MASTER_PORT),
+});
+
+export const NodeSchema = z.strictObject({
+  host: address,
+  /**
+   * How to run a command on the node: a prefix such as `ssh -o BatchMode=yes {host}`. Absent means
+   * the node is this machine and commands run directly.
+   */
+  exec: z.string().min(1, { error: 'must be a command prefix such as "ssh -o BatchMode=yes {host}"' }).optional(),
+});
+
+export const ServerSchema = z.strictObject({
+  node: name,
+  address,
+  /** Management port: sync and control traffic. */
+  port,
+  /** Application port: the only port users' traffic reaches. */
+  http: port,
+  /** A crashed server is what the MASTER is there to bring back, so restarting is the default. */
+  autoRestart: z.boolean().default(true),
+});
+
+export const ClusterSchema = z.strictObject({
+  servers: z.array(name).min(1, { error: 'must list at least one server' }),
+});
+
+/** An administratively scoped group (RFC 2365): it never leaves the organisation's network. */
+export const DEFAULT_HEARTBEAT_GROUP = '239.192.0.36';
+export const DEFAULT_HEARTBEAT_PORT = 3030;
+
+export const HeartbeatSchema = z.strictObject({
+  /** Multicast needs no member list; unicast is for networks (most clouds) that drop multicast. */
+  mode: z.enum(['multicast', 'unicast'], { error: 'must be "multicast" or "unicast"' }).default('multicast'),
+  group: z
+    .string()
+    .refine(isMulticastIPv4, { error: 'must be an IPv4 multicast address (224.0.0.0 to 239.255.255.255)' })
+    .default(DEFAULT_HEARTBEAT_GROUP),
+  port: port.default(DEFAULT_HEARTBEAT_PORT),
+  /** Absent: the interface that holds the member's own address, never the default route. */
+  interface: address.optional(),
+  /** 1 keeps heartbeats on the local network segment, where the domain's members are. */
+  ttl: z
+    .number()
+    .int({ error: 'must be a whole number from 1 to 255' })
+    .min(1, { error: 'must be from 1 to 255' })
+    .max(255, { error: 'must be from 1 to 255' })
+    .default(1),
+});
+
+export const BackupSchema = z.strictObject({
+  /** Off by default, as in the reference product: the operator chooses where backups go. */
+  onBoot: z.boolean().default(false),
+  /** Relative to the domain directory, or absolute. */
+  dir: z.string().min(1, { error: 'must be a directory path' }).default('backups'),
+  node: name.nullable().default(null),
+  /** Ten boots' worth: enough to step back past a bad change without filling the disk. */
+  keep: z
+    .number()
+    .int({ error: 'must be a whole number from 1 to 1000' })
+    .min(1, { error: 'must be from 1 to 1000' })
+    .max(1000, { error: 'must be from 1 to 1000' })
+    .default(10),
+});
+
+export const ApplicationSchema = z.strictObject({
+  context: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, {
+    error: 'must be a path that starts with "/" and uses A-Z a-z 0-9 . _ ~ - /',
+  }),
+  targets: z.array(name).min(1, { error: 'must name at least one server or cluster' }),
+});
+
+export const DomainConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name,
+  master: MasterSchema,
+  nodes: z.record(name, NodeSchema),
+  servers: z.record(name, ServerSchema).default({}),
+  clusters: z.record(name, ClusterSchema).default({}),
+  heartbeat: HeartbeatSchema.prefault({}),
+  backup: BackupSchema.prefault({}),
+  applications: z.record(name, ApplicationSchema).default({}),
+});
+
+/** A loaded configuration, every default filled in. */
+export type DomainConfig = z.output<typeof DomainConfigSchema>;
+/** What a user may write in domain.json5. */
+export type DomainConfigInput = z.input<typeof DomainConfigSchema>;
+export type ServerConfig = DomainConfig['servers'][string];
+export type NodeConfig = DomainConfig['nodes'][string];
+export type ApplicationConfig = DomainConfig['applications'][string];
+export type BackupPolicy = DomainConfig['backup'];
+export type HeartbeatConfig = DomainConfig['heartbeat'];

@@ -1,0 +1,15 @@
+export * from './errors.js';
+export * from './atomic-file.js';
+export * from './layout.js';
+export * from './domain-key.js';
+export * from './config/names.js';
+export * from './config/schema.js';
+export * from './config/locations.js';
+export { parseDomainConfig, loadDomainConfig, ConfigError, formatConfigIssue, type ConfigIssue } from './config/load.js';
+export { acceptSingleDashOptions, kebabCase } from './cli/argv.js';
+export { runCli, commandContext, type CliDefinition, type CommandContext, type GlobalOptions } from './cli/run.js';
+export { messages } from './messages.js';
+export { renderDomainConfig } from './config/render.js';
+export { writeDomainConfig, HISTORY_KEEP } from './config/history.js';
+export { openDomain, listDomains, assertName, type Domain } from './domain.js';
+export type { Argv, CommandModule } from 'yargs';

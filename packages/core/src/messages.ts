@@ -1,0 +1,17 @@
+/**
+ * User-facing messages shared by several binaries. The reference product's messages are kept word
+ * for word (SPEC section 5): its operators grep for them.
+ */
+export const messages = {
+  domainMissing: (domain: string, domainsDir: string, existing: string[]) =>
+    `domain ${domain} does not exist in ${domainsDir} (${existing.length ? `domains there: ${existing.join(', ')}` : 'no domain there yet'}); create it with "master create-domain ${domain}" or pass --home`,
+  domainExists: (domain: string, dir: string) =>
+    `domain ${domain} already exists at ${dir}; nothing was changed (choose another name, or remove that directory first)`,
+  invalidName: (what: string, name: string, rule: string) => `invalid ${what} name "${name}": must be ${rule}`,
+  masterUnreachable: (domain: string, address: string, port: number) =>
+    `MASTER of ${domain} at ${address}:${port} is unreachable: configuration changes need the MASTER`,
+  packCompleted: (domain: string, path: string) =>
+    `Packing the domain [${domain}] configuration completed successfully at the path [${path}].`,
+  unpackCompleted: (domain: string) => `Unpacking the domain [${domain}] configuration completed successfully.`,
+  backupPolicyModified: ['Successfully performed the MODIFY operation for Domain Backup Policy.', 'Check the results using "set-domain-backup"'],
+} as const;

@@ -1,0 +1,109 @@
+/**
+ * What every test needs to exercise the real thing: the built binaries run as child processes,
+ * temporary homes, and processes that are always ended, by PID, even when a test fails.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options, type ResultPromise } from 'execa';
+import { afterEach } from 'vitest';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export type Binary = 'master' | 'managed' | 'pack-domain' | 'unpack-domain' | 'set-domain-backup' | 'heartbeat';
+
+/** The package that ships each binary. */
+const packageOf: Record<Binary, string> = {
+  master: 'master',
+  managed: 'managed',
+  'pack-domain': 'pack-domain',
+  'unpack-domain': 'unpack-domain',
+  'set-domain-backup': 'master',
+  heartbeat: 'heartbeat',
+};
+
+export function binaryPath(binary: Binary): string {
+  return join(repoRoot, 'packages', packageOf[binary], 'bin', `${binary}.js`);
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a binary to completion; never throws on a non-zero exit, so tests assert the code. */
+export async function run(binary: Binary, args: string[], options: Options = {}): Promise<RunResult> {
+  const result = await execa(process.execPath, [binaryPath(binary), ...args], {
+    reject: false,
+    stdin: 'ignore',
+    timeout: 60_000,
+    ...options,
+    env: { FLOTILLA_HOME: '', ...options.env },
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+const started = new Set<ResultPromise>();
+
+/** Starts a long-running binary; it is SIGKILLed after the test if still alive. */
+export function start(binary: Binary, args: string[], options: Options = {}): ResultPromise {
+  const child = execa(process.execPath, [binaryPath(binary), ...args], {
+    reject: false,
+    stdin: 'ignore',
+    ...options,
+    env: { FLOTILLA_HOME: '', ...options.env },
+  });
+  started.add(child);
+  void child.finally(() => started.delete(child));
+  return child;
+}
+
+/** Ends a PID (ours or a detached grandchild) without failing if it is already gone. */
+export function killPid(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (!pid) return;
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+
+/** Registers work to undo after the current test, pass or fail. */
+export function onCleanup(cleanup: () => Promise<void> | void): void {
+  cleanups.push(cleanup);
+}
+
+afterEach(async () => {
+  for (const child of started) killPid(child.pid);
+  started.clear();
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** A fresh home directory, removed after the test. */
+export async function tempHome(prefix = 'flotilla-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  onCleanup(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Polls until `check` returns a truthy value; fails with `what` after the deadline. */
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
