@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options, type ResultPromise } from 'execa';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -70,23 +70,34 @@ export function killPid(pid: number | undefined, signal: NodeJS.Signals = 'SIGKI
   }
 }
 
-const cleanups: Array<() => Promise<void> | void> = [];
+type Cleanup = () => Promise<void> | void;
+const testCleanups: Cleanup[] = [];
+const fileCleanups: Cleanup[] = [];
 
-/** Registers work to undo after the current test, pass or fail. */
-export function onCleanup(cleanup: () => Promise<void> | void): void {
-  cleanups.push(cleanup);
+/** When to undo: after the current test, or after the whole test file (for `beforeAll` set-up). */
+export type CleanupScope = 'test' | 'file';
+
+/** Registers work to undo, pass or fail. */
+export function onCleanup(cleanup: Cleanup, scope: CleanupScope = 'test'): void {
+  (scope === 'test' ? testCleanups : fileCleanups).push(cleanup);
+}
+
+async function runCleanups(list: Cleanup[]): Promise<void> {
+  while (list.length) await list.pop()!();
 }
 
 afterEach(async () => {
   for (const child of started) killPid(child.pid);
   started.clear();
-  while (cleanups.length) await cleanups.pop()!();
+  await runCleanups(testCleanups);
 });
 
-/** A fresh home directory, removed after the test. */
-export async function tempHome(prefix = 'flotilla-test-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  onCleanup(() => rm(dir, { recursive: true, force: true }));
+afterAll(() => runCleanups(fileCleanups));
+
+/** A fresh home directory, removed after the test (or after the file, with scope 'file'). */
+export async function tempHome(scope: CleanupScope = 'test'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'flotilla-test-'));
+  onCleanup(() => rm(dir, { recursive: true, force: true }), scope);
   return dir;
 }
 

@@ -48,9 +48,15 @@ export function parseDomainConfig(text: string, options: ParseOptions): DomainCo
   } catch (error) {
     const syntax = error as SyntaxError & { lineNumber?: number; columnNumber?: number };
     const message = syntax.message.replace(/^JSON5: /, '').replace(/ at \d+:\d+$/, '');
-    throw new ConfigError([
-      { file, line: syntax.lineNumber ?? 1, column: syntax.columnNumber ?? 1, setting: '(syntax)', message },
-    ]);
+    let line = syntax.lineNumber ?? 1;
+    let column = syntax.columnNumber ?? 1;
+    if (column === 0) {
+      // json5 places an unexpected line break at column 0 of the next line; editors show it at
+      // the end of the line that holds it.
+      line -= 1;
+      column = (text.split('\n')[line - 1]?.length ?? 0) + 1;
+    }
+    throw new ConfigError([{ file, line, column, setting: '(syntax)', message }]);
   }
 
   const locations = new LocationMap(text);
@@ -169,9 +175,11 @@ function describeSchemaIssue(issue: z.core.$ZodIssue, raw: unknown): ConfigProbl
     }
     case 'invalid_type': {
       const value = valueAt(raw, path);
-      const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
-      if (value === undefined) return [{ path, message: `is required: ${expected}` }];
-      return [{ path, message: `expected ${expected}, got ${describeValue(value)}` }];
+      const expected = TYPE_NAMES[issue.expected];
+      if (value === undefined) return [{ path, message: `is required: ${expected ?? issue.message}` }];
+      // Without a plain type name (an integer check) the schema's own message says what is allowed.
+      const wanted = expected ? `expected ${expected}` : issue.message;
+      return [{ path, message: `${wanted}, got ${describeValue(value)}` }];
     }
     case 'invalid_key': {
       const inner = issue.issues[0]?.message ?? 'is not allowed';

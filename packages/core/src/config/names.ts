@@ -13,7 +13,9 @@ const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9
 export const ADDRESS_RULE = 'an IPv4 or IPv6 address or a host name';
 
 export function isValidAddress(address: string): boolean {
-  return isIP(address) !== 0 || HOSTNAME_PATTERN.test(address);
+  if (isIP(address) !== 0) return true;
+  // A last label of digits is a mistyped IPv4 address (300.1.1.1), not a host name.
+  return HOSTNAME_PATTERN.test(address) && !/(^|\.)\d+$/.test(address);
 }
 
 /** Listening on every interface: such a listener clashes with any other on the same node and port. */
