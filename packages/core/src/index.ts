@@ -13,3 +13,4 @@ export { renderDomainConfig } from './config/render.js';
 export { writeDomainConfig, HISTORY_KEEP } from './config/history.js';
 export { openDomain, listDomains, assertName, type Domain } from './domain.js';
 export type { Argv, CommandModule } from 'yargs';
+export { parsePortOption } from './cli/options.js';

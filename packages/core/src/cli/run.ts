@@ -48,6 +48,9 @@ export function commandContext(options: GlobalOptions): CommandContext {
   };
 }
 
+/** The command line itself does not parse (unknown option, missing argument): show where help is. */
+class CommandLineError extends UsageError {}
+
 function packageVersion(packageJson: URL): string {
   return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
 }
@@ -82,10 +85,10 @@ export async function runCli(definition: CliDefinition, argv: string[] = process
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new UsageError(message);
+      throw error ?? new CommandLineError(message);
     }) as unknown as Argv<GlobalOptions>;
   cli = definition.commands(cli);
-  if (!definition.singleCommand) cli = cli.demandCommand(1, `${definition.name}: name a command (see ${definition.name} --help)`);
+  if (!definition.singleCommand) cli = cli.demandCommand(1, 'name a command');
 
   try {
     await cli.parseAsync();
@@ -96,12 +99,9 @@ export async function runCli(definition: CliDefinition, argv: string[] = process
 
 function report(binary: string, error: unknown): number {
   if (error instanceof FlotillaError) {
-    process.stderr.write(`${binary}: ${error.message}\n`);
+    const hint = error instanceof CommandLineError ? `\nRun "${binary} --help" for usage.` : '';
+    process.stderr.write(`${binary}: ${error.message}${hint}\n`);
     return error.exitCode;
-  }
-  if (error instanceof Error && error.name === 'YError') {
-    process.stderr.write(`${binary}: ${error.message}\nRun "${binary} --help" for usage.\n`);
-    return ExitCode.usage;
   }
   const detail = process.env.FLOTILLA_DEBUG ? (error as Error)?.stack : (error as Error)?.message ?? String(error);
   process.stderr.write(`${binary}: unexpected error: ${detail}\n`);

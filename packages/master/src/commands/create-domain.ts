@@ -16,6 +16,7 @@ import {
   isWildcardAddress,
   messages,
   parseDomainConfig,
+  parsePortOption,
   renderDomainConfig,
   syncDirectory,
   writeFileAtomic,
@@ -28,7 +29,7 @@ import {
 interface CreateDomainOptions extends GlobalOptions {
   domain: string;
   address: string;
-  port: number;
+  port: string;
   node: string;
   server: string[];
 }
@@ -44,7 +45,7 @@ export const createDomainCommand: CommandModule<GlobalOptions, CreateDomainOptio
     cli
       .positional('domain', { type: 'string', demandOption: true, describe: 'Name of the new domain' })
       .option('address', { type: 'string', default: DEFAULT_MASTER_ADDRESS, describe: 'MASTER listen address', requiresArg: true })
-      .option('port', { type: 'number', default: DEFAULT_MASTER_PORT, describe: 'MASTER listen port', requiresArg: true })
+      .option('port', { type: 'string', default: String(DEFAULT_MASTER_PORT), describe: 'MASTER listen port', requiresArg: true })
       .option('node', { type: 'string', default: DEFAULT_NODE_NAME, describe: 'Node (machine) of the MASTER', requiresArg: true })
       .option('server', {
         type: 'string',
@@ -106,20 +107,18 @@ function buildConfig(options: CreateDomainOptions): DomainConfigInput {
   if (!isValidAddress(options.address)) {
     throw new UsageError(`--address ${options.address}: must be an IPv4 or IPv6 address or a host name`);
   }
-  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
-    throw new UsageError(`--port ${String(options.port)}: must be a port from 1 to 65535`);
-  }
+  const masterPort = parsePortOption('--port', options.port);
   const servers: NonNullable<DomainConfigInput['servers']> = {};
   options.server.map(parseServerOption).forEach(({ name, http }, index) => {
     if (servers[name]) throw new UsageError(`--server ${name}: given twice`);
-    const port = options.port + SERVER_PORT_STEP * (index + 1);
-    if (port > 65535) throw new UsageError(`--server ${name}: no management port left above --port ${options.port}`);
+    const port = masterPort + SERVER_PORT_STEP * (index + 1);
+    if (port > 65535) throw new UsageError(`--server ${name}: no management port left above --port ${masterPort}`);
     servers[name] = { node: options.node, address: '127.0.0.1', port, http };
   });
   const names = Object.keys(servers);
   return {
     name: options.domain,
-    master: { name: DEFAULT_MASTER_NAME, node: options.node, address: options.address, port: options.port },
+    master: { name: DEFAULT_MASTER_NAME, node: options.node, address: options.address, port: masterPort },
     nodes: { [options.node]: { host: isWildcardAddress(options.address) ? '127.0.0.1' : options.address } },
     servers,
     clusters: names.length ? { [DEFAULT_CLUSTER]: { servers: names } } : {},
