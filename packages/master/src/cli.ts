@@ -1,10 +1,25 @@
 import { runCli } from '@flotilla/core';
+import { addClusterCommand } from './commands/add-cluster.js';
+import { addServerCommand } from './commands/add-server.js';
 import { configCommand } from './commands/config.js';
 import { createDomainCommand } from './commands/create-domain.js';
+import { removeServerCommand } from './commands/remove-server.js';
+import { startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
+import { stopCommand } from './commands/stop.js';
 
 await runCli({
   name: 'master',
   packageJson: new URL('../package.json', import.meta.url),
   description: 'master <command>: create and run a Flotilla domain\'s MASTER and change its configuration',
-  commands: (cli) => cli.command(createDomainCommand).command(configCommand),
+  commands: (cli) =>
+    cli
+      .command(createDomainCommand)
+      .command(startCommand)
+      .command(stopCommand)
+      .command(statusCommand)
+      .command(configCommand)
+      .command(addServerCommand)
+      .command(removeServerCommand)
+      .command(addClusterCommand),
 });

@@ -8,6 +8,7 @@ import {
   type CommandModule,
   type GlobalOptions,
 } from '@flotilla/core';
+import { submitChange } from '../master-client.js';
 
 interface ConfigOptions extends GlobalOptions {
   domain: string;
@@ -15,6 +16,10 @@ interface ConfigOptions extends GlobalOptions {
 
 interface ConfigGetOptions extends ConfigOptions {
   path: string;
+}
+
+interface ConfigSetOptions extends ConfigGetOptions {
+  value: string;
 }
 
 const showCommand: CommandModule<GlobalOptions, ConfigOptions> = {
@@ -43,6 +48,33 @@ const getCommand: CommandModule<GlobalOptions, ConfigGetOptions> = {
   },
 };
 
+/**
+ * A value as typed on the command line: JSON5 (`20`, `true`, `"x"`, `{ a: 1 }`), or, when it is
+ * not JSON5, the text itself, so `master config set d master.address 10.0.0.5` needs no quotes.
+ */
+export function parseValueArgument(text: string): unknown {
+  try {
+    return JSON5.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const setCommand: CommandModule<GlobalOptions, ConfigSetOptions> = {
+  command: 'set <domain> <path> <value>',
+  describe: 'Change one setting through the MASTER, e.g. backup.keep 20',
+  builder: (cli) =>
+    cli
+      .positional('domain', { type: 'string', demandOption: true })
+      .positional('path', { type: 'string', demandOption: true, describe: 'Dotted path of the setting' })
+      .positional('value', { type: 'string', demandOption: true, describe: 'A JSON5 value' }) as never,
+  handler: async (options) => {
+    const context = commandContext(options);
+    const change = { op: 'set', path: options.path, value: parseValueArgument(String(options.value)) } as const;
+    await submitChange(context, options.domain, change, `${options.path} set`);
+  },
+};
+
 /** Walks a dotted path (`servers.server1.port`); the error lists what exists where the walk stopped. */
 export function settingAt(root: unknown, dotted: string): unknown {
   const parts = dotted.split('.').filter(Boolean);
@@ -61,7 +93,7 @@ export function settingAt(root: unknown, dotted: string): unknown {
 
 export const configCommand: CommandModule<GlobalOptions, ConfigOptions> = {
   command: 'config',
-  describe: 'Print the configuration, or one setting of it (config get)',
-  builder: (cli) => cli.command(getCommand).command(showCommand) as never,
+  describe: 'Print the configuration (config), read one setting (config get) or change one (config set)',
+  builder: (cli) => cli.command(getCommand).command(setCommand).command(showCommand) as never,
   handler: () => {},
 };

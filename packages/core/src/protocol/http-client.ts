@@ -1,0 +1,105 @@
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { ExitCode, FlotillaError, UnreachableError } from '../errors.js';
+import { signRequest } from './auth.js';
+import type { ErrorBody, MasterAddress } from './sync.js';
+
+/** Long enough for a busy peer, short enough that an operator is not left waiting on a dead one. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+/** The peer could not be reached at all (refused, timed out, no route). */
+export class PeerUnreachableError extends UnreachableError {}
+
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  body?: unknown;
+}
+
+/**
+ * A signed HTTP client for one peer (the MASTER, or an MS's management port). Errors come back as
+ * FlotillaErrors with the exit code the peer meant, or PeerUnreachableError (exit 3).
+ */
+export class PeerClient {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+  constructor(
+    readonly peer: MasterAddress,
+    private readonly key: Uint8Array,
+    private readonly sender: string,
+  ) {}
+
+  get where(): string {
+    return `${this.peer.address}:${this.peer.port}`;
+  }
+
+  /** Sends a request and returns the response once its headers arrive (the body is the caller's). */
+  open(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+    const body = options.body === undefined ? '' : JSON.stringify(options.body);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: this.peer.address,
+          port: this.peer.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: {
+            ...signRequest(this.key, method, path, this.sender, body),
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (response) => {
+          clearTimeout(timer);
+          resolve(response);
+        },
+      );
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(
+          CONNECTION_FAILURES.has(error.code ?? '')
+            ? new PeerUnreachableError(`${this.where} is unreachable (${error.code})`, { cause: error })
+            : error,
+        );
+      });
+      req.end(body);
+    });
+  }
+
+  async request<T>(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.open(method, path, options);
+    const text = await readAll(response, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, this.where);
+    if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, text, this.where);
+    return JSON.parse(text.toString('utf8')) as T;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+async function readAll(response: IncomingMessage, timeoutMs: number, where: string): Promise<Buffer> {
+  const timer = setTimeout(() => response.destroy(new Error(`${where} stopped answering`)), timeoutMs);
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of response) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  } catch (error) {
+    throw new PeerUnreachableError(`${where} stopped answering mid-response`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function errorFrom(status: number, text: Buffer | string, where: string): FlotillaError {
+  try {
+    const body = JSON.parse(text.toString()) as ErrorBody;
+    if (typeof body.error === 'string') return new FlotillaError(body.error, (body.exitCode as 1) ?? ExitCode.failed);
+  } catch {
+    // not one of ours: fall through to the generic message
+  }
+  return new FlotillaError(`${where} answered HTTP ${status}`, ExitCode.failed);
+}

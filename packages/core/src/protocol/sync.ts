@@ -1,0 +1,118 @@
+import type { FileEntry } from '../file-tree.js';
+
+/**
+ * The sync and management protocol between the MASTER and its Managed Servers (docs/protocol.md).
+ * Every message is a versioned type here, shared by both sides. A change that an older peer would
+ * misread bumps PROTOCOL_VERSION; peers refuse versions they do not speak.
+ */
+export const PROTOCOL_VERSION = 1;
+/** Every path of the protocol starts with this, so a future version can be served beside it. */
+export const API_PREFIX = `/v${PROTOCOL_VERSION}`;
+
+/** The directories of a domain that make up a generation: what every MS syncs. */
+export const GENERATION_ROOTS = ['config', 'apps'] as const;
+/** Inside config/, only the configuration itself travels: the key and history stay on the MASTER. */
+export const GENERATION_CONFIG_FILE = 'config/domain.json5';
+
+/** One complete, content-addressed state of the domain. */
+export interface GenerationManifest {
+  protocol: typeof PROTOCOL_VERSION;
+  domain: string;
+  generation: number;
+  /** digestEntries(files): equal digests mean equal content. */
+  digest: string;
+  files: FileEntry[];
+}
+
+export const SERVER_STATUSES = ['SHUTDOWN', 'STARTING', 'STANDBY', 'RUNNING', 'SHUTTING_DOWN', 'FAILURE_SUSPECTED', 'FAILED'] as const;
+export type ServerStatus = (typeof SERVER_STATUSES)[number];
+export type ServerMode = 'MANAGED' | 'INDEPENDENT';
+export type IndependentReason = 'master-unreachable-at-start' | 'master-connection-lost';
+
+export interface MasterAddress {
+  address: string;
+  port: number;
+}
+
+export interface AppStatus {
+  name: string;
+  context: string;
+  status: 'STARTING' | 'RUNNING' | 'FAILED' | 'STOPPED';
+  restarts: number;
+}
+
+/** What an MS says of itself: `managed status`, and what it reports to the MASTER. */
+export interface ManagedStatus {
+  domain: string;
+  server: string;
+  status: ServerStatus;
+  since: string;
+  pid: number;
+  mode: ServerMode;
+  reason?: IndependentReason;
+  modeSince: string;
+  generation: number | null;
+  master: MasterAddress & { connected: boolean };
+  address: string;
+  port: number;
+  http: number;
+  node: string;
+  apps: AppStatus[];
+}
+
+/** One row of `master status`. */
+export interface StatusRow {
+  name: string;
+  master: boolean;
+  status: ServerStatus;
+  since: string | null;
+  node: string;
+  pid: number | null;
+  cluster?: string;
+  mode?: ServerMode;
+  reason?: IndependentReason;
+  generation?: number | null;
+  address: string;
+  port: number;
+  http?: number;
+}
+
+export interface StatusTable {
+  domain: string;
+  generation: number;
+  servers: StatusRow[];
+}
+
+/** Events the MASTER pushes down an attached MS's event stream. */
+export type StreamEvent =
+  | { type: 'generation'; generation: number; digest: string }
+  | { type: 'ping' }
+  | { type: 'stopping' };
+
+/** Sent by a MASTER that has just started to every MS of its configuration, at its management port. */
+export interface MasterUpEvent {
+  type: 'master-up';
+  domain: string;
+  master: MasterAddress;
+  generation: number;
+  digest: string;
+}
+
+/** Online configuration changes, applied by the MASTER as one new generation each. */
+export type ConfigChange =
+  | { op: 'set'; path: string; value: unknown }
+  | { op: 'add-server'; server: string; node: string; address: string; port: number; http: number; cluster?: string }
+  | { op: 'remove-server'; server: string }
+  | { op: 'add-cluster'; cluster: string; servers: string[] };
+
+export interface ConfigChangeResult {
+  domain: string;
+  generation: number;
+  change: ConfigChange;
+}
+
+/** The body of every error answer, so a client can exit with the code the server meant. */
+export interface ErrorBody {
+  error: string;
+  exitCode: number;
+}

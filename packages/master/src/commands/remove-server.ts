@@ -1,0 +1,17 @@
+import { commandContext, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { submitChange } from '../master-client.js';
+
+interface RemoveServerOptions extends GlobalOptions {
+  domain: string;
+  server: string;
+}
+
+export const removeServerCommand: CommandModule<GlobalOptions, RemoveServerOptions> = {
+  command: 'remove-server <domain> <server>',
+  describe: 'Remove a stopped managed server (and its cluster memberships), through the MASTER',
+  builder: (cli) =>
+    cli.positional('domain', { type: 'string', demandOption: true }).positional('server', { type: 'string', demandOption: true }) as never,
+  handler: async (options) => {
+    await submitChange(commandContext(options), options.domain, { op: 'remove-server', server: options.server }, `server ${options.server} removed`);
+  },
+};

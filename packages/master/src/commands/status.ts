@@ -1,0 +1,73 @@
+import {
+  API_PREFIX,
+  commandContext,
+  renderTable,
+  statusWithDuration,
+  type CommandModule,
+  type GlobalOptions,
+  type StatusTable,
+} from '@flotilla/core';
+import { connectMaster, withMaster } from '../master-client.js';
+
+interface StatusOptions extends GlobalOptions {
+  domain: string;
+  watch: boolean;
+}
+
+/** Often enough to watch a failover happen, rare enough to cost the MASTER nothing. */
+const WATCH_INTERVAL_MS = 1_000;
+
+export function renderStatus(table: StatusTable): string {
+  const rows = table.servers.map((row) => [
+    row.master ? `${row.name}(*)` : row.name,
+    statusWithDuration(row.status, row.since),
+    row.node,
+    row.pid === null ? '-' : String(row.pid),
+    row.cluster ?? '-',
+    row.master ? '-' : (row.mode ?? '-'),
+    row.master ? String(table.generation) : row.generation == null ? '-' : String(row.generation),
+    `${row.address}:${row.port}`,
+    row.http === undefined ? '-' : String(row.http),
+  ]);
+  return [
+    `Domain ${table.domain}, generation ${table.generation}`,
+    renderTable(['SERVER', 'STATUS', 'NODE', 'PID', 'CLUSTER', 'MODE', 'GENERATION', 'LISTEN', 'HTTP'], rows),
+  ].join('\n');
+}
+
+export const statusCommand: CommandModule<GlobalOptions, StatusOptions> = {
+  command: 'status <domain>',
+  describe: 'The server table: status and time in it, node, PID, cluster, mode, generation',
+  builder: (cli) =>
+    cli
+      .positional('domain', { type: 'string', demandOption: true })
+      .option('watch', { type: 'boolean', default: false, describe: 'Refresh every second (with --json: one JSON line per change)' }) as never,
+  handler: async (options) => {
+    const context = commandContext(options);
+    const connection = await connectMaster(context.home, options.domain);
+    const fetchTable = () => connection.client.request<StatusTable>('GET', `${API_PREFIX}/status`);
+    if (!options.watch) {
+      const table = await withMaster(connection, fetchTable, 'read');
+      context.result(table, () => renderStatus(table));
+      return;
+    }
+    await withMaster(
+      connection,
+      async () => {
+        let last = '';
+        for (;;) {
+          const table = await fetchTable();
+          if (options.json) {
+            const line = JSON.stringify(table);
+            if (line !== last) process.stdout.write(`${line}\n`);
+            last = line;
+          } else {
+            process.stdout.write(`\x1b[2J\x1b[H${renderStatus(table)}\n`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
+        }
+      },
+      'read',
+    );
+  },
+};

@@ -1,0 +1,59 @@
+import {
+  API_PREFIX,
+  PeerClient,
+  PeerUnreachableError,
+  UnreachableError,
+  masterEndpoint,
+  messages,
+  openDomain,
+  readDomainKey,
+  type CommandContext,
+  type ConfigChange,
+  type ConfigChangeResult,
+  type Domain,
+} from '@flotilla/core';
+
+/** The sender name of command-line clients in the MASTER's logs. */
+const CLI_SENDER = 'cli';
+
+export interface MasterConnection extends Domain {
+  client: PeerClient;
+}
+
+/** A client for the MASTER of a domain in this home, found through the domain's configuration. */
+export async function connectMaster(home: string, domain: string): Promise<MasterConnection> {
+  const opened = await openDomain(home, domain);
+  const key = await readDomainKey(opened.layout.keyFile);
+  return { ...opened, client: new PeerClient(masterEndpoint(opened.config), key, CLI_SENDER) };
+}
+
+/**
+ * Runs a request that changes the domain: while the MASTER is down it fails with exit 3 and the
+ * SPEC's message, so the operator knows nothing was changed and why.
+ */
+export async function withMaster<T>(connection: MasterConnection, work: (client: PeerClient) => Promise<T>, purpose: 'change' | 'read' = 'change'): Promise<T> {
+  try {
+    return await work(connection.client);
+  } catch (error) {
+    if (error instanceof PeerUnreachableError) {
+      const { address, port } = connection.client.peer;
+      const message =
+        purpose === 'change'
+          ? messages.masterUnreachable(connection.layout.name, address, port)
+          : `MASTER of ${connection.layout.name} at ${address}:${port} is unreachable: is it running? (master start ${connection.layout.name})`;
+      throw new UnreachableError(message, { cause: error });
+    }
+    throw error;
+  } finally {
+    connection.client.close();
+  }
+}
+
+/** Sends one configuration change to the MASTER and prints the new generation. */
+export async function submitChange(context: CommandContext, domain: string, change: ConfigChange, done: string): Promise<void> {
+  const connection = await connectMaster(context.home, domain);
+  const result = await withMaster(connection, (client) =>
+    client.request<ConfigChangeResult>('POST', `${API_PREFIX}/config`, { body: change }),
+  );
+  context.result(result, `${done}: generation ${result.generation}`);
+}

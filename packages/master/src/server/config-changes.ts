@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import JSON5 from 'json5';
+import {
+  ConfigError,
+  UsageError,
+  parseDomainConfig,
+  renderDomainConfig,
+  writeDomainConfig,
+  type ConfigChange,
+  type DomainConfig,
+  type DomainLayout,
+} from '@flotilla/core';
+
+type Raw = Record<string, unknown>;
+
+function isMap(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function section(raw: Raw, key: string): Raw {
+  if (!isMap(raw[key])) raw[key] = {};
+  return raw[key] as Raw;
+}
+
+function setPath(raw: Raw, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  if (parts.some((part) => part === '') || parts.length === 0) throw new UsageError(`"${dotted}" is not a setting path (e.g. backup.keep)`);
+  let target = raw;
+  for (const part of parts.slice(0, -1)) target = section(target, part);
+  target[parts.at(-1)!] = value;
+}
+
+/** Applies one change to the configuration as written (defaults stay implicit). */
+function apply(raw: Raw, change: ConfigChange): void {
+  switch (change.op) {
+    case 'set':
+      setPath(raw, change.path, change.value);
+      return;
+    case 'add-server': {
+      const servers = section(raw, 'servers');
+      if (servers[change.server]) throw new UsageError(`server ${change.server} already exists; choose another name`);
+      servers[change.server] = { node: change.node, address: change.address, port: change.port, http: change.http };
+      if (change.cluster) {
+        const clusters = section(raw, 'clusters');
+        const cluster = isMap(clusters[change.cluster]) ? (clusters[change.cluster] as Raw) : (clusters[change.cluster] = { servers: [] });
+        cluster.servers = [...((cluster.servers as string[]) ?? []), change.server];
+      }
+      return;
+    }
+    case 'remove-server': {
+      const servers = section(raw, 'servers');
+      if (!servers[change.server]) throw new UsageError(`server ${change.server} is not defined (servers: ${Object.keys(servers).join(', ') || 'none'})`);
+      delete servers[change.server];
+      for (const cluster of Object.values(section(raw, 'clusters'))) {
+        if (isMap(cluster) && Array.isArray(cluster.servers)) cluster.servers = cluster.servers.filter((s) => s !== change.server);
+      }
+      return;
+    }
+    case 'add-cluster': {
+      const clusters = section(raw, 'clusters');
+      if (clusters[change.cluster]) throw new UsageError(`cluster ${change.cluster} already exists; choose another name`);
+      clusters[change.cluster] = { servers: change.servers };
+      return;
+    }
+  }
+}
+
+/**
+ * Validates a change against the whole configuration and, when it holds, writes the new
+ * configuration atomically with the old one kept in history. A refused change touches nothing.
+ */
+export async function changeConfig(layout: DomainLayout, change: ConfigChange): Promise<DomainConfig> {
+  const raw = JSON5.parse(await readFile(layout.configFile, 'utf8')) as Raw;
+  apply(raw, change);
+  const text = renderDomainConfig(raw, `Flotilla domain ${layout.name}. Reference: docs/configuration.md`);
+  let config: DomainConfig;
+  try {
+    config = parseDomainConfig(text, { file: 'domain.json5 (after the change)', expectedName: layout.name });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`the change was refused, it would make the configuration invalid:\n${error.message}`);
+    throw error;
+  }
+  await writeDomainConfig(layout, text);
+  return config;
+}

@@ -1,0 +1,262 @@
+import { createReadStream } from 'node:fs';
+import type { Server } from 'node:http';
+import {
+  API_PREFIX,
+  HANDLED,
+  PeerClient,
+  UsageError,
+  acquireServerLock,
+  createLogger,
+  createManagementServer,
+  listen,
+  openDomain,
+  readDomainKey,
+  reportReady,
+  serverEndpoint,
+  serverLayout,
+  writeFileAtomic,
+  type ConfigChange,
+  type ConfigChangeResult,
+  type DomainConfig,
+  type DomainLayout,
+  type Logger,
+  type Route,
+  type ManagedStatus,
+  type MasterUpEvent,
+  type StatusTable,
+  type StreamEvent,
+} from '@flotilla/core';
+import { changeConfig } from './config-changes.js';
+import { GenerationStore } from './generation-store.js';
+import { ServerRegistry } from './registry.js';
+
+/** Often enough that an MS notices a silent MASTER (machine gone, no FIN) within a few seconds. */
+export const STREAM_PING_MS = 1_000;
+/** A master-up event that cannot be delivered this fast is left to the MS's own retries. */
+const MASTER_UP_TIMEOUT_MS = 2_000;
+
+export interface MasterOptions {
+  home: string;
+  domain: string;
+  /** Log to this file instead of stderr (detached MASTER). */
+  logFile?: string;
+}
+
+/** The running MASTER of one domain. */
+export class MasterServer {
+  private readonly registry = new ServerRegistry();
+  private readonly store: GenerationStore;
+  private http?: Server;
+  private pinger?: NodeJS.Timeout;
+  private readonly startedAt = new Date().toISOString();
+  private changes: Promise<unknown> = Promise.resolve();
+  private stopping?: Promise<void>;
+
+  private constructor(
+    private readonly layout: DomainLayout,
+    private config: DomainConfig,
+    private readonly key: Buffer,
+    private readonly log: Logger,
+  ) {
+    this.store = new GenerationStore(layout);
+  }
+
+  static async start(options: MasterOptions): Promise<MasterServer> {
+    const { layout, config } = await openDomain(options.home, options.domain);
+    const key = await readDomainKey(layout.keyFile);
+    const log = createLogger({ domain: options.domain, server: config.master.name, file: options.logFile });
+    const master = new MasterServer(layout, config, key, log);
+    await master.run();
+    return master;
+  }
+
+  private get files() {
+    return serverLayout(this.layout, this.config.master.name);
+  }
+
+  private async run(): Promise<void> {
+    const { master } = this.config;
+    this.log.info('MA-0001', `MASTER ${master.name} of domain ${this.layout.name} is starting (pid ${process.pid})`);
+    await acquireServerLock(this.files.pidFile, `MASTER of ${this.layout.name}`);
+    if (await this.store.refresh()) {
+      this.log.info('MA-0022', `generation ${this.store.manifest.generation} (the domain's files changed since the last generation)`);
+    }
+    this.http = createManagementServer({ key: this.key, routes: this.routes(), logger: this.log, unauthorizedCode: 'MA-0040' });
+    this.http.on('connection', (socket) => socket.setNoDelay(true));
+    await listen(this.http, master.address, master.port, `MASTER of ${this.layout.name}`);
+    this.pinger = setInterval(() => this.registry.broadcast({ type: 'ping' }), STREAM_PING_MS);
+    await this.writeState('RUNNING');
+    this.log.info('MA-0002', `MASTER ${master.name} accepts connections on ${master.address}:${master.port}, generation ${this.store.manifest.generation}`);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
+    reportReady();
+    void this.announce();
+  }
+
+  private async writeState(status: 'RUNNING' | 'SHUTDOWN'): Promise<void> {
+    const { master } = this.config;
+    await writeFileAtomic(
+      this.files.stateFile,
+      `${JSON.stringify({ status, since: new Date().toISOString(), pid: process.pid, address: master.address, port: master.port, generation: this.store.manifest.generation })}\n`,
+    );
+  }
+
+  /** Tells every MS of the configuration that the MASTER is up, and where (SPEC section 6). */
+  private async announce(): Promise<void> {
+    const event: MasterUpEvent = {
+      type: 'master-up',
+      domain: this.layout.name,
+      master: { address: this.config.master.address, port: this.config.master.port },
+      generation: this.store.manifest.generation,
+      digest: this.store.manifest.digest,
+    };
+    await Promise.all(
+      Object.keys(this.config.servers).map(async (server) => {
+        const endpoint = serverEndpoint(this.config, server)!;
+        const client = new PeerClient(endpoint, this.key, this.config.master.name);
+        try {
+          await client.request('POST', `${API_PREFIX}/events`, { body: event, timeoutMs: MASTER_UP_TIMEOUT_MS });
+          this.log.info('MA-0010', `told ${server} at ${client.where} that the MASTER is up`);
+        } catch (error) {
+          this.log.info('MA-0011', `${server} at ${client.where} did not take the master-up event: ${(error as Error).message}`);
+        } finally {
+          client.close();
+        }
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info('MA-0003', `MASTER ${this.config.master.name} is stopping`);
+      clearInterval(this.pinger);
+      this.registry.broadcast({ type: 'stopping' });
+      this.registry.closeAll();
+      await new Promise<void>((resolve) => {
+        this.http?.close(() => resolve());
+        this.http?.closeAllConnections();
+      });
+      await this.writeState('SHUTDOWN');
+      this.log.info('MA-0004', `MASTER ${this.config.master.name} stopped`);
+    })();
+    return this.stopping;
+  }
+
+  private statusTable(): StatusTable {
+    const { master } = this.config;
+    return {
+      domain: this.layout.name,
+      generation: this.store.manifest.generation,
+      servers: [
+        {
+          name: master.name,
+          master: true,
+          status: 'RUNNING',
+          since: this.startedAt,
+          node: master.node,
+          pid: process.pid,
+          address: master.address,
+          port: master.port,
+        },
+        ...this.registry.rows(this.config),
+      ],
+    };
+  }
+
+  /** Changes run one at a time: each validates against the result of the one before. */
+  private applyChange(change: ConfigChange): Promise<ConfigChangeResult> {
+    const run = async (): Promise<ConfigChangeResult> => {
+      if (change.op === 'remove-server' && !['SHUTDOWN', 'FAILED'].includes(this.registry.statusOf(change.server))) {
+        throw new UsageError(`server ${change.server} is ${this.registry.statusOf(change.server)}; stop it first (managed stop ${this.layout.name} ${change.server})`);
+      }
+      try {
+        this.config = await changeConfig(this.layout, change);
+      } catch (error) {
+        this.log.warn('MA-0021', `refused ${change.op}: ${(error as Error).message.split('\n').join(' ')}`);
+        throw error;
+      }
+      if (change.op === 'remove-server') this.registry.forget(change.server);
+      await this.store.refresh();
+      const { generation, digest } = this.store.manifest;
+      this.log.info('MA-0020', `${change.op} accepted: generation ${generation}`);
+      this.registry.broadcast({ type: 'generation', generation, digest });
+      return { domain: this.layout.name, generation, change };
+    };
+    const result = this.changes.then(run, run);
+    this.changes = result.catch(() => {});
+    return result;
+  }
+
+  private routes(): Route[] {
+    return [
+      {
+        method: 'GET',
+        path: `${API_PREFIX}/generation`,
+        handle: ({ query }) => {
+          const manifest = this.store.manifest;
+          // A server that already holds this generation gets a short answer: the no-change fast path.
+          if (query.get('known') === manifest.digest) return { unchanged: true, generation: manifest.generation, digest: manifest.digest };
+          return manifest;
+        },
+      },
+      {
+        method: 'GET',
+        path: `${API_PREFIX}/content/:sha256`,
+        handle: ({ params, response }) => {
+          const path = /^[0-9a-f]{64}$/.test(params.sha256!) ? this.store.pathOf(params.sha256!) : undefined;
+          if (!path) throw new UsageError(`no content with hash ${params.sha256} in generation ${this.store.manifest.generation}`);
+          response.writeHead(200, { 'content-type': 'application/octet-stream' });
+          createReadStream(path)
+            .on('error', () => response.destroy())
+            .pipe(response);
+          return HANDLED;
+        },
+      },
+      {
+        method: 'GET',
+        path: `${API_PREFIX}/events`,
+        handle: ({ query, response, request }) => {
+          const server = query.get('server') ?? '';
+          if (!this.config.servers[server]) throw new UsageError(`server ${server} is not defined in domain ${this.layout.name}`);
+          response.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+          request.socket.setKeepAlive(true, 1_000);
+          const hello: StreamEvent = { type: 'generation', generation: this.store.manifest.generation, digest: this.store.manifest.digest };
+          response.write(`${JSON.stringify(hello)}\n`);
+          this.registry.attach(server, response);
+          this.log.info('MA-0030', `${server} attached (MANAGED)`);
+          response.on('close', () => {
+            const how = this.registry.detach(server, response);
+            if (how !== 'replaced') this.log.info('MA-0031', `${server} detached (${how === 'graceful' ? 'stopped' : 'connection lost'})`);
+          });
+          return HANDLED;
+        },
+      },
+      {
+        method: 'POST',
+        path: `${API_PREFIX}/servers/:server/report`,
+        handle: ({ params, body }) => {
+          const status = JSON.parse(body.toString('utf8')) as ManagedStatus;
+          if (status.server !== params.server || !this.config.servers[params.server!]) {
+            throw new UsageError(`server ${params.server} is not defined in domain ${this.layout.name}`);
+          }
+          this.registry.report(status);
+          return { generation: this.store.manifest.generation };
+        },
+      },
+      { method: 'GET', path: `${API_PREFIX}/status`, handle: () => this.statusTable() },
+      {
+        method: 'POST',
+        path: `${API_PREFIX}/config`,
+        handle: ({ body }) => this.applyChange(JSON.parse(body.toString('utf8')) as ConfigChange),
+      },
+      {
+        method: 'POST',
+        path: `${API_PREFIX}/stop`,
+        handle: () => {
+          setImmediate(() => void this.stop().then(() => process.exit(0)));
+          return { stopping: true, pid: process.pid };
+        },
+      },
+    ];
+  }
+}
+
