@@ -28,3 +28,4 @@ export * from './process/detach.js';
 export * from './config/endpoints.js';
 export * from './process/wait-for-exit.js';
 export * from './status-format.js';
+export * from './generation.js';

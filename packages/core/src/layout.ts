@@ -24,6 +24,8 @@ export interface DomainFiles {
   configDir: string;
   configFile: string;
   historyDir: string;
+  /** The MASTER's generation counter (see generation-file.ts). */
+  generationFile: string;
   securityDir: string;
   keyFile: string;
   appsDir: string;
@@ -40,6 +42,7 @@ export function domainFiles(dir: string): DomainFiles {
     configDir,
     configFile: join(configDir, 'domain.json5'),
     historyDir: join(configDir, '.history'),
+    generationFile: join(configDir, 'generation.json'),
     securityDir,
     keyFile: join(securityDir, 'domain.key'),
     appsDir: join(dir, 'apps'),

@@ -23,3 +23,11 @@ export function serverEndpoint(config: DomainConfig, server: string): MasterAddr
 export function clusterOf(config: DomainConfig, server: string): string | undefined {
   return Object.entries(config.clusters).find(([, cluster]) => cluster.servers.includes(server))?.[0];
 }
+
+/** The applications a server runs: those that target it directly or through its cluster. */
+export function applicationsOf(config: DomainConfig, server: string): string[] {
+  const cluster = clusterOf(config, server);
+  return Object.entries(config.applications)
+    .filter(([, app]) => app.targets.includes(server) || (cluster !== undefined && app.targets.includes(cluster)))
+    .map(([name]) => name);
+}

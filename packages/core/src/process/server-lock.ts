@@ -1,14 +1,23 @@
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FlotillaError } from '../errors.js';
 
+/**
+ * True while `pid` runs. A killed process whose parent has not reaped it yet (a zombie) answers
+ * signals but is dead: /proc tells them apart.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: the signal test is all there is
   }
 }
 

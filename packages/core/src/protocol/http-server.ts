@@ -52,7 +52,7 @@ const STATUS_FOR_EXIT: Record<number, number> = {
 
 function compile(path: string): { regex: RegExp; names: string[] } {
   const names: string[] = [];
-  const source = path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+  const source = path.replace(/:([A-Za-z][A-Za-z0-9]*)/g, (_, name: string) => {
     names.push(name);
     return '([^/]+)';
   });

@@ -9,9 +9,10 @@ export const PROTOCOL_VERSION = 1;
 /** Every path of the protocol starts with this, so a future version can be served beside it. */
 export const API_PREFIX = `/v${PROTOCOL_VERSION}`;
 
-/** The directories of a domain that make up a generation: what every MS syncs. */
-export const GENERATION_ROOTS = ['config', 'apps'] as const;
-/** Inside config/, only the configuration itself travels: the key and history stay on the MASTER. */
+/**
+ * A generation is the configuration file and apps/ (scanGeneration): the key and the history
+ * stay on the MASTER.
+ */
 export const GENERATION_CONFIG_FILE = 'config/domain.json5';
 
 /** One complete, content-addressed state of the domain. */
@@ -46,11 +47,12 @@ export interface ManagedStatus {
   domain: string;
   server: string;
   status: ServerStatus;
-  since: string;
+  statusSince: string;
   pid: number;
   mode: ServerMode;
   reason?: IndependentReason;
-  modeSince: string;
+  /** Since when the server is in its mode (MANAGED, or INDEPENDENT for `reason`). */
+  since: string;
   generation: number | null;
   master: MasterAddress & { connected: boolean };
   address: string;

@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  IntegrityError,
+  sha256File,
+  syncDirectory,
+  writeFileAtomic,
+  type FileEntry,
+  type Logger,
+} from '@flotilla/core';
+
+/**
+ * The local cache of one managed server (SPEC section 6), under `servers/<server>/cache/`:
+ *
+ *   current.json            which generation is in use: written last, atomically
+ *   gen-<N>-<digest>/       one complete generation: manifest.json and files/
+ *   staging-*               a generation being built (never used; removed at start)
+ *   master.json, domain.key what the server needs to find and trust its MASTER next time
+ *
+ * A generation directory is complete before current.json names it, and the previous one is kept
+ * until a newer one is current, so a kill at any instant leaves the old or the new generation.
+ */
+
+export interface CachedGeneration {
+  generation: number;
+  /** The MASTER's digest of the whole generation: equal digests mean nothing to sync. */
+  sourceDigest: string;
+  /** What this server keeps of it: its configuration and the applications that target it. */
+  files: FileEntry[];
+}
+
+interface CurrentPointer {
+  dir: string;
+}
+
+export interface VerifiedGeneration extends CachedGeneration {
+  /** Absolute path of the generation's files/ directory. */
+  root: string;
+  dir: string;
+}
+
+export class CacheStore {
+  constructor(
+    readonly dir: string,
+    private readonly log: Logger,
+  ) {}
+
+  private currentFile(): string {
+    return join(this.dir, 'current.json');
+  }
+
+  filesOf(dir: string): string {
+    return join(this.dir, dir, 'files');
+  }
+
+  private async readManifest(dir: string): Promise<CachedGeneration> {
+    return JSON.parse(await readFile(join(this.dir, dir, 'manifest.json'), 'utf8')) as CachedGeneration;
+  }
+
+  /** Every file of a generation exists with its size and SHA-256; the first problem found, if any. */
+  private async problemIn(dir: string): Promise<string | undefined> {
+    let manifest: CachedGeneration;
+    try {
+      manifest = await this.readManifest(dir);
+    } catch (error) {
+      return `its manifest is unreadable (${(error as Error).message})`;
+    }
+    for (const entry of manifest.files) {
+      const path = join(this.filesOf(dir), entry.path);
+      const info = await lstat(path).catch(() => undefined);
+      if (!info?.isFile()) return `${entry.path} is missing`;
+      if (info.size !== entry.size) return `${entry.path} has ${info.size} bytes, expected ${entry.size}`;
+      if ((await sha256File(path)) !== entry.sha256) return `${entry.path} does not match its SHA-256`;
+    }
+    return undefined;
+  }
+
+  private async generationDirs(): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((name) => /^gen-\d+-[0-9a-f]+$/.test(name)).sort((a, b) => Number(b.split('-')[1]) - Number(a.split('-')[1]));
+  }
+
+  /**
+   * Opens the cache at start: removes unfinished work, verifies the current generation file by
+   * file, and falls back to an older complete one when it is corrupt (logged). Returns undefined
+   * when there is no cache at all; throws IntegrityError (exit 4) when nothing complete is left.
+   */
+  async open(server: string): Promise<VerifiedGeneration | undefined> {
+    await mkdir(this.dir, { recursive: true });
+    for (const name of await readdir(this.dir)) {
+      if (name.startsWith('staging-')) await rm(join(this.dir, name), { recursive: true, force: true });
+    }
+    const pointer = await this.readJson<CurrentPointer>('current.json');
+    const candidates = await this.generationDirs();
+    if (!pointer && candidates.length === 0) return undefined;
+
+    const ordered = pointer ? [pointer.dir, ...candidates.filter((dir) => dir !== pointer.dir)] : candidates;
+    const problems: string[] = [];
+    for (const dir of ordered) {
+      const problem = await this.problemIn(dir);
+      if (!problem) {
+        if (dir !== pointer?.dir) {
+          this.log.warn('MS-0021', `cache of ${server}: ${problems.join('; ')}; using the older complete ${dir} instead`);
+          await this.makeCurrent(dir);
+        }
+        return { ...(await this.readManifest(dir)), root: this.filesOf(dir), dir };
+      }
+      problems.push(`${dir}: ${problem}`);
+    }
+    const message = `cache of ${server} in ${this.dir} is corrupt (${problems.join('; ')}) and no complete generation is left; start it with the MASTER reachable to rebuild it`;
+    this.log.error('MS-0022', message);
+    throw new IntegrityError(message);
+  }
+
+  /** The files/ directory of the current generation, without verifying it (for clients). */
+  async currentRoot(): Promise<string | undefined> {
+    const pointer = await this.readJson<CurrentPointer>('current.json');
+    return pointer && this.filesOf(pointer.dir);
+  }
+
+  async newStaging(): Promise<string> {
+    const dir = join(this.dir, `staging-${randomBytes(6).toString('hex')}`);
+    await mkdir(join(dir, 'files'), { recursive: true });
+    return dir;
+  }
+
+  /** Seals a staging directory as a generation and makes it current: the atomic switch. */
+  async commit(staging: string, manifest: CachedGeneration): Promise<VerifiedGeneration> {
+    await writeFileAtomic(join(staging, 'manifest.json'), JSON.stringify(manifest));
+    const dir = `gen-${manifest.generation}-${manifest.sourceDigest.slice(0, 12)}`;
+    await rm(join(this.dir, dir), { recursive: true, force: true }); // a leftover of the same name is not trusted
+    await rename(staging, join(this.dir, dir));
+    await syncDirectory(this.dir);
+    await this.makeCurrent(dir);
+    await this.prune(dir);
+    return { ...manifest, root: this.filesOf(dir), dir };
+  }
+
+  private async makeCurrent(dir: string): Promise<void> {
+    await writeFileAtomic(this.currentFile(), `${JSON.stringify({ dir } satisfies CurrentPointer)}\n`);
+  }
+
+  /** Keeps the current generation and the one before it (the fallback for a corrupt current). */
+  private async prune(current: string): Promise<void> {
+    const dirs = (await this.generationDirs()).filter((dir) => dir !== current);
+    for (const old of dirs.slice(1)) await rm(join(this.dir, old), { recursive: true, force: true });
+  }
+
+  async readJson<T>(name: string): Promise<T | undefined> {
+    return readFile(join(this.dir, name), 'utf8').then((text) => JSON.parse(text) as T, () => undefined);
+  }
+
+  async writeFile(name: string, data: string, mode?: number): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFileAtomic(join(this.dir, name), data, { mode });
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+}
+

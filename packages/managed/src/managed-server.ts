@@ -1,0 +1,351 @@
+import { readFile, stat } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import {
+  API_PREFIX,
+  GENERATION_CONFIG_FILE,
+  IntegrityError,
+  PeerClient,
+  PeerUnreachableError,
+  UnreachableError,
+  UsageError,
+  acquireServerLock,
+  assertName,
+  createLogger,
+  createManagementServer,
+  domainLayout,
+  isWildcardAddress,
+  listen,
+  masterEndpoint,
+  parseDomainConfig,
+  readDomainKey,
+  reportReady,
+  serverLayout,
+  writeFileAtomic,
+  type DomainConfig,
+  type Logger,
+  type ManagedStatus,
+  type MasterAddress,
+  type MasterUpEvent,
+  type Route,
+  type ServerLayout,
+  type StreamEvent,
+} from '@flotilla/core';
+import { retryDelay } from './backoff.js';
+import { CacheStore, type VerifiedGeneration } from './cache/cache-store.js';
+import { LocalDomainSource, MasterSource, type ContentSource } from './cache/sources.js';
+import { syncGeneration } from './cache/sync.js';
+import { createHttpFront } from './health-front.js';
+import { followEvents } from './master-link.js';
+import { ServerState } from './mode.js';
+
+export interface ManagedOptions {
+  home: string;
+  domain: string;
+  server: string;
+  /** `HOST:PORT` of the MASTER: needed the first time on a machine without the domain. */
+  master?: string;
+  /** A copy of the domain key: needed the first time on a machine without the domain. */
+  keyFile?: string;
+  logFile?: string;
+}
+
+export function parseMasterOption(text: string): MasterAddress {
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(`--master ${text}: expected HOST:PORT, for example 10.0.0.5:9736`);
+  }
+  return { address: match[1]!, port };
+}
+
+/** A managed server: its cache, its mode, its link to the MASTER, and its ports. */
+export class ManagedServer {
+  private readonly state = new ServerState();
+  private current!: VerifiedGeneration;
+  private config!: DomainConfig;
+  private client!: PeerClient;
+  private management?: Server;
+  private front?: Server;
+  private connected = false;
+  private stopped = false;
+  private wake?: () => void;
+  private syncing: Promise<unknown> = Promise.resolve();
+  private stopping?: Promise<void>;
+
+  private constructor(
+    private readonly domain: string,
+    private readonly name: string,
+    private readonly files: ServerLayout,
+    private readonly cache: CacheStore,
+    private readonly key: Buffer,
+    private master: MasterAddress,
+    private readonly sharedDomainDir: string | undefined,
+    private readonly log: Logger,
+  ) {
+    this.client = new PeerClient(master, key, name);
+  }
+
+  static async start(options: ManagedOptions): Promise<ManagedServer> {
+    assertName('domain', options.domain);
+    assertName('server', options.server);
+    const layout = domainLayout(options.home, options.domain);
+    const files = serverLayout(layout, options.server);
+    const log = createLogger({ domain: options.domain, server: options.server, file: options.logFile });
+    const cache = new CacheStore(files.cacheDir, log);
+    const shared = await stat(layout.configFile).then(() => true, () => false);
+    const sharedConfig = shared ? await readLocalConfig(layout.configFile, options.domain) : undefined;
+
+    const key = await resolveKey(options, cache, shared ? layout.keyFile : undefined);
+    const master = options.master
+      ? parseMasterOption(options.master)
+      : ((await cache.readJson<MasterAddress>('master.json')) ?? (sharedConfig && masterEndpoint(sharedConfig)));
+    if (!master) {
+      throw new UsageError(`no MASTER address for ${options.server}: pass --master HOST:PORT the first time it starts on this machine`);
+    }
+    log.info('MS-0001', `managed server ${options.server} of ${options.domain} is starting (pid ${process.pid})`);
+    await acquireServerLock(files.pidFile, `server ${options.server} of ${options.domain}`);
+    const server = new ManagedServer(options.domain, options.server, files, cache, key, master, shared ? layout.dir : undefined, log);
+    await server.run(options);
+    return server;
+  }
+
+  private async run(options: ManagedOptions): Promise<void> {
+    let cached: VerifiedGeneration | undefined;
+    let corrupt: IntegrityError | undefined;
+    try {
+      cached = await this.cache.open(this.name);
+    } catch (error) {
+      if (!(error instanceof IntegrityError)) throw error;
+      corrupt = error; // the MASTER can still rebuild it; served from nowhere until then
+    }
+
+    let attached = false;
+    try {
+      this.current = (await this.syncFrom(new MasterSource(this.client), cached)).generation;
+      attached = true;
+      if (options.keyFile) await this.cache.writeFile('domain.key', `${this.key.toString('hex')}\n`, 0o600);
+      await this.rememberMaster();
+    } catch (error) {
+      if (!(error instanceof PeerUnreachableError)) throw error;
+      this.log.warn('MS-0052', `Receiving the configuration failed. Attempting to start as INDEPENDENT. (${error.message})`);
+      if (this.sharedDomainDir) {
+        this.log.info('MS-0051', `MASTER at ${this.client.where} is unreachable; starting from the MASTER's own files in ${this.sharedDomainDir}`);
+        this.current = (await this.syncFrom(new LocalDomainSource(this.sharedDomainDir, this.domain), cached)).generation;
+      } else if (cached) {
+        this.current = cached;
+        this.log.info('MS-0053', `started from the local cache, generation ${cached.generation} (INDEPENDENT)`);
+      } else if (corrupt) {
+        throw corrupt;
+      } else {
+        throw new UnreachableError(`cannot start ${this.name}: MASTER at ${this.client.where} is unreachable and there is no local cache`);
+      }
+    }
+
+    this.config = await readLocalConfig(join(this.current.root, GENERATION_CONFIG_FILE), this.domain);
+    const settings = this.config.servers[this.name];
+    if (!settings) {
+      throw new UsageError(`server ${this.name} is not defined in domain ${this.domain} (servers: ${Object.keys(this.config.servers).join(', ') || 'none'})`);
+    }
+    this.management = createManagementServer({ key: this.key, routes: this.routes(), logger: this.log, unauthorizedCode: 'MS-0040' });
+    await listen(this.management, settings.address, settings.port, `server ${this.name} (management)`);
+    this.front = createHttpFront(() => ({ status: this.state.status, domain: this.domain, server: this.name, mode: this.state.mode, generation: this.current.generation }));
+    await listen(this.front, settings.address, settings.http, `server ${this.name} (HTTP)`);
+
+    this.state.setStatus('RUNNING');
+    if (!attached) this.state.independent('master-unreachable-at-start');
+    await this.writeState();
+    this.log.info('MS-0002', `${this.name} serves on ${settings.address}:${settings.http} (management ${settings.address}:${settings.port}), generation ${this.current.generation}`);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
+    reportReady();
+    void this.supervise();
+  }
+
+  private async syncFrom(source: ContentSource, current: VerifiedGeneration | undefined) {
+    const result = await syncGeneration({ cache: this.cache, source, domain: this.domain, server: this.name, current });
+    if (result.unchanged) this.log.info('MS-0011', `cache already at generation ${result.generation.generation} of ${source.description}`);
+    else this.log.info('MS-0010', `cache synchronised to generation ${result.generation.generation} from ${source.description}: ${result.fetchedFiles} files, ${result.fetchedBytes} bytes moved`);
+    return result;
+  }
+
+  /** Syncs the MASTER's current generation into the cache; syncs never overlap. */
+  private syncWithMaster(): Promise<void> {
+    const run = async () => {
+      const result = await this.syncFrom(new MasterSource(this.client), this.current);
+      if (!result.unchanged) {
+        this.current = result.generation;
+        this.config = await readLocalConfig(join(this.current.root, GENERATION_CONFIG_FILE), this.domain);
+        await this.writeState();
+      }
+    };
+    const next = this.syncing.then(run, run);
+    this.syncing = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Keeps the server attached to its MASTER for as long as it runs: follow the event stream while
+   * it lasts, then retry with capped, jittered backoff, at once when the MASTER announces itself.
+   */
+  private async supervise(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      try {
+        await this.syncWithMaster();
+        await followEvents(
+          this.client,
+          this.name,
+          () => {
+            attempt = 0;
+            this.connected = true;
+            if (this.state.managed()) this.log.info('MS-0030', `attached to the MASTER at ${this.client.where}: MANAGED, generation ${this.current.generation}`);
+            void this.writeState();
+            void this.report();
+          },
+          (event) => this.onStreamEvent(event),
+        );
+      } catch (error) {
+        if (!(error instanceof PeerUnreachableError) && !this.stopped) {
+          this.log.warn('MS-0060', `could not synchronise with the MASTER at ${this.client.where}: ${(error as Error).message}`);
+        }
+      }
+      if (this.stopped) return;
+      if (this.connected) {
+        this.connected = false;
+        this.state.independent('master-connection-lost');
+        this.log.warn('MS-0031', `lost the MASTER at ${this.client.where}: INDEPENDENT, serving generation ${this.current.generation} from the cache`);
+        await this.writeState();
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, retryDelay(attempt++));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private onStreamEvent(event: StreamEvent): void {
+    if (event.type !== 'generation' || event.digest === this.current.sourceDigest) return;
+    this.syncWithMaster()
+      .then(() => this.report())
+      .catch((error: Error) => this.log.warn('MS-0060', `could not synchronise generation ${event.generation}: ${error.message}`));
+  }
+
+  private async rememberMaster(): Promise<void> {
+    await this.cache.writeFile('master.json', `${JSON.stringify(this.master)}\n`);
+  }
+
+  /** A master-up event: the MASTER is back, perhaps at a new address, which is remembered. */
+  private async onMasterUp(event: MasterUpEvent, from: string | undefined): Promise<void> {
+    if (event.domain !== this.domain) throw new UsageError(`this is server ${this.name} of ${this.domain}, not of ${event.domain}`);
+    // A MASTER listening on every interface is reached at the address it called from.
+    const address = isWildcardAddress(event.master.address) && from ? from.replace(/^::ffff:/, '') : event.master.address;
+    const announced = { address, port: event.master.port };
+    this.log.info('MS-0032', `the MASTER announced itself at ${announced.address}:${announced.port}, generation ${event.generation}`);
+    if (announced.address !== this.master.address || announced.port !== this.master.port) {
+      this.master = announced;
+      this.client.close();
+      this.client = new PeerClient(announced, this.key, this.name);
+      await this.rememberMaster();
+      this.log.info('MS-0033', `MASTER address is now ${announced.address}:${announced.port}; remembered`);
+    }
+    if (!this.connected) this.wake?.();
+  }
+
+  status(): ManagedStatus {
+    const settings = this.config.servers[this.name]!;
+    return {
+      domain: this.domain,
+      server: this.name,
+      status: this.state.status,
+      statusSince: this.state.statusSince,
+      pid: process.pid,
+      mode: this.state.mode,
+      ...(this.state.reason ? { reason: this.state.reason } : {}),
+      since: this.state.modeSince,
+      generation: this.current.generation,
+      master: { ...this.master, connected: this.connected },
+      address: settings.address,
+      port: settings.port,
+      http: settings.http,
+      node: settings.node,
+      apps: [],
+    };
+  }
+
+  private async report(): Promise<void> {
+    try {
+      await this.client.request('POST', `${API_PREFIX}/servers/${this.name}/report`, { body: this.status() });
+    } catch {
+      // The MASTER learns our state at the next attach; a lost report changes nothing here.
+    }
+  }
+
+  private async writeState(): Promise<void> {
+    await writeFileAtomic(this.files.stateFile, `${JSON.stringify(this.status())}\n`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      this.log.info('MS-0003', `${this.name} is stopping`);
+      this.state.setStatus('SHUTTING_DOWN');
+      if (this.connected) await this.report();
+      this.wake?.();
+      for (const server of [this.front, this.management]) {
+        await new Promise<void>((resolve) => {
+          if (!server) return resolve();
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
+      this.client.close();
+      this.state.setStatus('SHUTDOWN');
+      await this.writeState();
+      this.log.info('MS-0004', `${this.name} stopped`);
+    })();
+    return this.stopping;
+  }
+
+  private routes(): Route[] {
+    return [
+      { method: 'GET', path: `${API_PREFIX}/status`, handle: () => this.status() },
+      {
+        method: 'POST',
+        path: `${API_PREFIX}/events`,
+        handle: async ({ body, request }) => {
+          const event = JSON.parse(body.toString('utf8')) as MasterUpEvent;
+          if (event.type !== 'master-up') throw new UsageError(`unknown event ${String(event.type)}`);
+          await this.onMasterUp(event, request.socket.remoteAddress);
+          return { server: this.name, accepted: true };
+        },
+      },
+      {
+        method: 'POST',
+        path: `${API_PREFIX}/stop`,
+        handle: () => {
+          setImmediate(() => void this.stop().then(() => process.exit(0)));
+          return { stopping: true, pid: process.pid };
+        },
+      },
+    ];
+  }
+}
+
+async function readLocalConfig(file: string, domain: string): Promise<DomainConfig> {
+  return parseDomainConfig(await readFile(file, 'utf8'), { file, expectedName: domain });
+}
+
+/** --key-file, else the copy kept in the cache, else the domain's own key on the MASTER's machine. */
+async function resolveKey(options: ManagedOptions, cache: CacheStore, sharedKeyFile: string | undefined): Promise<Buffer> {
+  if (options.keyFile) return readDomainKey(options.keyFile);
+  const cached = cache.path('domain.key');
+  if (await stat(cached).then(() => true, () => false)) return readDomainKey(cached);
+  if (sharedKeyFile) return readDomainKey(sharedKeyFile);
+  throw new UsageError(
+    `no domain key for ${options.server}: pass --key-file with a copy of the MASTER's config/security/domain.key the first time it starts on this machine`,
+  );
+}
