@@ -96,10 +96,9 @@ export class ManagedServer {
     const shared = await stat(layout.configFile).then(() => true, () => false);
     const sharedConfig = shared ? await readLocalConfig(layout.configFile, options.domain) : undefined;
 
+    const given = options.master === undefined ? undefined : parseMasterOption(options.master);
     const key = await resolveKey(options, cache, shared ? layout.keyFile : undefined);
-    const master = options.master
-      ? parseMasterOption(options.master)
-      : ((await cache.readJson<MasterAddress>('master.json')) ?? (sharedConfig && masterEndpoint(sharedConfig)));
+    const master = given ?? (await cache.readJson<MasterAddress>('master.json')) ?? (sharedConfig && masterEndpoint(sharedConfig));
     if (!master) {
       throw new UsageError(`no MASTER address for ${options.server}: pass --master HOST:PORT the first time it starts on this machine`);
     }
