@@ -102,8 +102,9 @@ export function createManagementServer(options: ManagementServerOptions): Server
     try {
       const body = await readBody(request, match?.route.maxBody ?? DEFAULT_MAX_BODY);
       if (body === undefined) {
+        // The rest of the body is not read: the connection cannot carry another request.
+        response.setHeader('connection', 'close');
         sendJson(response, 413, { error: 'request body too large', exitCode: ExitCode.usage } satisfies ErrorBody);
-        request.socket.destroy();
         return;
       }
       const failure = verifyRequest(options.key, guard, request.method ?? '', request.url ?? '', request.headers, body);
