@@ -100,7 +100,8 @@ export class CacheStore {
     for (const dir of ordered) {
       const problem = await this.problemIn(dir);
       if (!problem) {
-        if (dir !== pointer?.dir) {
+        if (dir === pointer?.dir) this.log.info('MS-0020', `cache of ${server} verified: ${dir}`);
+        else {
           this.log.warn('MS-0021', `cache of ${server}: ${problems.join('; ')}; using the older complete ${dir} instead`);
           await this.makeCurrent(dir);
         }
