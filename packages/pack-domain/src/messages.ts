@@ -1,0 +1,19 @@
+/** Messages of pack-domain; the shared ones (packCompleted) are in core. */
+export const packMessages = {
+  link: (domainDir: string, path: string) =>
+    `cannot pack ${path} in ${domainDir}: it is a symbolic link, and a backup holds regular files only (replace it with the file or directory it points to)`,
+  special: (domainDir: string, path: string) =>
+    `cannot pack ${path} in ${domainDir}: it is not a regular file or directory (a socket, device or pipe has no place in config/ or apps/)`,
+  badName: (domainDir: string, path: string, problem: string) => `cannot pack ${path} in ${domainDir}: its path ${problem}; rename it`,
+  tooMany: (domainDir: string, count: number, limit: number) =>
+    `cannot pack ${domainDir}: it holds ${count} files, more than the ${limit} a backup may hold`,
+  manifestTooBig: (bytes: number, limit: number) => `cannot pack: the manifest would be ${bytes} bytes, more than the ${limit} a backup may hold`,
+  missingEssential: (domain: string, path: string) =>
+    `cannot pack domain ${domain}: ${path} is missing, and a backup without it could not restore the domain`,
+  changed: (path: string, what: string) => `${path} ${what} while it was being packed`,
+  keptChanging: (domain: string, detail: string) =>
+    `cannot pack a consistent backup of ${domain}: ${detail}, twice in a row; wait for whatever is writing to the domain (a deploy or configuration change) to finish, then pack again`,
+  selfCheckFailed: (detail: string) => `the archive just written failed its verification, so it was not kept: ${detail}`,
+  targetIsDirectory: (target: string) => `${target} is a directory; give the archive's file name with -f FILE`,
+  targetDirMissing: (dir: string) => `cannot write the archive into ${dir}: no such directory`,
+};

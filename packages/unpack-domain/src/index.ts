@@ -1,0 +1,8 @@
+export { verifyBackup, type VerifiedBackup, type VerifiedEntry, type VerifyOptions } from './verify.js';
+export { openBackup, type OpenedBackup } from './open-backup.js';
+export { extractBackup, type ExtractOptions } from './extract.js';
+export { installBackup, recoverInterrupted, type ExistingDomain, type InstallOptions, type InstallResult } from './install.js';
+export { applyMasterChanges, type MasterChanges, type RewrittenConfig } from './master-changes.js';
+export { askMasterChanges, terminalQuestioner, type Questioner } from './prompts.js';
+export { TerminalProgress, describeProgress, formatBytes, type ProgressCounts } from './terminal-progress.js';
+export { isProcessAlive } from './process-alive.js';

@@ -1,0 +1,128 @@
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  UsageError,
+  domainFiles,
+  domainLayout,
+  domainsDir,
+  loadDomainConfig,
+  syncDirectory,
+  writeDomainConfig,
+  type DomainConfig,
+  type DomainLayout,
+} from '@flotilla/core';
+import { extractBackup } from './extract.js';
+import { linkTree } from './link-tree.js';
+import { applyMasterChanges, type MasterChanges } from './master-changes.js';
+import { unpackMessages } from './messages.js';
+import type { OpenedBackup } from './open-backup.js';
+import { isProcessAlive } from './process-alive.js';
+import type { ProgressCounts } from './terminal-progress.js';
+
+/** What to do when the domain already exists: refuse, lay the backup over it, or replace it whole. */
+export type ExistingDomain = 'refuse' | 'overwrite' | 'delete';
+
+export interface InstallOptions {
+  home: string;
+  existing: ExistingDomain;
+  changes: MasterChanges;
+  onProgress?: (counts: ProgressCounts) => void;
+}
+
+export interface InstallResult {
+  layout: DomainLayout;
+  /** The installed configuration, as `master config` loads it. */
+  config: DomainConfig;
+  /** Whether the MASTER's settings differ from the archive's. */
+  changed: boolean;
+  /** Whether a domain stood there before. */
+  replaced: boolean;
+}
+
+const STAGING = 'unpacking';
+const ASIDE = 'replaced';
+
+/**
+ * Installs an opened backup as `<home>/domains/<domain>`. The domain is built completely in a
+ * staging directory beside the target (the backup's files, the new MASTER settings, the directories
+ * a domain has), fsynced and loaded once as `master config` would, and only then renamed into
+ * place. An existing domain is first renamed aside and removed after the new one is in: at every
+ * instant the target is the old domain, the new one, or (between two renames) absent with both
+ * complete beside it, which the next run puts back (see recoverInterrupted).
+ */
+export async function installBackup(backup: OpenedBackup, options: InstallOptions): Promise<InstallResult> {
+  const layout = domainLayout(options.home, backup.domain);
+  const parent = domainsDir(options.home);
+  await mkdir(parent, { recursive: true });
+  await recoverInterrupted(parent, backup.domain);
+  const existed = await isDirectory(layout.dir);
+  if (existed && options.existing === 'refuse') throw new UsageError(unpackMessages.domainExists(backup.domain, layout.dir));
+
+  const rewritten = applyMasterChanges(backup.configText, backup.config, options.changes, `${backup.archive}:config/domain.json5`);
+  const staging = await mkdtemp(join(parent, `.${backup.domain}.${STAGING}-${process.pid}-`));
+  try {
+    if (existed && options.existing === 'overwrite') await linkTree(layout.dir, staging);
+    await extractBackup(backup, staging, { onProgress: options.onProgress });
+    const staged = { ...layout, ...domainFiles(staging) };
+    // The packed file goes to .history, as any replaced configuration does.
+    if (rewritten.changed) await writeDomainConfig(staged, rewritten.text);
+    for (const dir of [staged.historyDir, staged.appsDir, staged.serversDir]) await mkdir(dir, { recursive: true });
+    const config = await loadDomainConfig(staged.configFile, backup.domain);
+    for (const dir of [staged.configDir, staging]) await syncDirectory(dir);
+
+    if (existed) await swapIn(staging, layout.dir, parent, backup.domain);
+    else {
+      if (await isDirectory(layout.dir)) throw new UsageError(unpackMessages.domainExists(backup.domain, layout.dir));
+      await rename(staging, layout.dir);
+      await syncDirectory(parent);
+    }
+    return { layout, config, changed: rewritten.changed, replaced: existed };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function swapIn(staging: string, target: string, parent: string, domain: string): Promise<void> {
+  const aside = await mkdtemp(join(parent, `.${domain}.${ASIDE}-${process.pid}-`));
+  // rename(2) replaces an empty directory, so the fresh one made just to reserve the name is the
+  // destination of the old domain.
+  try {
+    await rename(target, aside);
+  } catch (error) {
+    await rm(aside, { recursive: true, force: true });
+    throw error;
+  }
+  try {
+    await rename(staging, target);
+  } catch (error) {
+    await rename(aside, target);
+    throw error;
+  }
+  await syncDirectory(parent);
+  await rm(aside, { recursive: true, force: true });
+}
+
+/**
+ * Cleans up after a restore that was killed: its staging directory is removed, and an old domain
+ * it had renamed aside is put back if nothing took its place (the restore then never happened), or
+ * removed if the new domain is in. Only leftovers of dead processes are touched: a concurrent
+ * restore's work is left alone.
+ */
+export async function recoverInterrupted(parent: string, domain: string): Promise<void> {
+  const pattern = new RegExp(`^\\.${domain.replace(/[.]/g, '\\.')}\\.(${STAGING}|${ASIDE})-(\\d+)-`);
+  for (const name of await readdir(parent)) {
+    const match = pattern.exec(name);
+    if (!match || isProcessAlive(Number(match[2]))) continue;
+    const path = join(parent, name);
+    const target = join(parent, domain);
+    if (match[1] === ASIDE && !(await isDirectory(target))) {
+      await rename(path, target);
+      await syncDirectory(parent);
+    } else await rm(path, { recursive: true, force: true });
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((info) => info.isDirectory(), () => false);
+}

@@ -1,0 +1,30 @@
+/** Messages of unpack-domain (and of the archive checks pack-domain shares); the shared ones are in core. */
+export const unpackMessages = {
+  refused: (archive: string, problem: string) => `refusing ${archive}: ${problem}`,
+  badEntry: (archive: string, entry: string, problem: string) => `refusing ${archive}: entry "${entry}" ${problem}`,
+  nothingChanged: (message: string) => `${message}; nothing was changed`,
+  noArchive: (file: string) => `${file} does not exist (give the backup archive with -f FILE)`,
+  notAFile: (file: string) => `${file} is not a file (give the backup archive with -f FILE)`,
+  noDefaultArchive: (domain: string, file: string) =>
+    `there is no backup of ${domain} at ${file}; create one with "pack-domain ${domain}", or give the archive with -f FILE`,
+  nameMismatch: (archive: string, holds: string, asked: string) =>
+    `${archive} holds domain ${holds}, not ${asked}: a domain keeps its name (the configuration's name must match its directory); run "unpack-domain -f ${archive}" to restore it as ${holds}`,
+  domainOrFile: () => 'name the domain to restore (its backup is <home>/domains/<domain>_packed.zip) or give the archive with -f FILE',
+  domainExists: (domain: string, dir: string) =>
+    `domain ${domain} already exists at ${dir}; nothing was changed (add -overwrite to replace the files the backup holds, or -delete to replace the whole domain)`,
+  invalidConfig: (archive: string, details: string) => `the configuration in ${archive} is invalid; nothing was changed:\n${details}`,
+  invalidChanges: (details: string) => `the new MASTER settings make an invalid configuration; nothing was changed:\n${details}`,
+  interrupted: () => 'interrupted before any change; nothing was changed',
+};
+
+/** The reference product's questions, word for word (SPEC section 5). */
+export const prompts = {
+  changeAddress: (address: string) => `The Master Server listener address is already set to [${address}]. Do you want to change it? (y/n): `,
+  enterAddress: 'Enter the Master Server base listener address: ',
+  changePort: (port: number) => `The Master Server listener port is already set to [${port}]. Do you want to change it? (y/n): `,
+  enterPort: 'Enter the Master Server listener port: ',
+  changeNode: (node: string) => `The Master Server nodename is already set to [${node}]. Do you want to change it? (y/n): `,
+  enterNode: 'Enter the Master Server nodename: ',
+  yesOrNo: 'please answer y or n',
+  invalid: (what: string, answer: string, rule: string) => `invalid ${what} "${answer}": must be ${rule}`,
+};
