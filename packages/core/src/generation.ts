@@ -3,10 +3,13 @@ import { writeFileAtomic } from './atomic-file.js';
 import { scanTree, type FileEntry } from './file-tree.js';
 import { GENERATION_CONFIG_FILE } from './protocol/sync.js';
 
-/** Files being written (a deploy's staging, an editor's swap file) belong to no generation. */
+/**
+ * Files being written (writeFileAtomic's `.name.<pid>.<hex>.tmp`, a deploy's staging) belong to no
+ * generation and no backup. Other dotfiles (an app's `.env`) are content like any other.
+ */
 export function isTransientFile(relativePath: string): boolean {
   const name = relativePath.slice(relativePath.lastIndexOf('/') + 1);
-  return name.startsWith('.') || name.endsWith('.tmp');
+  return name.startsWith('.') && name.endsWith('.tmp');
 }
 
 /** The files of a domain directory that make up a generation: its configuration and apps/. */

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BACKUP_LIMITS, BACKUP_MODE_MASK, BACKUP_ROOTS, FlotillaError, backupPathProblem } from '@flotilla/core';
+import { BACKUP_LIMITS, BACKUP_MODE_MASK, BACKUP_ROOTS, FlotillaError, backupPathProblem, isTransientFile } from '@flotilla/core';
 import type { ProgressCounts } from '@flotilla/unpack-domain';
 import { packMessages } from './messages.js';
 
@@ -23,11 +23,6 @@ export interface CollectOptions {
   /** Domain-relative paths (files or directories) to leave out, such as a backup directory. */
   exclude?: string[];
   onProgress?: (counts: ProgressCounts) => void;
-}
-
-/** Editors' and atomic writers' temporary files (`.domain.json5.1234.ab12.tmp`): never part of a state. */
-export function isTemporaryName(name: string): boolean {
-  return name.startsWith('.') && name.endsWith('.tmp');
 }
 
 /**
@@ -76,7 +71,7 @@ async function walk(domainDir: string, relative: string, excluded: Set<string>, 
   children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const child of children) {
     const path = `${relative}/${child.name}`;
-    if (excluded.has(path) || isTemporaryName(child.name)) continue;
+    if (excluded.has(path) || isTransientFile(child.name)) continue;
     if (child.isDirectory()) {
       await walk(domainDir, path, excluded, into);
       continue;

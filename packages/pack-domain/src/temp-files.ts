@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isProcessAlive } from '@flotilla/unpack-domain';
+import { isAlive } from '@flotilla/core';
 
 /**
  * Where an archive is written before it is verified and renamed over `target`: beside it (a rename
@@ -18,6 +18,6 @@ export async function removeStaleTemps(target: string): Promise<void> {
   const pattern = new RegExp(`^\\.${escaped}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
   for (const name of await readdir(dirname(target))) {
     const match = pattern.exec(name);
-    if (match && !isProcessAlive(Number(match[1]))) await rm(join(dirname(target), name), { force: true });
+    if (match && !isAlive(Number(match[1]))) await rm(join(dirname(target), name), { force: true });
   }
 }

@@ -5,4 +5,3 @@ export { installBackup, recoverInterrupted, type ExistingDomain, type InstallOpt
 export { applyMasterChanges, type MasterChanges, type RewrittenConfig } from './master-changes.js';
 export { askMasterChanges, terminalQuestioner, type Questioner } from './prompts.js';
 export { TerminalProgress, describeProgress, formatBytes, type ProgressCounts } from './terminal-progress.js';
-export { isProcessAlive } from './process-alive.js';

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   UsageError,
+  isAlive,
   domainFiles,
   domainLayout,
   domainsDir,
@@ -16,7 +17,6 @@ import { linkTree } from './link-tree.js';
 import { applyMasterChanges, type MasterChanges } from './master-changes.js';
 import { unpackMessages } from './messages.js';
 import type { OpenedBackup } from './open-backup.js';
-import { isProcessAlive } from './process-alive.js';
 import type { ProgressCounts } from './terminal-progress.js';
 
 /** What to do when the domain already exists: refuse, lay the backup over it, or replace it whole. */
@@ -113,7 +113,7 @@ export async function recoverInterrupted(parent: string, domain: string): Promis
   const pattern = new RegExp(`^\\.${domain.replace(/[.]/g, '\\.')}\\.(${STAGING}|${ASIDE})-(\\d+)-`);
   for (const name of await readdir(parent)) {
     const match = pattern.exec(name);
-    if (!match || isProcessAlive(Number(match[2]))) continue;
+    if (!match || isAlive(Number(match[2]))) continue;
     const path = join(parent, name);
     const target = join(parent, domain);
     if (match[1] === ASIDE && !(await isDirectory(target))) {
