@@ -25,7 +25,7 @@ export async function writeVerified(source: Readable, entry: FileEntry, target: 
       callback(null, chunk);
     },
   });
-  await pipeline(source, check, createWriteStream(target, { mode: entry.mode }));
+  await pipeline(source, check, createWriteStream(target, { mode: entry.mode, highWaterMark: 1024 * 1024 }));
   if (size !== entry.size || hash.digest('hex') !== entry.sha256) {
     throw new IntegrityError(`${entry.path} from ${from} does not match its manifest (size or SHA-256); not used`);
   }

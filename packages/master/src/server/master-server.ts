@@ -34,6 +34,8 @@ import { ServerRegistry } from './registry.js';
 export const STREAM_PING_MS = 1_000;
 /** A master-up event that cannot be delivered this fast is left to the MS's own retries. */
 const MASTER_UP_TIMEOUT_MS = 2_000;
+/** Large reads keep a content transfer to a few syscalls per megabyte. */
+const CONTENT_CHUNK = 1024 * 1024;
 
 export interface MasterOptions {
   home: string;
@@ -205,7 +207,7 @@ export class MasterServer {
           const path = /^[0-9a-f]{64}$/.test(params.sha256!) ? this.store.pathOf(params.sha256!) : undefined;
           if (!path) throw new UsageError(`no content with hash ${params.sha256} in generation ${this.store.manifest.generation}`);
           response.writeHead(200, { 'content-type': 'application/octet-stream' });
-          createReadStream(path)
+          createReadStream(path, { highWaterMark: CONTENT_CHUNK })
             .on('error', () => response.destroy())
             .pipe(response);
           return HANDLED;
