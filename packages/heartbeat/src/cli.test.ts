@@ -1,0 +1,196 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { readFile, writeFile } from 'node:fs/promises';
+import { domainLayout, readDomainKey } from '@flotilla/core';
+import type { ResultPromise } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { killPid, onCleanup, run, start, tempHome, waitFor } from '../../../test-support/index.js';
+import { decodePacket, encodePacket } from './packet.js';
+
+/**
+ * The `heartbeat` binary with real processes and real UDP on loopback: members are `heartbeat join`
+ * processes, watched by `heartbeat watch --json`. Every wait polls; nothing sleeps a fixed time.
+ */
+
+const SERVERS = ['s1', 's2', 's3'];
+
+interface Watched {
+  child: ResultPromise;
+  lines: () => Array<Record<string, unknown>>;
+  stderr: () => string;
+  saw: (server: string, event: string) => Record<string, unknown> | undefined;
+}
+
+async function freeUdpPorts(count: number): Promise<number[]> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i++) {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    sockets.push(socket);
+  }
+  const ports = sockets.map((s) => s.address().port);
+  for (const socket of sockets) socket.close();
+  return ports;
+}
+
+async function createDomain(mode: 'multicast' | 'unicast'): Promise<{ home: string; domain: string; group: string; port: number }> {
+  const home = await tempHome('flotilla-heartbeat-');
+  const domain = 'hb1';
+  const created = await run('master', ['create-domain', domain, '--home', home, ...SERVERS.flatMap((s, i) => ['--server', `${s}:${18081 + i}`])]);
+  expect(created.stderr).toBe('');
+  expect(created.exitCode).toBe(0);
+  // Test files run side by side: each domain gets its own group and port.
+  const group = `239.192.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+  const [port] = await freeUdpPorts(1);
+  const file = domainLayout(home, domain).configFile;
+  const text = await readFile(file, 'utf8');
+  const edited = text.replace(/heartbeat: \{[^}]*\}/, `heartbeat: { mode: "${mode}", group: "${group}", port: ${port}, interface: "127.0.0.1" }`);
+  expect(edited).not.toBe(text);
+  await writeFile(file, edited);
+  return { home, domain, group, port: port! };
+}
+
+function watch(args: string[]): Watched {
+  const child = start('heartbeat', ['watch', ...args, '--json']);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const lines = () =>
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { child, lines, stderr: () => err, saw: (server, event) => lines().find((l) => l.server === server && l.event === event) };
+}
+
+function member(args: string[]): ResultPromise {
+  return start('heartbeat', ['join', ...args]);
+}
+
+function eventsOf(watched: Watched, server: string): string[] {
+  return watched.lines().filter((l) => l.server === server).map((l) => String(l.event));
+}
+
+/** The whole life of a server as the watcher must report it: crash, stop and resume, graceful stop. */
+async function exerciseFailures(watched: Watched, members: Record<string, ResultPromise>): Promise<void> {
+  for (const server of SERVERS) await waitFor(`${server} to be seen joining`, () => watched.saw(server, 'joined'));
+
+  killPid(members.s1!.pid, 'SIGKILL');
+  const failed = await waitFor('s1 to be reported FAILED', () => watched.saw('s1', 'failed'));
+  expect(Object.keys(failed)).toEqual(['time', 'domain', 'server', 'event', 'from', 'to', 'incarnation']);
+  expect(failed).toMatchObject({ domain: 'hb1', server: 's1', event: 'failed', from: 'FAILURE_SUSPECTED', to: 'FAILED' });
+  expect(failed.incarnation).toEqual(expect.any(Number));
+  expect(Number.isNaN(Date.parse(String(failed.time)))).toBe(false);
+
+  killPid(members.s2!.pid, 'SIGSTOP');
+  onCleanup(() => killPid(members.s2!.pid, 'SIGCONT'));
+  await waitFor('s2 to be reported FAILED while stopped', () => watched.saw('s2', 'failed'));
+  killPid(members.s2!.pid, 'SIGCONT');
+  const rejoined = await waitFor('s2 to rejoin after SIGCONT', () => watched.saw('s2', 'rejoined'));
+  expect(rejoined).toMatchObject({ from: 'FAILED', to: 'RUNNING' });
+  expect(rejoined.incarnation).toBeGreaterThan(0);
+
+  killPid(members.s3!.pid, 'SIGTERM');
+  await waitFor('s3 to be reported as left', () => watched.saw('s3', 'left'));
+  expect((await members.s3!).exitCode).toBe(0);
+  expect(eventsOf(watched, 's3')).not.toContain('failed');
+  expect(watched.saw('s3', 'left')).toMatchObject({ from: 'RUNNING', to: 'SHUTDOWN' });
+
+  // The watcher itself never shows up, and ends as SPEC section 5 says.
+  expect(watched.lines().every((l) => SERVERS.includes(String(l.server)))).toBe(true);
+  killPid(watched.child.pid, 'SIGINT');
+  expect((await watched.child).exitCode).toBe(130);
+}
+
+describe('heartbeat watch and join over real UDP', () => {
+  it('multicast on 127.0.0.1: crash → failed, stop/cont → rejoined, SIGTERM → left', async () => {
+    const { home, domain } = await createDomain('multicast');
+    const watched = watch([domain, '--home', home]);
+    const members = Object.fromEntries(SERVERS.map((s) => [s, member([domain, '--home', home, '--as', s])]));
+    await exerciseFailures(watched, members);
+  });
+
+  it('unicast with explicit peers: the same life, the same events', async () => {
+    const { home, domain } = await createDomain('unicast');
+    const ports = await freeUdpPorts(4);
+    const peers = (except: number) => ports.filter((_, i) => i !== except).flatMap((p) => ['--peer', `127.0.0.1:${p}`]);
+    const members = Object.fromEntries(
+      SERVERS.map((s, i) => [s, member([domain, '--home', home, '--as', s, '--port', String(ports[i]), ...peers(i)])]),
+    );
+    const watched = watch([domain, '--home', home, '--port', String(ports[3]), ...peers(3)]);
+    await exerciseFailures(watched, members);
+  });
+
+  it('ignores replayed, forged and foreign-domain packets sent from a raw socket, and counts them', async () => {
+    const { home, domain, group, port } = await createDomain('multicast');
+    const key = await readDomainKey(domainLayout(home, domain).keyFile);
+    const raw = createSocket({ type: 'udp4', reuseAddr: true });
+    onCleanup(() => raw.close());
+    const captured: Buffer[] = [];
+    await new Promise<void>((resolve) => raw.bind({ port, address: group }, resolve));
+    raw.setMulticastInterface('127.0.0.1');
+    raw.addMembership(group, '127.0.0.1');
+    raw.on('message', (packet) => {
+      const decoded = decodePacket(key, domain, packet);
+      if (decoded.ok && decoded.packet.sender.name === 's1') captured.push(packet);
+    });
+
+    const watched = watch([domain, '--home', home]);
+    const s1 = member([domain, '--home', home, '--as', 's1']);
+    const s2 = member([domain, '--home', home, '--as', 's2']);
+    await waitFor('s1 and s2 to join', () => watched.saw('s1', 'joined') && watched.saw('s2', 'joined'));
+    // Packets sent before the watcher listened would be new to it, not replays.
+    captured.length = 0;
+    await waitFor('some packets of s1 to be captured', () => captured.length >= 5);
+    killPid(s1.pid, 'SIGKILL');
+    await waitFor('s1 to be reported FAILED', () => watched.saw('s1', 'failed'));
+
+    const send = (packet: Buffer) => new Promise<void>((resolve, reject) => raw.send(packet, port, group, (e) => (e ? reject(e) : resolve())));
+    // Replays of the dead member's packets must not bring it back.
+    for (const packet of captured.slice(-5)) await send(packet);
+    // A forgery (someone without the key) and a foreign domain's packet declare s2 gone.
+    const decoded = decodePacket(key, domain, captured.at(-1)!);
+    if (!decoded.ok) throw new Error('captured packet does not decode');
+    const sender = { ...decoded.packet.sender, name: 'intruder', epoch: Date.now(), seq: 1 };
+    const leaveOfS2 = [{ type: 'dead' as const, server: 's2', epoch: Number.MAX_SAFE_INTEGER, incarnation: 0, from: 'intruder' }];
+    await send(encodePacket(Buffer.alloc(32, 1), domain, sender, leaveOfS2).packet);
+    await send(encodePacket(key, 'otherDomain', { ...sender, seq: 2 }, leaveOfS2).packet);
+
+    killPid(watched.child.pid, 'SIGTERM');
+    const ended = await watched.child;
+    expect(ended.exitCode).toBe(0);
+    expect(watched.stderr()).toMatch(/dropped .*5 replay/);
+    expect(watched.stderr()).toMatch(/1 badSignature/);
+    expect(watched.stderr()).toMatch(/1 foreignDomain/);
+    expect(eventsOf(watched, 's1').at(-1)).toBe('failed');
+    expect(eventsOf(watched, 's2')).not.toContain('failed');
+    expect(eventsOf(watched, 's2')).not.toContain('left');
+    killPid(s2.pid, 'SIGTERM');
+    expect((await s2).exitCode).toBe(0);
+  });
+
+  it('ping lists the members it hears, and exits 3 when it hears none', async () => {
+    const { home, domain } = await createDomain('multicast');
+    const alone = await run('heartbeat', ['ping', domain, '--home', home, '--wait', '300']);
+    expect(alone.exitCode).toBe(3);
+    expect(alone.stderr).toMatch(/no member of domain hb1 was heard/);
+
+    member([domain, '--home', home, '--as', 's1']);
+    member([domain, '--home', home, '--as', 'adminServer']);
+    const result = await waitFor('ping to hear both members', async () => {
+      const r = await run('heartbeat', ['ping', domain, '--home', home, '--wait', '1500', '--json']);
+      const parsed = JSON.parse(r.stdout) as { heard: Array<{ name: string; status: string }>; missing: string[] };
+      return r.exitCode === 0 && parsed.heard.length === 2 ? parsed : undefined;
+    });
+    expect(result.heard.map((m) => m.name).sort()).toEqual(['adminServer', 's1']);
+    expect(result.heard.every((m) => m.status === 'RUNNING')).toBe(true);
+    expect(result.missing.sort()).toEqual(['s2', 's3']);
+  });
+
+  it('refuses a member name that is not a valid name, with exit 2', async () => {
+    const { home, domain } = await createDomain('multicast');
+    const result = await run('heartbeat', ['join', domain, '--home', home, '--as', 'bad/name']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/bad\/name/);
+  });
+});

@@ -1,0 +1,117 @@
+import type { HeartbeatMeta } from '@flotilla/core';
+
+/**
+ * The membership state machine, all of it in one place. Every fact a member learns about another,
+ * from a packet's sender or from gossip, is a claim; this module alone decides what a claim does.
+ *
+ *   claim \ state   (unknown)          ALIVE              SUSPECT             FAILED              LEFT
+ *   alive  newer    ALIVE  joined      ALIVE (update)     ALIVE  refuted      ALIVE  rejoined     ALIVE  joined
+ *   suspect ≥       ignored            SUSPECT suspected  confirmation        ignored             ignored
+ *   dead    ≥       ignored            FAILED failed      FAILED failed       ignored             ignored
+ *   leave   ≥       ignored            LEFT   left        LEFT   left         ignored             ignored
+ *
+ * "newer" and "≥" compare (epoch, incarnation) with the member's current one; anything older is
+ * ignored. Only the member itself makes its version newer (by refuting, or by restarting), so only
+ * it can clear an accusation: that is what makes a suspicion safe to spread.
+ */
+
+export type MemberState = 'ALIVE' | 'SUSPECT' | 'FAILED' | 'LEFT';
+
+/** Server status names of SPEC section 6. */
+export type ServerStatus = 'RUNNING' | 'FAILURE_SUSPECTED' | 'FAILED' | 'SHUTDOWN';
+
+export const STATUS_OF: Readonly<Record<MemberState, ServerStatus>> = Object.freeze({
+  ALIVE: 'RUNNING',
+  SUSPECT: 'FAILURE_SUSPECTED',
+  FAILED: 'FAILED',
+  LEFT: 'SHUTDOWN',
+});
+
+export type MembershipEventKind = 'joined' | 'suspected' | 'refuted' | 'failed' | 'left' | 'rejoined';
+
+export interface Version {
+  epoch: number;
+  incarnation: number;
+}
+
+export interface MemberRecord extends Version {
+  name: string;
+  state: MemberState;
+  address: string;
+  port: number;
+  observer: boolean;
+  meta: HeartbeatMeta;
+  /** When the member entered its state (ms since 1970). */
+  since: number;
+}
+
+export type Claim =
+  | ({ kind: 'alive'; address: string; port: number; observer: boolean; meta: HeartbeatMeta } & Version)
+  | ({ kind: 'suspect'; from: string } & Version)
+  | ({ kind: 'dead'; from: string } & Version)
+  | ({ kind: 'leave' } & Version);
+
+export interface Transition {
+  record: MemberRecord;
+  /** Present when the state changed in a way a watcher sees. */
+  event?: { kind: MembershipEventKind; from: ServerStatus; to: ServerStatus };
+  /** A suspect claim about a member already suspected: one more accuser. */
+  confirmation?: boolean;
+}
+
+export function compareVersions(a: Version, b: Version): number {
+  return a.epoch - b.epoch || a.incarnation - b.incarnation;
+}
+
+/** What `claim` does to `current`; undefined when it changes nothing. */
+export function applyClaim(name: string, current: MemberRecord | undefined, claim: Claim, now: number): Transition | undefined {
+  if (claim.kind === 'alive') {
+    const fresh = (state: MemberState): MemberRecord => ({
+      name,
+      state,
+      epoch: claim.epoch,
+      incarnation: claim.incarnation,
+      address: claim.address,
+      port: claim.port,
+      observer: claim.observer,
+      meta: claim.meta,
+      since: current && current.state === state ? current.since : now,
+    });
+    if (!current) return { record: fresh('ALIVE'), event: event('joined', 'LEFT', 'ALIVE') };
+    if (compareVersions(claim, current) <= 0) return undefined;
+    const record = fresh('ALIVE');
+    switch (current.state) {
+      case 'ALIVE':
+        return { record };
+      case 'SUSPECT':
+        return { record, event: event('refuted', 'SUSPECT', 'ALIVE') };
+      case 'FAILED':
+        return { record, event: event('rejoined', 'FAILED', 'ALIVE') };
+      case 'LEFT':
+        return { record, event: event('joined', 'LEFT', 'ALIVE') };
+    }
+  }
+
+  if (!current || current.state === 'FAILED' || current.state === 'LEFT') return undefined;
+  if (compareVersions(claim, current) < 0) return undefined;
+  const moved = (state: MemberState): MemberRecord => ({
+    ...current,
+    state,
+    epoch: claim.epoch,
+    incarnation: claim.incarnation,
+    since: current.state === state ? current.since : now,
+  });
+  switch (claim.kind) {
+    case 'suspect':
+      if (current.state === 'SUSPECT') return { record: moved('SUSPECT'), confirmation: true };
+      return { record: moved('SUSPECT'), event: event('suspected', 'ALIVE', 'SUSPECT') };
+    case 'dead':
+      return { record: moved('FAILED'), event: event('failed', current.state, 'FAILED') };
+    case 'leave':
+      return { record: moved('LEFT'), event: event('left', current.state, 'LEFT') };
+  }
+}
+
+function event(kind: MembershipEventKind, from: MemberState, to: MemberState): Transition['event'] {
+  return { kind, from: STATUS_OF[from], to: STATUS_OF[to] };
+}

@@ -1,0 +1,32 @@
+/**
+ * How packets move. The membership only hands datagrams to a transport; multicast, unicast and
+ * the in-memory network of the unit tests all look the same to it.
+ */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export type PacketHandler = (packet: Buffer, from: Endpoint) => void;
+
+export interface Transport {
+  /**
+   * true when every packet reaches every member whatever its destination (multicast): the
+   * membership then sends a broadcast once instead of once per member.
+   */
+  readonly shared: boolean;
+  /** Where other members can reach this one; announced in every packet. Valid once started. */
+  readonly local: Endpoint;
+  /** Configured peers to announce to before anything is known about them (unicast seeds). */
+  readonly seeds: readonly Endpoint[];
+  start(onPacket: PacketHandler): Promise<void>;
+  /** Best effort, like UDP itself: a send that fails is reported to `onError`, never thrown. */
+  send(packet: Buffer, to: Endpoint): void;
+  stop(): Promise<void>;
+  /** Set by the membership to count and log failed sends. */
+  onError?: (error: Error) => void;
+}
+
+export function endpointKey(endpoint: Endpoint): string {
+  return `${endpoint.address}:${endpoint.port}`;
+}
