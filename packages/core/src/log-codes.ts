@@ -35,6 +35,11 @@ export const LOG_CODES = {
   'MS-0052': 'Receiving the configuration failed. Attempting to start as INDEPENDENT.',
   'MS-0053': 'Started from the local cache (INDEPENDENT).',
   'MS-0060': 'A synchronisation attempt failed; the server keeps serving its current generation.',
+  'MS-0070': 'An application runs: its process answers on its port.',
+  'MS-0071': 'An application exited or did not answer in time; it is restarted with backoff.',
+  'MS-0072': 'An application failed for good (no entry point, or exits at once every time); a new version that fails leaves the previous one serving.',
+  'MS-0073': 'An application version was replaced or removed; the old one drains its requests and stops.',
+  'MS-0074': 'The server changed between RUNNING and STANDBY because an application failed or came back.',
 } as const;
 
 export type LogCode = keyof typeof LOG_CODES;

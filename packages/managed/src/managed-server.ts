@@ -35,7 +35,8 @@ import { retryDelay } from './backoff.js';
 import { CacheStore, type VerifiedGeneration } from './cache/cache-store.js';
 import { LocalDomainSource, MasterSource, type ContentSource } from './cache/sources.js';
 import { syncGeneration } from './cache/sync.js';
-import { createHttpFront } from './health-front.js';
+import { AppManager } from './apps/app-manager.js';
+import { createHttpFront } from './http-front.js';
 import { followEvents } from './master-link.js';
 import { ServerState } from './mode.js';
 
@@ -72,6 +73,7 @@ export class ManagedServer {
   private wake?: () => void;
   private syncing: Promise<unknown> = Promise.resolve();
   private stopping?: Promise<void>;
+  private readonly apps: AppManager;
 
   private constructor(
     private readonly domain: string,
@@ -84,6 +86,14 @@ export class ManagedServer {
     private readonly log: Logger,
   ) {
     this.client = new PeerClient(master, key, name);
+    this.apps = new AppManager({
+      domain,
+      server: name,
+      runtimeDir: join(files.dir, 'apps'),
+      logsDir: files.logsDir,
+      logger: log,
+      onChange: () => void this.refreshStatus(),
+    });
   }
 
   static async start(options: ManagedOptions): Promise<ManagedServer> {
@@ -148,11 +158,16 @@ export class ManagedServer {
     }
     this.management = createManagementServer({ key: this.key, routes: this.routes(), logger: this.log, unauthorizedCode: 'MS-0040' });
     await listen(this.management, settings.address, settings.port, `server ${this.name} (management)`);
-    this.front = createHttpFront(() => ({ status: this.state.status, domain: this.domain, server: this.name, mode: this.state.mode, generation: this.current.generation }));
+    this.front = createHttpFront({
+      health: () => ({ status: this.state.status, domain: this.domain, server: this.name, mode: this.state.mode, generation: this.current.generation, apps: this.apps.statuses() }),
+      route: (path) => this.apps.route(path),
+    });
     await listen(this.front, settings.address, settings.http, `server ${this.name} (HTTP)`);
 
-    this.state.setStatus('RUNNING');
     if (!attached) this.state.independent('master-unreachable-at-start');
+    await this.apps.cleanRuntime();
+    await this.apps.apply(this.config, this.current);
+    this.state.setStatus(this.apps.degraded ? 'STANDBY' : 'RUNNING');
     await this.writeState();
     this.log.info('MS-0002', `${this.name} serves on ${settings.address}:${settings.http} (management ${settings.address}:${settings.port}), generation ${this.current.generation}`);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
@@ -175,6 +190,9 @@ export class ManagedServer {
         this.current = result.generation;
         this.config = await readLocalConfig(join(this.current.root, GENERATION_CONFIG_FILE), this.domain);
         await this.writeState();
+        // What changed while it was away, or just now: new applications start, changed ones are
+        // replaced without a failed request, removed ones stop.
+        await this.apps.apply(this.config, this.current);
       }
     };
     const next = this.syncing.then(run, run);
@@ -271,8 +289,17 @@ export class ManagedServer {
       port: settings.port,
       http: settings.http,
       node: settings.node,
-      apps: [],
+      apps: this.apps.statuses(),
     };
+  }
+
+  /** RUNNING while every application runs, STANDBY while one has failed (SPEC section 9). */
+  private async refreshStatus(): Promise<void> {
+    if (this.state.status !== 'RUNNING' && this.state.status !== 'STANDBY') return;
+    if (!this.state.setStatus(this.apps.degraded ? 'STANDBY' : 'RUNNING')) return;
+    this.log.warn('MS-0074', `${this.name} is ${this.state.status}${this.state.status === 'STANDBY' ? ': an application failed to start' : ''}`);
+    await this.writeState();
+    if (this.connected) await this.report();
   }
 
   private async report(): Promise<void> {
@@ -294,13 +321,18 @@ export class ManagedServer {
       this.state.setStatus('SHUTTING_DOWN');
       if (this.connected) await this.report();
       this.wake?.();
-      for (const server of [this.front, this.management]) {
-        await new Promise<void>((resolve) => {
+      const close = (server: Server | undefined) =>
+        new Promise<void>((resolve) => {
           if (!server) return resolve();
           server.close(() => resolve());
-          server.closeAllConnections();
+          server.closeIdleConnections();
         });
-      }
+      // Stop taking requests, let those in flight finish (bounded by the drain), then the apps.
+      await close(this.front);
+      await this.apps.stopAll();
+      this.front?.closeAllConnections();
+      this.management?.closeAllConnections();
+      await close(this.management);
       this.client.close();
       this.state.setStatus('SHUTDOWN');
       await this.writeState();

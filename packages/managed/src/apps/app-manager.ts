@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import { link, mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { applicationsOf, type AppStatus, type DomainConfig, type Logger } from '@flotilla/core';
+import type { VerifiedGeneration } from '../cache/cache-store.js';
+import { AppProcess } from './app-process.js';
+import { DRAIN_TIMEOUT_MS } from './restart-policy.js';
+
+export interface AppManagerOptions {
+  domain: string;
+  server: string;
+  /** `servers/<server>/apps/`: each running version's own copy of its files. */
+  runtimeDir: string;
+  logsDir: string;
+  logger: Logger;
+  /** Called when an application's state changes. */
+  onChange: () => void;
+}
+
+function versionOf(generation: VerifiedGeneration, app: string): string {
+  const hash = createHash('sha256');
+  for (const file of generation.files) if (file.path.startsWith(`apps/${app}/`)) hash.update(`${file.path}\0${file.sha256}\0${file.mode}\n`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Runs the applications that target this server, as the current generation says: new ones are
+ * started, changed ones replaced without a failed request (start the new version, switch when it
+ * answers, drain the old one), removed ones drained and stopped.
+ */
+export class AppManager {
+  /** Each application's version that serves now; replaced versions drain on their own. */
+  private readonly slots = new Map<string, AppProcess>();
+  private applying: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: AppManagerOptions) {}
+
+  /** The version that serves `path`, by longest context prefix, with the path the app sees. */
+  route(path: string): { app: AppProcess; prefix: string } | undefined {
+    let best: { app: AppProcess; prefix: string } | undefined;
+    for (const app of this.slots.values()) {
+      const context = app.spec.context;
+      const matches = context === '/' || path === context || path.startsWith(`${context}/`) || path.startsWith(`${context}?`);
+      if (matches && app.state === 'RUNNING' && (!best || context.length > best.prefix.length)) {
+        best = { app, prefix: context === '/' ? '' : context };
+      }
+    }
+    return best;
+  }
+
+  statuses(): AppStatus[] {
+    return [...this.slots.values()].map((app) => app.status()).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** True when an application this server should run has FAILED: the server is STANDBY. */
+  get degraded(): boolean {
+    return [...this.slots.values()].some((app) => app.state === 'FAILED');
+  }
+
+  /** Brings the running applications to what `generation` says; calls never overlap. */
+  apply(config: DomainConfig, generation: VerifiedGeneration): Promise<void> {
+    const run = () => this.reconcile(config, generation);
+    const next = this.applying.then(run, run);
+    this.applying = next.catch(() => {});
+    return next;
+  }
+
+  private async reconcile(config: DomainConfig, generation: VerifiedGeneration): Promise<void> {
+    const wanted = new Set(applicationsOf(config, this.options.server));
+    for (const [name, app] of this.slots) {
+      if (!wanted.has(name)) {
+        this.slots.delete(name);
+        this.options.logger.info('MS-0073', `application ${name} is no longer deployed here; draining and stopping it`);
+        void this.retire(app);
+      }
+    }
+    await Promise.all(
+      [...wanted].map(async (name) => {
+        const version = versionOf(generation, name);
+        const context = config.applications[name]!.context;
+        const running = this.slots.get(name);
+        if (running && running.spec.version === version && running.spec.context === context) return;
+        const next = await this.prepare(name, context, version, generation);
+        const ok = await next.start();
+        const latest = this.slots.get(name);
+        if (!ok && latest?.state === 'RUNNING') {
+          // The new version cannot start: the old one keeps serving.
+          this.options.logger.error('MS-0072', `application ${name}: the new version failed to start; the previous version keeps serving`);
+          await this.retire(next);
+          return;
+        }
+        this.slots.set(name, next);
+        if (latest) {
+          this.options.logger.info('MS-0073', `application ${name}: switched to version ${version}; draining the previous one`);
+          void this.retire(latest);
+        }
+      }),
+    );
+  }
+
+  /** A version's own copy of its files (hard links), so later generations never pull them away. */
+  private async prepare(name: string, context: string, version: string, generation: VerifiedGeneration): Promise<AppProcess> {
+    const dir = join(this.options.runtimeDir, `${name}-${version}-${process.pid}-${Date.now()}`);
+    await rm(dir, { recursive: true, force: true });
+    const prefix = `apps/${name}/`;
+    for (const file of generation.files.filter((f) => f.path.startsWith(prefix))) {
+      const target = join(dir, file.path.slice(prefix.length));
+      await mkdir(dirname(target), { recursive: true });
+      await link(join(generation.root, file.path), target);
+    }
+    await mkdir(this.options.logsDir, { recursive: true });
+    return new AppProcess(
+      {
+        name,
+        context,
+        version,
+        dir,
+        env: { FLOTILLA_APP: name, FLOTILLA_SERVER: this.options.server, FLOTILLA_DOMAIN: this.options.domain },
+        logFile: join(this.options.logsDir, `app-${name}.log`),
+      },
+      this.options.logger,
+      this.options.onChange,
+    );
+  }
+
+  /** Waits for in-flight requests (bounded), stops the version, removes its files. */
+  private async retire(app: AppProcess): Promise<void> {
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    while (app.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await app.stop();
+    await rm(app.spec.dir, { recursive: true, force: true });
+  }
+
+  async stopAll(): Promise<void> {
+    const running = [...this.slots.values()];
+    this.slots.clear();
+    await Promise.all(running.map((app) => this.retire(app)));
+  }
+
+  /** Leftover version directories of processes that are gone (a SIGKILLed server). */
+  async cleanRuntime(): Promise<void> {
+    await rm(this.options.runtimeDir, { recursive: true, force: true });
+    await mkdir(this.options.runtimeDir, { recursive: true });
+  }
+}

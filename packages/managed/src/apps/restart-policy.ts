@@ -1,0 +1,22 @@
+/**
+ * When a crashed application is started again, as PM2 users expect: restarts are counted, a run
+ * shorter than MIN_UPTIME is "unstable", and after MAX_UNSTABLE unstable runs in a row the
+ * application is FAILED (and the server STANDBY) instead of looping forever.
+ */
+/** A run this long proves the application starts; shorter ones count against it. */
+export const MIN_UPTIME_MS = 1_000;
+/** Enough to ride out a dependency that comes up a few seconds late. */
+export const MAX_UNSTABLE = 5;
+const BASE_DELAY_MS = 100;
+/** Never wait longer than this between attempts: a fixed app comes back quickly. */
+const MAX_DELAY_MS = 5_000;
+/** How long a new process has to answer on its port before the attempt counts as failed. */
+export const START_TIMEOUT_MS = 15_000;
+/** How long in-flight requests may take to finish before an old version is stopped anyway. */
+export const DRAIN_TIMEOUT_MS = 30_000;
+/** SIGTERM first; SIGKILL after this. */
+export const STOP_GRACE_MS = 5_000;
+
+export function restartDelay(unstableRuns: number): number {
+  return Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.max(0, unstableRuns - 1));
+}
