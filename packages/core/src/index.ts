@@ -29,3 +29,4 @@ export * from './config/endpoints.js';
 export * from './process/wait-for-exit.js';
 export * from './status-format.js';
 export * from './generation.js';
+export * from './app-entry.js';

@@ -105,7 +105,10 @@ export type ConfigChange =
   | { op: 'set'; path: string; value: unknown }
   | { op: 'add-server'; server: string; node: string; address: string; port: number; http: number; cluster?: string }
   | { op: 'remove-server'; server: string }
-  | { op: 'add-cluster'; cluster: string; servers: string[] };
+  | { op: 'add-cluster'; cluster: string; servers: string[] }
+  /** `staging`: a directory in the MASTER's apps/ prepared by `master deploy`. */
+  | { op: 'deploy'; name: string; context: string; targets: string[]; staging: string }
+  | { op: 'undeploy'; name: string };
 
 export interface ConfigChangeResult {
   domain: string;
@@ -117,4 +120,43 @@ export interface ConfigChangeResult {
 export interface ErrorBody {
   error: string;
   exitCode: number;
+}
+
+/**
+ * `POST /v1/backup`: asks the MASTER for a backup of its current generation, taken inside its
+ * change serialisation so that the archive is exactly one generation. The MASTER and the asking
+ * `pack-domain` share the machine: `target` is an absolute path there (absent: the domain's
+ * default `<home>/domains/<domain>_packed.zip`).
+ */
+export interface BackupRequest {
+  target?: string;
+}
+
+/** The answer to a BackupRequest; also what `pack-domain --json` prints. */
+export interface BackupResult {
+  domain: string;
+  path: string;
+  /** The generation the archive holds (null when the files on disk are not one the MASTER numbered). */
+  generation: number | null;
+  files: number;
+  contentBytes: number;
+  /** Size and SHA-256 of the archive itself. */
+  bytes: number;
+  sha256: string;
+  createdAt: string;
+}
+
+/** `set-domain-backup`: changes only the backup settings given, as one generation. */
+export interface BackupPolicyChange {
+  op: 'set-backup-policy';
+  policy: { onBoot?: boolean; dir?: string; node?: string | null; keep?: number };
+}
+
+/** Every change `POST /v1/config` takes. */
+export type MasterConfigChange = ConfigChange | BackupPolicyChange;
+
+export interface MasterConfigChangeResult {
+  domain: string;
+  generation: number;
+  change: MasterConfigChange;
 }

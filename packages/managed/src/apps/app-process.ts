@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppStatus, Logger } from '@flotilla/core';
+import { applicationEntry, type AppStatus, type Logger } from '@flotilla/core';
 import { MAX_UNSTABLE, MIN_UPTIME_MS, START_TIMEOUT_MS, STOP_GRACE_MS, restartDelay } from './restart-policy.js';
 
 export interface AppSpec {
@@ -32,16 +31,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** `package.json` `main`, else `index.js` (SPEC section 9). */
-export async function entryPoint(dir: string): Promise<string | undefined> {
-  const main = await readFile(join(dir, 'package.json'), 'utf8')
-    .then((text) => (JSON.parse(text) as { main?: string }).main, () => undefined);
-  for (const candidate of [main, 'index.js']) {
-    if (candidate && (await stat(join(dir, candidate)).then((s) => s.isFile(), () => false))) return candidate;
-  }
-  return undefined;
 }
 
 function answers(port: number): Promise<boolean> {
@@ -105,7 +94,7 @@ export class AppProcess {
 
   private async launch(): Promise<void> {
     if (this.stopped) return;
-    const entry = await entryPoint(this.spec.dir);
+    const entry = await applicationEntry(this.spec.dir);
     if (!entry) {
       this.fail(`application ${this.spec.name} has no entry point: package.json "main" or index.js`);
       return;
