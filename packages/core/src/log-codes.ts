@@ -40,6 +40,8 @@ export const LOG_CODES = {
   'MS-0072': 'An application failed for good (no entry point, or exits at once every time); a new version that fails leaves the previous one serving.',
   'MS-0073': 'An application version was replaced or removed; the old one drains its requests and stops.',
   'MS-0074': 'The server changed between RUNNING and STANDBY because an application failed or came back.',
+  'MS-0080': "Joined the domain's heartbeat group.",
+  'MS-0081': "The heartbeat layer reported a problem (a packet dropped, the group unreachable); failure detection may be affected.",
 } as const;
 
 export type LogCode = keyof typeof LOG_CODES;

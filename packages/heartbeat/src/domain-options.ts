@@ -51,7 +51,8 @@ export async function heartbeatOptionsFor(
       transport: { mode: 'multicast', group: overrides.group ?? heartbeat.group, port: overrides.port ?? heartbeat.port, interface: iface, ttl: heartbeat.ttl },
     };
   }
-  const portOf = (name: string) => overrides.ports?.[name] ?? heartbeat.port;
+  const configuredPort = (name: string) => (name === config.master.name ? config.master.heartbeatPort : config.servers[name]?.heartbeatPort);
+  const portOf = (name: string) => overrides.ports?.[name] ?? configuredPort(name) ?? heartbeat.port;
   const seeds =
     overrides.peers ??
     [...configured].filter(([name]) => name !== member).map(([name, address]) => ({ address, port: portOf(name) }));

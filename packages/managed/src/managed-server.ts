@@ -31,6 +31,7 @@ import {
   type ServerLayout,
   type StreamEvent,
 } from '@flotilla/core';
+import { Membership, heartbeatOptionsFor } from '@flotilla/heartbeat';
 import { retryDelay } from './backoff.js';
 import { CacheStore, type VerifiedGeneration } from './cache/cache-store.js';
 import { LocalDomainSource, MasterSource, type ContentSource } from './cache/sources.js';
@@ -74,6 +75,7 @@ export class ManagedServer {
   private syncing: Promise<unknown> = Promise.resolve();
   private stopping?: Promise<void>;
   private readonly apps: AppManager;
+  private membership?: Membership;
 
   private constructor(
     private readonly domain: string,
@@ -169,6 +171,7 @@ export class ManagedServer {
     await this.apps.apply(this.config, this.current);
     this.state.setStatus(this.apps.degraded ? 'STANDBY' : 'RUNNING');
     await this.writeState();
+    await this.joinHeartbeats();
     this.log.info('MS-0002', `${this.name} serves on ${settings.address}:${settings.http} (management ${settings.address}:${settings.port}), generation ${this.current.generation}`);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
     reportReady();
@@ -293,6 +296,27 @@ export class ManagedServer {
     };
   }
 
+  /**
+   * Joins the domain's heartbeat group so that peers and the MASTER see this server alive, and see
+   * it fail. A heartbeat problem does not stop the server from serving: it is logged.
+   */
+  private async joinHeartbeats(): Promise<void> {
+    try {
+      const options = await heartbeatOptionsFor(this.config, this.name);
+      this.membership = await Membership.start({
+        domain: this.domain,
+        self: options.self,
+        key: this.key,
+        transport: options.transport,
+        config: this.config.heartbeat.timings,
+        logger: { warn: (message) => this.log.warn('MS-0081', message) },
+      });
+      this.log.info('MS-0080', `joined the heartbeat group (${this.config.heartbeat.mode})`);
+    } catch (error) {
+      this.log.warn('MS-0081', `cannot join the heartbeat group: ${(error as Error).message}; peers will not see this server`);
+    }
+  }
+
   /** RUNNING while every application runs, STANDBY while one has failed (SPEC section 9). */
   private async refreshStatus(): Promise<void> {
     if (this.state.status !== 'RUNNING' && this.state.status !== 'STANDBY') return;
@@ -319,6 +343,8 @@ export class ManagedServer {
       this.stopped = true;
       this.log.info('MS-0003', `${this.name} is stopping`);
       this.state.setStatus('SHUTTING_DOWN');
+      // Announced first: peers and the MASTER mark it SHUTDOWN at once, never FAILED.
+      await this.membership?.leave().catch(() => {});
       if (this.connected) await this.report();
       this.wake?.();
       const close = (server: Server | undefined) =>

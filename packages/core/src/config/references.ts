@@ -101,7 +101,31 @@ export function checkReferences(config: DomainConfig): ConfigProblem[] {
     }
   }
 
-  problems.push(...checkListeners(config));
+  problems.push(...checkListeners(config), ...checkUnicastHeartbeats(config));
+  return problems;
+}
+
+/** Unicast heartbeats: two members on one address cannot share a UDP port. */
+function checkUnicastHeartbeats(config: DomainConfig): ConfigProblem[] {
+  if (config.heartbeat.mode !== 'unicast') return [];
+  const members: Array<{ path: SettingPath; name: string; node: string; address: string; port: number }> = [
+    { path: ['master'], name: config.master.name, node: config.master.node, address: config.master.address, port: config.master.heartbeatPort ?? config.heartbeat.port },
+    ...Object.entries(config.servers).map(([name, s]) => ({ path: ['servers', name], name, node: s.node, address: s.address, port: s.heartbeatPort ?? config.heartbeat.port })),
+  ];
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const member of members) {
+    const host = isWildcardAddress(member.address) ? (config.nodes[member.node]?.host ?? member.address) : member.address;
+    const key = `${host}:${member.port}`;
+    const other = seen.get(key);
+    if (other) {
+      problems.push({
+        path: member.path,
+        at: 'key',
+        message: `unicast heartbeats of ${member.name} and ${other} would share ${key}; give one of them its own heartbeatPort`,
+      });
+    } else seen.set(key, member.name);
+  }
   return problems;
 }
 

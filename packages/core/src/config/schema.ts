@@ -24,11 +24,18 @@ export const DEFAULT_MASTER_ADDRESS = '0.0.0.0';
 export const DEFAULT_MASTER_NAME = 'adminServer';
 export const DEFAULT_NODE_NAME = 'node1';
 
+/**
+ * Unicast heartbeats: members that share an address (several servers on one host) each need their
+ * own UDP port; absent, `heartbeat.port`.
+ */
+const heartbeatPort = port.optional();
+
 export const MasterSchema = z.strictObject({
   name: name.default(DEFAULT_MASTER_NAME),
   node: name,
   address: address.default(DEFAULT_MASTER_ADDRESS),
   port: port.default(DEFAULT_MASTER_PORT),
+  heartbeatPort,
 });
 
 export const NodeSchema = z.strictObject({
@@ -49,6 +56,7 @@ export const ServerSchema = z.strictObject({
   http: port,
   /** A crashed server is what the MASTER is there to bring back, so restarting is the default. */
   autoRestart: z.boolean().default(true),
+  heartbeatPort,
 });
 
 export const ClusterSchema = z.strictObject({
@@ -76,6 +84,28 @@ export const HeartbeatSchema = z.strictObject({
     .min(1, { error: 'must be from 1 to 255' })
     .max(255, { error: 'must be from 1 to 255' })
     .default(1),
+  /**
+   * Failure-detection timings (packages/heartbeat/src/config.ts documents each and its default);
+   * only what is set here overrides the defaults.
+   */
+  timings: z
+    .record(
+      z.enum([
+        'probeIntervalMs', 'probeTimeoutMs', 'indirectChecks', 'suspicionMinMs', 'suspicionMaxMultiplier',
+        'suspicionConfirmations', 'awarenessMax', 'retransmitMultiplier', 'announceIntervalMs',
+        'stallThresholdMs', 'stallQuietMs', 'leaveRepeats', 'leaveSpacingMs', 'observerReapMs',
+      ], { error: 'is not a heartbeat timing (see docs/configuration.md)' }),
+      z.number().positive({ error: 'must be a positive number' }),
+    )
+    .optional(),
+});
+
+/** How the MASTER restarts a FAILED server (SPEC section 8). */
+export const RestartSchema = z.strictObject({
+  /** Five tries ride out a slow machine; more would hide a server that cannot start. */
+  attempts: z.number().int({ error: 'must be a whole number from 1 to 100' }).min(1, { error: 'must be from 1 to 100' }).max(100, { error: 'must be from 1 to 100' }).default(5),
+  /** Attempts are counted within this many seconds; older ones are forgiven. */
+  windowSeconds: z.number().int({ error: 'must be a whole number of seconds' }).min(1, { error: 'must be at least 1' }).default(120),
 });
 
 export const BackupSchema = z.strictObject({
@@ -109,6 +139,7 @@ export const DomainConfigSchema = z.strictObject({
   clusters: z.record(name, ClusterSchema).default({}),
   heartbeat: HeartbeatSchema.prefault({}),
   backup: BackupSchema.prefault({}),
+  restart: RestartSchema.prefault({}),
   applications: z.record(name, ApplicationSchema).default({}),
 });
 
@@ -121,3 +152,4 @@ export type NodeConfig = DomainConfig['nodes'][string];
 export type ApplicationConfig = DomainConfig['applications'][string];
 export type BackupPolicy = DomainConfig['backup'];
 export type HeartbeatConfig = DomainConfig['heartbeat'];
+export type RestartPolicy = DomainConfig['restart'];
