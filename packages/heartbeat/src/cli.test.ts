@@ -33,7 +33,7 @@ async function freeUdpPorts(count: number): Promise<number[]> {
 }
 
 async function createDomain(mode: 'multicast' | 'unicast'): Promise<{ home: string; domain: string; group: string; port: number }> {
-  const home = await tempHome('flotilla-heartbeat-');
+  const home = await tempHome();
   const domain = 'hb1';
   const created = await run('master', ['create-domain', domain, '--home', home, ...SERVERS.flatMap((s, i) => ['--server', `${s}:${18081 + i}`])]);
   expect(created.stderr).toBe('');
@@ -43,7 +43,15 @@ async function createDomain(mode: 'multicast' | 'unicast'): Promise<{ home: stri
   const [port] = await freeUdpPorts(1);
   const file = domainLayout(home, domain).configFile;
   const text = await readFile(file, 'utf8');
-  const edited = text.replace(/heartbeat: \{[^}]*\}/, `heartbeat: { mode: "${mode}", group: "${group}", port: ${port}, interface: "127.0.0.1" }`);
+  let edited = text.replace(/heartbeat: \{[^}]*\}/, `heartbeat: { mode: "${mode}", group: "${group}", port: ${port}, interface: "127.0.0.1" }`);
+  if (mode === 'unicast') {
+    // Unicast members on one address each need their own UDP port (the configuration checks it).
+    const own = await freeUdpPorts(SERVERS.length + 1);
+    edited = edited.replace(/port: 9736 \}/, `port: 9736, heartbeatPort: ${own[0]} }`);
+    SERVERS.forEach((server, i) => {
+      edited = edited.replace(new RegExp(`(${server}: \\{[^}]*http: \\d+)`), `$1, heartbeatPort: ${own[i + 1]}`);
+    });
+  }
   expect(edited).not.toBe(text);
   await writeFile(file, edited);
   return { home, domain, group, port: port! };

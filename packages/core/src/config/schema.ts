@@ -89,13 +89,14 @@ export const HeartbeatSchema = z.strictObject({
    * only what is set here overrides the defaults.
    */
   timings: z
-    .record(
-      z.enum([
-        'probeIntervalMs', 'probeTimeoutMs', 'indirectChecks', 'suspicionMinMs', 'suspicionMaxMultiplier',
-        'suspicionConfirmations', 'awarenessMax', 'retransmitMultiplier', 'announceIntervalMs',
-        'stallThresholdMs', 'stallQuietMs', 'leaveRepeats', 'leaveSpacingMs', 'observerReapMs',
-      ], { error: 'is not a heartbeat timing (see docs/configuration.md)' }),
-      z.number().positive({ error: 'must be a positive number' }),
+    .strictObject(
+      Object.fromEntries(
+        [
+          'probeIntervalMs', 'probeTimeoutMs', 'indirectChecks', 'suspicionMinMs', 'suspicionMaxMultiplier',
+          'suspicionConfirmations', 'awarenessMax', 'retransmitMultiplier', 'announceIntervalMs',
+          'stallThresholdMs', 'stallQuietMs', 'leaveRepeats', 'leaveSpacingMs', 'observerReapMs',
+        ].map((timing) => [timing, z.number().positive({ error: 'must be a positive number' }).optional()]),
+      ) as Record<string, z.ZodOptional<z.ZodNumber>>,
     )
     .optional(),
 });

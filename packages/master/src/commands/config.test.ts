@@ -30,6 +30,8 @@ interface Case {
   name: string;
   from: string;
   to: string;
+  /** A second change the case needs, when the mistake is reported away from the first. */
+  also?: [string, string];
   setting: string;
   says: string[];
 }
@@ -86,6 +88,9 @@ const cases: Case[] = [
   { name: 'name differs from the directory', from: 'name: "d1"', to: 'name: @@"other"', setting: 'name', says: ['does not match its directory "d1"'] },
   { name: 'context without a slash', from: 'context: "/hello"', to: 'context: @@"hello"', setting: 'applications.hello.context', says: ['must be a path that starts with "/"'] },
   { name: 'two applications on one context', from: 'targets: ["cluster1"] } }', to: 'targets: ["cluster1"] }, hi: { context: @@"/hello", targets: ["server2"] } }', setting: 'applications.hi.context', says: ['context "/hello" is already used by application "hello" on server "server2"'] },
+  { name: 'unicast heartbeats on one address:port', from: 'mode: "multicast"', to: 'mode: "unicast"', also: ['    server1: {', '    @@server1: {'], setting: 'servers.server1', says: ['unicast heartbeats of server1 and adminServer would share 127.0.0.1:3030', 'heartbeatPort'] },
+  { name: 'unknown heartbeat timing', from: 'port: 3030 }', to: 'port: 3030, timings: { @@probeMs: 5 } }', setting: 'heartbeat.timings.probeMs', says: ['unknown key "probeMs"', 'did you mean "probeIntervalMs"'] },
+  { name: 'restart attempts out of range', from: '  applications:', to: '  restart: { attempts: @@0 },\n  applications:', setting: 'restart.attempts', says: ['must be from 1 to 100'] },
   { name: 'empty cluster', from: 'servers: ["server1", "server2"]', to: 'servers: @@[]', setting: 'clusters.cluster1.servers', says: ['at least one server'] },
 ];
 
@@ -119,7 +124,8 @@ describe('master config on an invalid domain.json5', () => {
 
   it.each(cases)('$name: exit 2 with file:line:column, setting and reason', async (testCase) => {
     expect(BASE.includes(testCase.from), `case "${testCase.name}" must change the base`).toBe(true);
-    const { text, line, column } = locate(BASE.replace(testCase.from, testCase.to));
+    const changed = BASE.replace(testCase.from, testCase.to);
+    const { text, line, column } = locate(testCase.also ? changed.replace(...testCase.also) : changed);
     await writeFile(configFile, text);
     const result = await run('master', ['config', 'd1', '--home', home]);
     expect(result.exitCode).toBe(2);
