@@ -1,9 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { UsageError, commandContext, messages, openDomain, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { UsageError, commandContext, messages, openDomain, type BackupResult, type CommandModule, type Domain, type GlobalOptions } from '@flotilla/core';
 import { TerminalProgress, describeProgress } from '@flotilla/unpack-domain';
 import { packMessages } from './messages.js';
 import { packDomain } from './pack.js';
+import { backupResult } from './result.js';
+import { packThroughMaster } from './through-master.js';
+import type { WrittenBackup } from './write-backup.js';
 
 interface PackOptions extends GlobalOptions {
   domain: string;
@@ -29,28 +32,27 @@ export const packCommand: CommandModule<GlobalOptions, PackOptions> = {
     const target = options.file ? resolve(options.file) : domain.layout.packedZip;
     await checkTarget(target);
 
-    const progress = TerminalProgress.forStderr();
-    const written = await packDomain(domain, {
-      target,
-      onProgress: (phase, counts) =>
-        progress?.update(describeProgress(`${phase === 'hashing' ? 'Reading' : 'Packing'} ${options.domain}`, counts)),
-    }).finally(() => progress?.done());
-
-    context.result(
-      {
-        domain: options.domain,
-        path: written.path,
-        files: written.manifest.files.length,
-        contentBytes: written.manifest.files.reduce((sum, file) => sum + file.size, 0),
-        bytes: written.bytes,
-        sha256: written.sha256,
-        generation: written.manifest.generation,
-        createdAt: written.manifest.createdAt,
-      },
-      messages.packCompleted(options.domain, written.path),
-    );
+    const result = (await packOnline(domain, target)) ?? backupResult(await packOffline(domain, target));
+    context.result(result, messages.packCompleted(options.domain, result.path));
   },
 };
+
+/** The MASTER does the work and answers at the end: the terminal line says what is being waited for. */
+async function packOnline(domain: Domain, target: string): Promise<BackupResult | undefined> {
+  const progress = TerminalProgress.forStderr();
+  progress?.update(packMessages.packingThroughMaster(domain.config.name));
+  return packThroughMaster(domain, target).finally(() => progress?.done());
+}
+
+/** Packs from the files on disk, when no MASTER of this home answers; a file changed meanwhile makes it try again. */
+async function packOffline(domain: Domain, target: string): Promise<WrittenBackup> {
+  const progress = TerminalProgress.forStderr();
+  return packDomain(domain, {
+    target,
+    onProgress: (phase, counts) =>
+      progress?.update(describeProgress(`${phase === 'hashing' ? 'Reading' : 'Packing'} ${domain.config.name}`, counts)),
+  }).finally(() => progress?.done());
+}
 
 async function checkTarget(target: string): Promise<void> {
   if ((await stat(target).catch(() => undefined))?.isDirectory()) throw new UsageError(packMessages.targetIsDirectory(target));

@@ -1,5 +1,8 @@
 export { collectDomainFiles, type BackupEntry, type CollectOptions } from './collect.js';
 export { writeBackup, type BackupMeta, type WriteOptions, type WrittenBackup } from './write-backup.js';
 export { FileChangedError } from './content-check.js';
-export { packDomain, type PackOptions } from './pack.js';
+export { packDomain, packDirectory, type PackOptions, type PackSource } from './pack.js';
+export { backupExclusions } from './exclusions.js';
+export { generationOf } from './generation-of.js';
+export { backupResult } from './result.js';
 export { removeStaleTemps } from './temp-files.js';

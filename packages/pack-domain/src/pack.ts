@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { FlotillaError, type Domain } from '@flotilla/core';
+import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter } from '@flotilla/core';
 import type { ProgressCounts } from '@flotilla/unpack-domain';
 import { collectDomainFiles, type BackupEntry } from './collect.js';
 import { FileChangedError } from './content-check.js';
+import { backupExclusions } from './exclusions.js';
+import { generationOf } from './generation-of.js';
 import { packMessages } from './messages.js';
 import { writeBackup, type WrittenBackup } from './write-backup.js';
 
@@ -13,7 +14,18 @@ export interface PackOptions {
   onProgress?: (phase: 'hashing' | 'writing', counts: ProgressCounts) => void;
 }
 
-const TOOL = {
+/** A directory laid out as a domain (config/, apps/), and what the backup's manifest says of it. */
+export interface PackSource {
+  dir: string;
+  domain: string;
+  /** The generation the files are believed to be; the manifest names it only if their digest matches. */
+  counter: GenerationCounter | undefined;
+  /** Domain-relative paths to leave out (backupExclusions). */
+  exclude: string[];
+  tool: { name: string; version: string };
+}
+
+const PACK_TOOL = {
   name: 'pack-domain',
   version: (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version,
 };
@@ -22,24 +34,24 @@ const TOOL = {
 const ESSENTIAL = ['config/domain.json5', 'config/security/domain.key'];
 
 /**
- * Backs up a domain from its directory (the MASTER running or not; offline, the generation is not
- * known). A file that changes while it is packed fails the attempt, which is made once more from a
- * fresh listing: an edit or deploy in progress is usually over by then, while a file that never
+ * Backs up a domain from its directory, as it is on disk (the MASTER stopped, or not on this
+ * machine). A file that changes while it is packed fails the attempt, which is made once more from
+ * a fresh listing: an edit or deploy in progress is usually over by then, while a file that never
  * stops changing must not keep the pack busy forever. The second failure is reported.
  */
 export async function packDomain(domain: Domain, options: PackOptions = {}): Promise<WrittenBackup> {
   const target = options.target ?? domain.layout.packedZip;
-  const exclude = insideDomain(domain.layout.dir, [resolve(domain.layout.dir, domain.config.backup.dir), target]);
+  const exclude = backupExclusions(domain.layout.dir, domain.config.backup.dir, [target]);
   for (let attempt = 1; ; attempt++) {
-    const entries = await collectDomainFiles(domain.layout.dir, {
+    const source: PackSource = {
+      dir: domain.layout.dir,
+      domain: domain.config.name,
+      counter: await readGenerationFile(domain.layout.generationFile),
       exclude,
-      onProgress: (counts) => options.onProgress?.('hashing', counts),
-    });
-    requireEssentials(domain.config.name, entries);
+      tool: PACK_TOOL,
+    };
     try {
-      return await writeBackup(entries, { domain: domain.config.name, generation: null, tool: TOOL }, target, {
-        onProgress: (counts) => options.onProgress?.('writing', counts),
-      });
+      return await packDirectory(source, target, options);
     } catch (error) {
       if (!(error instanceof FileChangedError)) throw error;
       if (attempt === 2) throw new FlotillaError(packMessages.keptChanging(domain.config.name, error.message), undefined, { cause: error });
@@ -47,12 +59,19 @@ export async function packDomain(domain: Domain, options: PackOptions = {}): Pro
   }
 }
 
-/** The domain-relative, `/`-separated form of those paths that lie inside the domain. */
-function insideDomain(domainDir: string, paths: string[]): string[] {
-  return paths
-    .map((path) => relative(domainDir, path))
-    .filter((path) => path !== '' && !path.startsWith('..') && !isAbsolute(path))
-    .map((path) => path.split(sep).join('/'));
+/**
+ * One pass over `source`: list and hash, then write and verify. Enough on its own for a directory
+ * nothing writes to, such as the MASTER's snapshot of a generation.
+ */
+export async function packDirectory(source: PackSource, target: string, options: Omit<PackOptions, 'target'> = {}): Promise<WrittenBackup> {
+  const entries = await collectDomainFiles(source.dir, {
+    exclude: source.exclude,
+    onProgress: (counts) => options.onProgress?.('hashing', counts),
+  });
+  requireEssentials(source.domain, entries);
+  return writeBackup(entries, { domain: source.domain, generation: generationOf(entries, source.counter), tool: source.tool }, target, {
+    onProgress: (counts) => options.onProgress?.('writing', counts),
+  });
 }
 
 function requireEssentials(domain: string, entries: BackupEntry[]): void {

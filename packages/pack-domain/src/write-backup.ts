@@ -25,7 +25,7 @@ import { removeStaleTemps, tempPathFor } from './temp-files.js';
 
 export interface BackupMeta {
   domain: string;
-  /** The MASTER's generation the entries are; null when packed offline, where it is not known. */
+  /** The MASTER's generation the entries are (generationOf); null when that is not known. */
   generation: number | null;
   createdAt?: Date;
   /** What wrote the backup: `pack-domain 0.1.0`, or the MASTER for boot backups. */

@@ -6,7 +6,7 @@ import {
   parseDomainConfig,
   renderDomainConfig,
   writeDomainConfig,
-  type ConfigChange,
+  type MasterConfigChange,
   type DomainConfig,
   type DomainLayout,
 } from '@flotilla/core';
@@ -31,7 +31,7 @@ function setPath(raw: Raw, dotted: string, value: unknown): void {
 }
 
 /** Applies one change to the configuration as written (defaults stay implicit). */
-function apply(raw: Raw, change: ConfigChange): void {
+function apply(raw: Raw, change: MasterConfigChange): void {
   switch (change.op) {
     case 'set':
       setPath(raw, change.path, change.value);
@@ -62,6 +62,14 @@ function apply(raw: Raw, change: ConfigChange): void {
       clusters[change.cluster] = { servers: change.servers };
       return;
     }
+    case 'set-backup-policy': {
+      if (!isMap(change.policy)) throw new UsageError('set-backup-policy needs a "policy" object such as { "onBoot": true }');
+      // Only the settings given change; the schema then checks them with the rest (node defined, keep range).
+      Object.assign(section(raw, 'backup'), change.policy);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown configuration change "${(change as { op?: unknown }).op}" (known: set, add-server, remove-server, add-cluster, set-backup-policy)`);
   }
 }
 
@@ -69,7 +77,7 @@ function apply(raw: Raw, change: ConfigChange): void {
  * Validates a change against the whole configuration and, when it holds, writes the new
  * configuration atomically with the old one kept in history. A refused change touches nothing.
  */
-export async function changeConfig(layout: DomainLayout, change: ConfigChange): Promise<DomainConfig> {
+export async function changeConfig(layout: DomainLayout, change: MasterConfigChange): Promise<DomainConfig> {
   const raw = JSON5.parse(await readFile(layout.configFile, 'utf8')) as Raw;
   apply(raw, change);
   const text = renderDomainConfig(raw, `Flotilla domain ${layout.name}. Reference: docs/configuration.md`);

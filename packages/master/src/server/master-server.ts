@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import {
   API_PREFIX,
   HANDLED,
@@ -15,17 +16,24 @@ import {
   serverEndpoint,
   serverLayout,
   writeFileAtomic,
-  type ConfigChange,
-  type ConfigChangeResult,
+  type BackupResult,
   type DomainConfig,
   type DomainLayout,
   type Logger,
   type Route,
   type ManagedStatus,
+  type MasterConfigChange,
+  type MasterConfigChangeResult,
   type MasterUpEvent,
   type StatusTable,
   type StreamEvent,
 } from '@flotilla/core';
+import { backupResult } from '@flotilla/pack-domain';
+import { runBootBackup } from './backup/boot-backup.js';
+import { FrozenGeneration } from './backup/frozen-generation.js';
+import { backupMessages } from './backup/messages.js';
+import { requestedTarget } from './backup/requested-backup.js';
+import { clearSnapshots } from './backup/snapshot.js';
 import { changeConfig } from './config-changes.js';
 import { GenerationStore } from './generation-store.js';
 import { ServerRegistry } from './registry.js';
@@ -76,10 +84,16 @@ export class MasterServer {
     return serverLayout(this.layout, this.config.master.name);
   }
 
+  /** Where generations are frozen for backups: runtime state, beside the MASTER's pid file. */
+  private get snapshotsDir(): string {
+    return join(this.files.dir, 'snapshots');
+  }
+
   private async run(): Promise<void> {
     const { master } = this.config;
     this.log.info('MA-0001', `MASTER ${master.name} of domain ${this.layout.name} is starting (pid ${process.pid})`);
     await acquireServerLock(this.files.pidFile, `MASTER of ${this.layout.name}`);
+    await clearSnapshots(this.snapshotsDir);
     if (await this.store.refresh()) {
       this.log.info('MA-0022', `generation ${this.store.manifest.generation} (the domain's files changed since the last generation)`);
     }
@@ -92,6 +106,10 @@ export class MasterServer {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
     reportReady();
     void this.announce();
+    // After reportReady: a boot backup never holds up the service beyond freezing a generation.
+    if (this.config.backup.onBoot) {
+      void runBootBackup({ layout: this.layout, config: this.config, log: this.log, freeze: (targets) => this.freeze(targets) });
+    }
   }
 
   private async writeState(status: 'RUNNING' | 'SHUTDOWN'): Promise<void> {
@@ -164,9 +182,18 @@ export class MasterServer {
     };
   }
 
-  /** Changes run one at a time: each validates against the result of the one before. */
-  private applyChange(change: ConfigChange): Promise<ConfigChangeResult> {
-    const run = async (): Promise<ConfigChangeResult> => {
+  /**
+   * The MASTER's turn: changes run one at a time, each validating against the result of the one
+   * before, and a backup freezes its generation between two of them, never during one.
+   */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.changes.then(work, work);
+    this.changes = result.catch(() => {});
+    return result;
+  }
+
+  private applyChange(change: MasterConfigChange): Promise<MasterConfigChangeResult> {
+    return this.inTurn(async () => {
       if (change.op === 'remove-server' && !['SHUTDOWN', 'FAILED'].includes(this.registry.statusOf(change.server))) {
         throw new UsageError(`server ${change.server} is ${this.registry.statusOf(change.server)}; stop it first (managed stop ${this.layout.name} ${change.server})`);
       }
@@ -182,10 +209,24 @@ export class MasterServer {
       this.log.info('MA-0020', `${change.op} accepted: generation ${generation}`);
       this.registry.broadcast({ type: 'generation', generation, digest });
       return { domain: this.layout.name, generation, change };
-    };
-    const result = this.changes.then(run, run);
-    this.changes = result.catch(() => {});
-    return result;
+    });
+  }
+
+  /** The current generation, frozen in the MASTER's turn, with `targets` (archives being written) left out. */
+  private freeze(targets: string[]): Promise<FrozenGeneration> {
+    return this.inTurn(() => {
+      const { generation, digest } = this.store.manifest;
+      return FrozenGeneration.take(this.layout, this.config, { generation, digest }, this.snapshotsDir, targets);
+    });
+  }
+
+  /** `POST /v1/backup`: exactly one generation, packed outside the turn so that changes need not wait for it. */
+  private async backup(body: Buffer, sender: string): Promise<BackupResult> {
+    const target = requestedTarget(body, this.layout.packedZip);
+    const frozen = await this.freeze([target]);
+    const written = await frozen.pack(target);
+    this.log.info('MA-0093', backupMessages.requestedWritten(written.path, written.manifest.generation, sender));
+    return backupResult(written);
   }
 
   private routes(): Route[] {
@@ -248,8 +289,9 @@ export class MasterServer {
       {
         method: 'POST',
         path: `${API_PREFIX}/config`,
-        handle: ({ body }) => this.applyChange(JSON.parse(body.toString('utf8')) as ConfigChange),
+        handle: ({ body }) => this.applyChange(JSON.parse(body.toString('utf8')) as MasterConfigChange),
       },
+      { method: 'POST', path: `${API_PREFIX}/backup`, handle: ({ body, sender }) => this.backup(body, sender) },
       {
         method: 'POST',
         path: `${API_PREFIX}/stop`,

@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+import '../dist/set-domain-backup/cli.js';

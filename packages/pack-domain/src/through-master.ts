@@ -1,0 +1,41 @@
+import {
+  API_PREFIX,
+  PeerClient,
+  PeerUnreachableError,
+  masterEndpoint,
+  readDomainKey,
+  runningPid,
+  serverLayout,
+  type BackupRequest,
+  type BackupResult,
+  type Domain,
+} from '@flotilla/core';
+
+/** The sender name of command-line clients in the MASTER's logs. */
+const CLI_SENDER = 'cli';
+/**
+ * The MASTER answers once the archive is written and verified: as long as packing the whole
+ * domain takes, which for a large application set is minutes, not seconds.
+ */
+const BACKUP_TIMEOUT_MS = 60 * 60 * 1000;
+
+/**
+ * Asks the MASTER of `domain` to write the backup to `target`, so that it holds exactly one
+ * generation even while changes arrive. Only a MASTER running from this home (its pid file names
+ * a live process) is asked: it shares the machine and so the path. Returns undefined when no
+ * MASTER runs here or it does not answer; the caller then packs from the files.
+ */
+export async function packThroughMaster(domain: Domain, target: string): Promise<BackupResult | undefined> {
+  const pidFile = serverLayout(domain.layout, domain.config.master.name).pidFile;
+  if ((await runningPid(pidFile)) === undefined) return undefined;
+  const client = new PeerClient(masterEndpoint(domain.config), await readDomainKey(domain.layout.keyFile), CLI_SENDER);
+  try {
+    const request: BackupRequest = { target };
+    return await client.request<BackupResult>('POST', `${API_PREFIX}/backup`, { body: request, timeoutMs: BACKUP_TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof PeerUnreachableError) return undefined;
+    throw error;
+  } finally {
+    client.close();
+  }
+}

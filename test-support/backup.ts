@@ -1,0 +1,74 @@
+/**
+ * Backup tests: archives read with Info-ZIP (the tool an operator would use), exec wrappers that
+ * stand in for ssh, and a MASTER started with a test environment.
+ */
+import { chmod, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { start, waitFor } from './index.js';
+import type { RunningProcess, TestDomain } from './domain.js';
+
+/** The text of one entry of a zip. */
+export async function zipEntry(archive: string, entry: string): Promise<string> {
+  return (await execa('unzip', ['-p', archive, entry], { encoding: 'utf8', stripFinalNewline: false })).stdout;
+}
+
+export interface ArchiveManifest {
+  formatVersion: number;
+  domain: string;
+  generation: number | null;
+  tool: { name: string; version: string };
+  files: Array<{ path: string; size: number; mode: number; sha256: string }>;
+}
+
+export async function zipManifest(archive: string): Promise<ArchiveManifest> {
+  return JSON.parse(await zipEntry(archive, 'flotilla-backup.json')) as ArchiveManifest;
+}
+
+export async function zipListing(archive: string): Promise<string[]> {
+  return (await execa('unzip', ['-Z1', archive])).stdout.split('\n').sort();
+}
+
+/** `unzip -t`: exit code and output. */
+export async function zipTest(archive: string): Promise<{ exitCode: number; stdout: string }> {
+  const tested = await execa('unzip', ['-t', archive], { reject: false });
+  return { exitCode: tested.exitCode ?? -1, stdout: String(tested.stdout) };
+}
+
+/**
+ * An executable shell script in `dir`, for a node's `exec`: `"<path> {host}"`. `body` runs with
+ * the host as $1 and, after it, the command line to run, as ssh would pass it.
+ */
+export async function writeScript(dir: string, name: string, body: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, `#!/bin/sh\n${body}\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
+/** Runs the command line like ssh does on the far side: through a shell, the host dropped. */
+export const SSH_LIKE_WRAPPER = 'shift\nexec sh -c "$*"';
+
+/** The files of `dir` named like boot backups of `domain`, oldest first. */
+export async function bootBackups(dir: string, domain: string): Promise<string[]> {
+  const pattern = new RegExp(`^${domain}_\\d{8}_\\d{6}(_\\d+)?\\.zip$`);
+  return (await readdir(dir).catch(() => [] as string[])).filter((name) => pattern.test(name)).sort();
+}
+
+/** `master start` in the foreground with extra environment (test hooks), ready when it returns. */
+export async function startMasterWithEnv(domain: TestDomain, env: Record<string, string>): Promise<RunningProcess> {
+  const child = start('master', ['start', domain.name, '--home', domain.home], { env });
+  let said = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    said += chunk.toString();
+  });
+  let exited = false;
+  void child.then(() => {
+    exited = true;
+  });
+  await waitFor(`MASTER of ${domain.name} to serve`, () => {
+    if (exited) throw new Error(`MASTER of ${domain.name} exited: ${said}`);
+    return said.includes('[MA-0002]');
+  });
+  return { child, pid: child.pid!, stderr: () => said };
+}
