@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { forEachConcurrent } from './concurrency.js';
 
 /** One regular file of a tree: what sync manifests and backups both record. */
 export interface FileEntry {
@@ -14,7 +15,7 @@ export interface FileEntry {
 }
 
 /** Enough parallel reads to keep a disk busy without opening thousands of files at once. */
-const HASH_CONCURRENCY = 8;
+export const HASH_CONCURRENCY = 8;
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -53,21 +54,15 @@ export async function scanTree(root: string, dirs: readonly string[], options: S
   found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   const entries: FileEntry[] = new Array(found.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < found.length) {
-      const index = next++;
-      const file = found[index]!;
-      const cacheKey = `${file.path}\0${file.size}\0${file.mtimeMs}`;
-      let sha256 = options.hashCache?.get(cacheKey);
-      if (!sha256) {
-        sha256 = await sha256File(join(root, file.path));
-        options.hashCache?.set(cacheKey, sha256);
-      }
-      entries[index] = { path: file.path, size: file.size, mode: file.mode, sha256 };
+  await forEachConcurrent(found, HASH_CONCURRENCY, async (file, index) => {
+    const cacheKey = `${file.path}\0${file.size}\0${file.mtimeMs}`;
+    let sha256 = options.hashCache?.get(cacheKey);
+    if (!sha256) {
+      sha256 = await sha256File(join(root, file.path));
+      options.hashCache?.set(cacheKey, sha256);
     }
-  };
-  await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
+    entries[index] = { path: file.path, size: file.size, mode: file.mode, sha256 };
+  });
   return entries;
 }
 

@@ -30,3 +30,4 @@ export * from './process/wait-for-exit.js';
 export * from './status-format.js';
 export * from './generation.js';
 export * from './app-entry.js';
+export * from './concurrency.js';

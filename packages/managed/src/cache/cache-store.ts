@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  HASH_CONCURRENCY,
   IntegrityError,
+  forEachConcurrent,
   sha256File,
   syncDirectory,
   writeFileAtomic,
@@ -66,14 +68,16 @@ export class CacheStore {
     } catch (error) {
       return `its manifest is unreadable (${(error as Error).message})`;
     }
-    for (const entry of manifest.files) {
+    let problem: string | undefined;
+    await forEachConcurrent(manifest.files, HASH_CONCURRENCY, async (entry) => {
+      if (problem) return;
       const path = join(this.filesOf(dir), entry.path);
       const info = await lstat(path).catch(() => undefined);
-      if (!info?.isFile()) return `${entry.path} is missing`;
-      if (info.size !== entry.size) return `${entry.path} has ${info.size} bytes, expected ${entry.size}`;
-      if ((await sha256File(path)) !== entry.sha256) return `${entry.path} does not match its SHA-256`;
-    }
-    return undefined;
+      if (!info?.isFile()) problem ??= `${entry.path} is missing`;
+      else if (info.size !== entry.size) problem ??= `${entry.path} has ${info.size} bytes, expected ${entry.size}`;
+      else if ((await sha256File(path)) !== entry.sha256) problem ??= `${entry.path} does not match its SHA-256`;
+    });
+    return problem;
   }
 
   private async generationDirs(): Promise<string[]> {
@@ -89,7 +93,7 @@ export class CacheStore {
   async open(server: string): Promise<VerifiedGeneration | undefined> {
     await mkdir(this.dir, { recursive: true });
     for (const name of await readdir(this.dir)) {
-      if (name.startsWith('staging-')) await rm(join(this.dir, name), { recursive: true, force: true });
+      if (name.startsWith('staging-') || name.startsWith('trash-')) await rm(join(this.dir, name), { recursive: true, force: true });
     }
     const pointer = await this.readJson<CurrentPointer>('current.json');
     const candidates = await this.generationDirs();
@@ -142,10 +146,18 @@ export class CacheStore {
     await writeFileAtomic(this.currentFile(), `${JSON.stringify({ dir } satisfies CurrentPointer)}\n`);
   }
 
-  /** Keeps the current generation and the one before it (the fallback for a corrupt current). */
+  /**
+   * Keeps the current generation and the one before it (the fallback for a corrupt current). Older
+   * ones are renamed to trash- at once and deleted in the background: a large generation costs the
+   * switch nothing, and whatever a kill leaves in trash- is removed at the next start.
+   */
   private async prune(current: string): Promise<void> {
     const dirs = (await this.generationDirs()).filter((dir) => dir !== current);
-    for (const old of dirs.slice(1)) await rm(join(this.dir, old), { recursive: true, force: true });
+    for (const old of dirs.slice(1)) {
+      const trash = join(this.dir, `trash-${randomBytes(6).toString('hex')}`);
+      await rename(join(this.dir, old), trash);
+      void rm(trash, { recursive: true, force: true }).catch(() => {});
+    }
   }
 
   async readJson<T>(name: string): Promise<T | undefined> {

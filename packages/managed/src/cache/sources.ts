@@ -20,8 +20,8 @@ export interface ContentSource {
   readonly description: string;
   /** The current generation, or undefined when it is the one whose digest is `known`. */
   manifest(known?: string): Promise<GenerationManifest | undefined>;
-  /** Writes one file of that generation to `target`, verified against `entry`. */
-  copy(entry: FileEntry, target: string): Promise<void>;
+  /** Writes one file of that generation to `target`, verified against `entry` (fsynced with `fsync`). */
+  copy(entry: FileEntry, target: string, fsync: boolean): Promise<void>;
 }
 
 /** A large application over a slow link still moves; a dead MASTER is noticed within this. */
@@ -40,7 +40,7 @@ export class MasterSource implements ContentSource {
     return 'unchanged' in answer ? undefined : answer;
   }
 
-  async copy(entry: FileEntry, target: string): Promise<void> {
+  async copy(entry: FileEntry, target: string, fsync: boolean): Promise<void> {
     const response = await this.client.open('GET', `${API_PREFIX}/content/${entry.sha256}`, { timeoutMs: CONTENT_IDLE_TIMEOUT_MS });
     if (response.statusCode !== 200) {
       const chunks: Buffer[] = [];
@@ -48,7 +48,7 @@ export class MasterSource implements ContentSource {
       throw errorFrom(response.statusCode ?? 0, Buffer.concat(chunks), this.client.where);
     }
     response.setTimeout(CONTENT_IDLE_TIMEOUT_MS, () => response.destroy(new Error(`${this.description} stopped sending ${entry.path}`)));
-    await writeVerified(response, entry, target, this.description);
+    await writeVerified(response, entry, target, this.description, fsync);
   }
 }
 
@@ -77,8 +77,8 @@ export class LocalDomainSource implements ContentSource {
     return { protocol: PROTOCOL_VERSION, domain: this.domain, generation, digest, files };
   }
 
-  async copy(entry: FileEntry, target: string): Promise<void> {
+  async copy(entry: FileEntry, target: string, fsync: boolean): Promise<void> {
     const relative = this.byHash.get(entry.sha256) ?? entry.path;
-    await writeVerified(createReadStream(join(this.domainDir, relative)), entry, target, this.description);
+    await writeVerified(createReadStream(join(this.domainDir, relative)), entry, target, this.description, fsync);
   }
 }

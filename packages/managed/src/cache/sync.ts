@@ -4,6 +4,8 @@ import {
   GENERATION_CONFIG_FILE,
   IntegrityError,
   applicationsOf,
+  forEachConcurrent,
+  syncFilesBelow,
   parseDomainConfig,
   type FileEntry,
   type GenerationManifest,
@@ -13,6 +15,8 @@ import type { ContentSource } from './sources.js';
 
 /** Enough transfers in flight to fill a LAN link without flooding the MASTER. */
 const FETCH_CONCURRENCY = 8;
+/** Past this many new files one filesystem flush is cheaper than an fsync each. */
+const BATCH_FSYNC_FROM = 16;
 
 /**
  * Test-only fault hook: a delay before each fetched file, so that crash tests can kill a server in
@@ -71,17 +75,26 @@ async function build(
   const root = join(staging, 'files');
   let fetchedFiles = 0;
   let fetchedBytes = 0;
+  let batchFsync = false; // the configuration comes alone, before the batch is known
+  const fetched: string[] = [];
+  const made = new Map<string, Promise<unknown>>();
+  const ensureDir = (dir: string) => {
+    let pending = made.get(dir);
+    if (!pending) made.set(dir, (pending = mkdir(dir, { recursive: true })));
+    return pending;
+  };
   const place = async (entry: FileEntry) => {
     const target = join(root, entry.path);
     const existing = reusable.get(entry.sha256);
-    await mkdir(dirname(target), { recursive: true });
+    await ensureDir(dirname(target));
     if (existing) {
       // Same content, already verified: a hard link costs no copy and no transfer.
       await link(existing, target);
       return;
     }
     if (TEST_FETCH_DELAY_MS) await new Promise((resolve) => setTimeout(resolve, TEST_FETCH_DELAY_MS));
-    await source.copy(entry, target);
+    await source.copy(entry, target, !batchFsync);
+    fetched.push(target);
     fetchedFiles += 1;
     fetchedBytes += entry.size;
   };
@@ -99,12 +112,11 @@ async function build(
     (file) => file === configEntry || prefixes.some((prefix) => file.path.startsWith(prefix)),
   );
 
-  const queue = kept.filter((file) => file !== configEntry);
-  await Promise.all(
-    Array.from({ length: FETCH_CONCURRENCY }, async () => {
-      for (let entry = queue.shift(); entry; entry = queue.shift()) await place(entry);
-    }),
-  );
+  const rest = kept.filter((file) => file !== configEntry);
+  batchFsync = rest.filter((file) => !reusable.has(file.sha256)).length >= BATCH_FSYNC_FROM;
+  await forEachConcurrent(rest, FETCH_CONCURRENCY, place);
+  // Every new file is durable before the generation that lists it can become current.
+  if (batchFsync) await syncFilesBelow(root, fetched);
 
   const generation = await cache.commit(staging, {
     generation: manifest.generation,

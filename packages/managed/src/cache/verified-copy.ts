@@ -8,9 +8,10 @@ import { IntegrityError, type FileEntry } from '@flotilla/core';
 
 /**
  * Writes `source` to `target`, checking while it streams that it is exactly `entry`: never more
- * bytes than declared, and the SHA-256 it should have. The file is fsynced before it counts.
+ * bytes than declared, and the SHA-256 it should have. With `fsync`, the file is durable before it
+ * counts; without, the caller makes a whole batch durable at once (syncFilesBelow).
  */
-export async function writeVerified(source: Readable, entry: FileEntry, target: string, from: string): Promise<void> {
+export async function writeVerified(source: Readable, entry: FileEntry, target: string, from: string, fsync = true): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const hash = createHash('sha256');
   let size = 0;
@@ -29,11 +30,13 @@ export async function writeVerified(source: Readable, entry: FileEntry, target: 
   if (size !== entry.size || hash.digest('hex') !== entry.sha256) {
     throw new IntegrityError(`${entry.path} from ${from} does not match its manifest (size or SHA-256); not used`);
   }
-  const handle = await open(target, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+  if (fsync) {
+    const handle = await open(target, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
   await chmod(target, entry.mode);
 }
