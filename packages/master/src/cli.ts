@@ -1,12 +1,15 @@
 import { runCli } from '@flotilla/core';
 import { addClusterCommand } from './commands/add-cluster.js';
 import { addServerCommand } from './commands/add-server.js';
+import { appsCommand } from './commands/apps.js';
 import { configCommand } from './commands/config.js';
 import { createDomainCommand } from './commands/create-domain.js';
+import { deployCommand } from './commands/deploy.js';
 import { removeServerCommand } from './commands/remove-server.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
+import { undeployCommand } from './commands/undeploy.js';
 
 await runCli({
   name: 'master',
@@ -21,5 +24,8 @@ await runCli({
       .command(configCommand)
       .command(addServerCommand)
       .command(removeServerCommand)
-      .command(addClusterCommand),
+      .command(addClusterCommand)
+      .command(deployCommand)
+      .command(undeployCommand)
+      .command(appsCommand),
 });

@@ -62,6 +62,17 @@ function apply(raw: Raw, change: MasterConfigChange): void {
       clusters[change.cluster] = { servers: change.servers };
       return;
     }
+    case 'deploy':
+      section(raw, 'applications')[change.name] = { context: change.context, targets: change.targets };
+      return;
+    case 'undeploy': {
+      const applications = section(raw, 'applications');
+      if (!applications[change.name]) {
+        throw new UsageError(`application ${change.name} is not deployed (applications: ${Object.keys(applications).join(', ') || 'none'})`);
+      }
+      delete applications[change.name];
+      return;
+    }
     case 'set-backup-policy': {
       if (!isMap(change.policy)) throw new UsageError('set-backup-policy needs a "policy" object such as { "onBoot": true }');
       // Only the settings given change; the schema then checks them with the rest (node defined, keep range).
@@ -77,7 +88,12 @@ function apply(raw: Raw, change: MasterConfigChange): void {
  * Validates a change against the whole configuration and, when it holds, writes the new
  * configuration atomically with the old one kept in history. A refused change touches nothing.
  */
-export async function changeConfig(layout: DomainLayout, change: MasterConfigChange): Promise<DomainConfig> {
+export async function changeConfig(
+  layout: DomainLayout,
+  change: MasterConfigChange,
+  /** Runs once the change is known valid, before it is written: a deploy puts its files in place. */
+  beforeWrite?: () => Promise<void>,
+): Promise<DomainConfig> {
   const raw = JSON5.parse(await readFile(layout.configFile, 'utf8')) as Raw;
   apply(raw, change);
   const text = renderDomainConfig(raw, `Flotilla domain ${layout.name}. Reference: docs/configuration.md`);
@@ -88,6 +104,7 @@ export async function changeConfig(layout: DomainLayout, change: MasterConfigCha
     if (error instanceof ConfigError) throw new UsageError(`the change was refused, it would make the configuration invalid:\n${error.message}`);
     throw error;
   }
+  await beforeWrite?.();
   await writeDomainConfig(layout, text);
   return config;
 }

@@ -35,6 +35,7 @@ import { backupMessages } from './backup/messages.js';
 import { requestedTarget } from './backup/requested-backup.js';
 import { clearSnapshots } from './backup/snapshot.js';
 import { changeConfig } from './config-changes.js';
+import { checkStaged, discardStaged, installApplication, removeApplication } from './deployments.js';
 import { GenerationStore } from './generation-store.js';
 import { ServerRegistry } from './registry.js';
 
@@ -198,11 +199,17 @@ export class MasterServer {
         throw new UsageError(`server ${change.server} is ${this.registry.statusOf(change.server)}; stop it first (managed stop ${this.layout.name} ${change.server})`);
       }
       try {
-        this.config = await changeConfig(this.layout, change);
+        const staged = change.op === 'deploy' ? await checkStaged(this.layout, change.staging) : undefined;
+        this.config = await changeConfig(this.layout, change, async () => {
+          if (change.op === 'deploy') await installApplication(this.layout, change.name, staged!);
+        });
       } catch (error) {
+        if (change.op === 'deploy') await discardStaged(this.layout, change.staging);
         this.log.warn('MA-0021', `refused ${change.op}: ${(error as Error).message.split('\n').join(' ')}`);
         throw error;
       }
+      // Files go after the configuration that names them: a crash in between leaves unused files.
+      if (change.op === 'undeploy') await removeApplication(this.layout, change.name);
       if (change.op === 'remove-server') this.registry.forget(change.server);
       await this.store.refresh();
       const { generation, digest } = this.store.manifest;

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { cp, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IntegrityError, UsageError, applicationEntry } from '@flotilla/core';
+import { extractApplicationZip } from './zip-extract.js';
+
+/** Staging directories have transient names (`.….tmp`): they are in no generation and no backup. */
+export const STAGING_PREFIX = '.deploy-';
+
+async function refuseLinks(dir: string, source: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) throw new UsageError(`${source}: ${path} is a symbolic link; deploy plain files (no links)`);
+    if (entry.isDirectory()) await refuseLinks(path, source);
+    else if (!entry.isFile()) throw new UsageError(`${source}: ${path} is not a regular file`);
+  }
+}
+
+/** A zip made of a directory holds that one directory: the application is inside it. */
+async function liftSingleDirectory(staging: string): Promise<void> {
+  const top = await readdir(staging, { withFileTypes: true });
+  if (top.length !== 1 || !top[0]!.isDirectory() || (await applicationEntry(staging))) return;
+  const lifted = `${staging}.lifted.tmp`;
+  await rename(join(staging, top[0]!.name), lifted);
+  await rm(staging, { recursive: true });
+  await rename(lifted, staging);
+}
+
+/**
+ * Copies an application (a directory, or a zip of one) into a staging directory inside the
+ * MASTER's `apps/`, from where the MASTER installs it with one rename. Returns the staging name.
+ */
+export async function stageApplication(source: string, appsDir: string, name: string): Promise<string> {
+  const info = await lstat(source).catch(() => undefined);
+  if (!info) throw new UsageError(`${source} does not exist: deploy a directory or a zip of one`);
+  if (!info.isDirectory() && !info.isFile()) throw new UsageError(`${source} is neither a directory nor a zip file`);
+  const staged = join(appsDir, `${STAGING_PREFIX}${name}-${randomBytes(6).toString('hex')}.tmp`);
+  await mkdir(staged);
+  try {
+    if (info.isDirectory()) {
+      await refuseLinks(source, source);
+      await cp(source, staged, { recursive: true, preserveTimestamps: true });
+    } else {
+      await extractApplicationZip(source, staged);
+      await liftSingleDirectory(staged);
+    }
+    if (!(await applicationEntry(staged))) {
+      throw new UsageError(`${source} has no entry point: an application needs package.json "main" or index.js at its top`);
+    }
+    return staged.slice(appsDir.length + 1);
+  } catch (error) {
+    await rm(staged, { recursive: true, force: true });
+    if (error instanceof IntegrityError || error instanceof UsageError) throw error;
+    throw new UsageError(`cannot stage ${source}: ${(error as Error).message}`, { cause: error });
+  }
+}
