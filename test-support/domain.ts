@@ -31,10 +31,14 @@ export interface TestDomain {
   keyFile: string;
   masterPort: number;
   servers: Record<string, { port: number; http: number }>;
+  autoRestart?: boolean;
 }
 
-/** A domain whose MASTER and servers all listen on free 127.0.0.1 ports, all in cluster1. */
-export async function createTestDomain(home: string, name: string, servers: string[], extra = ''): Promise<TestDomain> {
+/**
+ * A domain whose MASTER and servers all listen on free 127.0.0.1 ports, all in cluster1. Servers
+ * have `autoRestart: false` unless asked: tests that kill a server mean it to stay dead.
+ */
+export async function createTestDomain(home: string, name: string, servers: string[], extra = '', options: { autoRestart?: boolean } = {}): Promise<TestDomain> {
   const created = await run('master', ['create-domain', name, '--home', home]);
   expect(created.stderr).toBe('');
   const ports = await freePorts(1 + servers.length * 2);
@@ -48,13 +52,14 @@ export async function createTestDomain(home: string, name: string, servers: stri
     masterPort: ports[0]!,
     servers: Object.fromEntries(servers.map((server, i) => [server, { port: ports[1 + 2 * i]!, http: ports[2 + 2 * i]! }])),
   };
+  domain.autoRestart = options.autoRestart ?? false;
   await writeFile(domain.configFile, renderTestConfig(domain, extra));
   return domain;
 }
 
 export function renderTestConfig(domain: TestDomain, extra = ''): string {
   const servers = Object.entries(domain.servers)
-    .map(([server, { port, http }]) => `    ${server}: { node: "node1", address: "127.0.0.1", port: ${port}, http: ${http} },`)
+    .map(([server, { port, http }]) => `    ${server}: { node: "node1", address: "127.0.0.1", port: ${port}, http: ${http}, autoRestart: ${domain.autoRestart} },`)
     .join('\n');
   const names = Object.keys(domain.servers).map((server) => `"${server}"`).join(', ');
   return `{

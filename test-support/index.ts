@@ -2,7 +2,7 @@
  * What every test needs to exercise the real thing: the built binaries run as child processes,
  * temporary homes, and processes that are always ended, by PID, even when a test fails.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,10 +94,28 @@ afterEach(async () => {
 
 afterAll(() => runCleanups(fileCleanups));
 
+/**
+ * Servers a test did not start itself (the MASTER restarts FAILED servers detached) are ended by
+ * the PIDs in their pid files before their home is removed.
+ */
+async function killServersOf(home: string): Promise<void> {
+  const domains = await readdir(join(home, 'domains')).catch(() => [] as string[]);
+  for (const domain of domains) {
+    const servers = await readdir(join(home, 'domains', domain, 'servers')).catch(() => [] as string[]);
+    for (const server of servers) {
+      const pid = Number((await readFile(join(home, 'domains', domain, 'servers', server, 'server.pid'), 'utf8').catch(() => '')).trim());
+      if (pid > 0) killPid(pid);
+    }
+  }
+}
+
 /** A fresh home directory, removed after the test (or after the file, with scope 'file'). */
 export async function tempHome(scope: CleanupScope = 'test'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'flotilla-test-'));
-  onCleanup(() => rm(dir, { recursive: true, force: true }), scope);
+  onCleanup(async () => {
+    await killServersOf(dir);
+    await rm(dir, { recursive: true, force: true });
+  }, scope);
   return dir;
 }
 

@@ -85,7 +85,9 @@ export async function runCli(definition: CliDefinition, argv: string[] = process
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new CommandLineError(message);
+      // yargs' own complaints (a missing option value, say) are usage errors like any other.
+      if (!error || error.name === 'YError') throw new CommandLineError(error?.message ?? message);
+      throw error;
     }) as unknown as Argv<GlobalOptions>;
   cli = definition.commands(cli);
   if (!definition.singleCommand) cli = cli.demandCommand(1, 'name a command');
@@ -93,7 +95,9 @@ export async function runCli(definition: CliDefinition, argv: string[] = process
   try {
     await cli.parseAsync();
   } catch (error) {
-    process.exitCode = report(definition.name, error);
+    // Exit now: a server that failed half-way through starting may still hold sockets open, and
+    // stderr is written synchronously, so nothing said is lost.
+    process.exit(report(definition.name, error));
   }
 }
 

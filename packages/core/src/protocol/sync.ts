@@ -77,6 +77,8 @@ export interface StatusRow {
   address: string;
   port: number;
   http?: number;
+  /** Why a FAILED server is not being restarted (restart limit, autoRestart off, start error). */
+  failure?: string;
 }
 
 export interface StatusTable {

@@ -29,9 +29,11 @@ export function renderStatus(table: StatusTable): string {
     `${row.address}:${row.port}`,
     row.http === undefined ? '-' : String(row.http),
   ]);
+  const failures = table.servers.filter((row) => row.failure).map((row) => `${row.name}: ${row.failure}`);
   return [
     `Domain ${table.domain}, generation ${table.generation}`,
     renderTable(['SERVER', 'STATUS', 'NODE', 'PID', 'CLUSTER', 'MODE', 'GENERATION', 'LISTEN', 'HTTP'], rows),
+    ...failures,
   ].join('\n');
 }
 

@@ -35,6 +35,8 @@ import { backupMessages } from './backup/messages.js';
 import { requestedTarget } from './backup/requested-backup.js';
 import { clearSnapshots } from './backup/snapshot.js';
 import { changeConfig } from './config-changes.js';
+import { FailureWatch } from './failure-watch.js';
+import { Restarter } from './restarter.js';
 import { checkStaged, discardStaged, installApplication, removeApplication } from './deployments.js';
 import { GenerationStore } from './generation-store.js';
 import { ServerRegistry } from './registry.js';
@@ -56,6 +58,7 @@ export interface MasterOptions {
 /** The running MASTER of one domain. */
 export class MasterServer {
   private readonly registry = new ServerRegistry();
+  private readonly failures: FailureWatch;
   private readonly store: GenerationStore;
   private http?: Server;
   private pinger?: NodeJS.Timeout;
@@ -70,6 +73,8 @@ export class MasterServer {
     private readonly log: Logger,
   ) {
     this.store = new GenerationStore(layout);
+    const current = () => this.config;
+    this.failures = new FailureWatch(layout.name, key, current, this.registry, new Restarter(layout.home, current, log), log);
   }
 
   static async start(options: MasterOptions): Promise<MasterServer> {
@@ -106,6 +111,7 @@ export class MasterServer {
     this.log.info('MA-0002', `MASTER ${master.name} accepts connections on ${master.address}:${master.port}, generation ${this.store.manifest.generation}`);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
     reportReady();
+    await this.failures.start();
     void this.announce();
     // After reportReady: a boot backup never holds up the service beyond freezing a generation.
     if (this.config.backup.onBoot) {
@@ -150,6 +156,7 @@ export class MasterServer {
     this.stopping ??= (async () => {
       this.log.info('MA-0003', `MASTER ${this.config.master.name} is stopping`);
       clearInterval(this.pinger);
+      await this.failures.stop();
       this.registry.broadcast({ type: 'stopping' });
       this.registry.closeAll();
       await new Promise<void>((resolve) => {
@@ -274,7 +281,7 @@ export class MasterServer {
           this.registry.attach(server, response);
           this.log.info('MA-0030', `${server} attached (MANAGED)`);
           response.on('close', () => {
-            const how = this.registry.detach(server, response);
+            const how = this.registry.detach(server, response, this.failures.isAlive(server));
             if (how !== 'replaced') this.log.info('MA-0031', `${server} detached (${how === 'graceful' ? 'stopped' : 'connection lost'})`);
           });
           return HANDLED;

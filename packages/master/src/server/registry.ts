@@ -13,6 +13,7 @@ interface ServerRecord {
   since: string;
   report?: ManagedStatus;
   stream?: ServerResponse;
+  failure?: string;
 }
 
 /**
@@ -34,11 +35,12 @@ export class ServerRegistry {
     return this.records.get(server)?.status ?? 'SHUTDOWN';
   }
 
-  private setStatus(server: string, status: ServerStatus): ServerRecord {
+  setStatus(server: string, status: ServerStatus): ServerRecord {
     const record = this.records.get(server) ?? { status, since: new Date().toISOString() };
     if (record.status !== status) {
       record.status = status;
       record.since = new Date().toISOString();
+      if (status !== 'FAILED') record.failure = undefined;
     }
     this.records.set(server, record);
     return record;
@@ -54,14 +56,23 @@ export class ServerRegistry {
     record.stream = stream;
   }
 
-  /** The stream closed: a server that said it was stopping is SHUTDOWN, any other is lost. */
-  detach(server: string, stream: ServerResponse): 'graceful' | 'lost' | 'replaced' {
+  /**
+   * The stream closed: a server that said it was stopping is SHUTDOWN. Any other is lost: `alive`
+   * (what the heartbeats say now) keeps its status, else it is suspected until they decide.
+   */
+  detach(server: string, stream: ServerResponse, alive: boolean): 'graceful' | 'lost' | 'replaced' {
     const record = this.records.get(server);
     if (!record || record.stream !== stream) return 'replaced';
     record.stream = undefined;
     const graceful = record.status === 'SHUTTING_DOWN' || record.status === 'SHUTDOWN';
-    this.setStatus(server, graceful ? 'SHUTDOWN' : 'FAILED');
+    if (graceful) this.setStatus(server, 'SHUTDOWN');
+    else if (!alive) this.setStatus(server, 'FAILURE_SUSPECTED');
     return graceful ? 'graceful' : 'lost';
+  }
+
+  /** Why a FAILED server stays FAILED, shown in the status table. */
+  setFailure(server: string, reason: string): void {
+    this.setStatus(server, 'FAILED').failure = reason;
   }
 
   broadcast(event: StreamEvent): void {
@@ -83,19 +94,22 @@ export class ServerRegistry {
       const record = this.records.get(name);
       const report = record?.report;
       const attached = Boolean(record?.stream);
+      // A server that is down has no process and no mode; what it last reported is history.
+      const up = report !== undefined && record?.status !== 'SHUTDOWN' && record?.status !== 'FAILED';
       return {
         name,
         master: false,
         status: record?.status ?? 'SHUTDOWN',
         since: record?.since ?? null,
         node: settings.node,
-        pid: report && record?.status !== 'SHUTDOWN' ? report.pid : null,
+        pid: up ? report.pid : null,
         cluster: clusterOf(config, name),
-        mode: report ? (attached ? 'MANAGED' : 'INDEPENDENT') : undefined,
+        mode: up ? (attached ? 'MANAGED' : 'INDEPENDENT') : undefined,
         generation: report?.generation ?? null,
         address: settings.address,
         port: settings.port,
         http: settings.http,
+        ...(record?.failure ? { failure: record.failure } : {}),
       };
     });
   }

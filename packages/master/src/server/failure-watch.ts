@@ -1,0 +1,91 @@
+import { Membership, heartbeatOptionsFor, type MembershipEvent } from '@flotilla/heartbeat';
+import type { DomainConfig, Logger } from '@flotilla/core';
+import type { ServerRegistry } from './registry.js';
+import type { Restarter } from './restarter.js';
+
+/** Between two tries at a server that will not start: long enough for a port to free up. */
+const RETRY_DELAY_MS = 1_000;
+
+/**
+ * The MASTER as a heartbeat member: what the heartbeats say of each server goes into the status
+ * table as it happens, and a server that becomes FAILED is restarted on its node (SPEC section 8)
+ * until it runs again or its restart limit is reached.
+ */
+export class FailureWatch {
+  private membership?: Membership;
+  private readonly restarting = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    private readonly domain: string,
+    private readonly key: Buffer,
+    private readonly config: () => DomainConfig,
+    private readonly registry: ServerRegistry,
+    private readonly restarter: Restarter,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const config = this.config();
+    try {
+      const options = await heartbeatOptionsFor(config, config.master.name);
+      this.membership = await Membership.start({
+        domain: this.domain,
+        self: options.self,
+        key: this.key,
+        transport: options.transport,
+        config: config.heartbeat.timings,
+        logger: { warn: (message) => this.log.warn('MA-0054', message) },
+      });
+    } catch (error) {
+      this.log.error('MA-0054', `cannot join the heartbeat group: ${(error as Error).message}; failed servers will not be detected or restarted`);
+      return;
+    }
+    this.membership.on('event', (event) => this.onEvent(event));
+  }
+
+  /** What the heartbeats say of a server now: alive or not (unknown counts as not). */
+  isAlive(server: string): boolean {
+    const member = this.membership?.member(server);
+    return member?.state === 'ALIVE' || member?.state === 'SUSPECT';
+  }
+
+  private onEvent(event: MembershipEvent): void {
+    if (!this.config().servers[event.server]) return;
+    this.log.info('MA-0050', `${event.server}: ${event.event} (${event.from} → ${event.to}, incarnation ${event.incarnation})`);
+    if (event.event === 'failed') {
+      this.registry.setStatus(event.server, 'FAILED');
+      void this.restart(event.server);
+      return;
+    }
+    if (event.event === 'left') {
+      this.registry.setStatus(event.server, 'SHUTDOWN');
+      this.restarter.reset(event.server); // stopped on purpose: never restarted, and forgiven
+      return;
+    }
+    // joined, rejoined, refuted: alive again. An attached server's own report says more.
+    if (!this.registry.isAttached(event.server) || event.to !== 'RUNNING') this.registry.setStatus(event.server, event.to);
+  }
+
+  /** Tries until the server runs again, or the restart policy gives up (then FAILED with why). */
+  private async restart(server: string): Promise<void> {
+    if (this.restarting.has(server)) return;
+    this.restarting.add(server);
+    try {
+      while (!this.stopped && this.registry.statusOf(server) === 'FAILED') {
+        const outcome = await this.restarter.restart(server);
+        if (outcome.started) return;
+        this.registry.setFailure(server, outcome.reason);
+        if (outcome.final) return;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      }
+    } finally {
+      this.restarting.delete(server);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.membership?.leave().catch(() => {});
+  }
+}

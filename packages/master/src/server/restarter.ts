@@ -1,0 +1,74 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import type { DomainConfig, Logger } from '@flotilla/core';
+
+/** Starting a server (sync included) takes seconds; a hung `exec` must not hold a restart forever. */
+const START_TIMEOUT_MS = 60_000;
+
+/** The managed binary of this install, for servers on the MASTER's own node. */
+function localManagedBinary(): string {
+  const packageJson = createRequire(import.meta.url).resolve('@flotilla/managed/package.json');
+  return join(dirname(packageJson), 'bin', 'managed.js');
+}
+
+/** `final`: retrying cannot help (limit reached, restart off); otherwise try again later. */
+export type RestartOutcome = { started: true } | { started: false; reason: string; final: boolean };
+
+/**
+ * Starts FAILED servers again on their node (SPEC section 8): a local node directly, any other
+ * through its `exec` prefix (ssh or any wrapper), where `managed` must be on the PATH. At most
+ * `restart.attempts` tries within `restart.windowSeconds`; then the server stays FAILED with the
+ * reason.
+ */
+export class Restarter {
+  private readonly attempts = new Map<string, number[]>();
+
+  constructor(
+    private readonly home: string,
+    private readonly config: () => DomainConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** Forget a server's past attempts: it came back and stayed, or was stopped on purpose. */
+  reset(server: string): void {
+    this.attempts.delete(server);
+  }
+
+  async restart(server: string): Promise<RestartOutcome> {
+    const config = this.config();
+    const settings = config.servers[server];
+    if (!settings) return { started: false, reason: 'no longer in the configuration', final: true };
+    if (!settings.autoRestart) return { started: false, reason: 'not restarted: autoRestart is false', final: true };
+    const node = config.nodes[settings.node];
+    if (!node) return { started: false, reason: `node ${settings.node} is not defined`, final: true };
+
+    const now = Date.now();
+    const windowMs = config.restart.windowSeconds * 1000;
+    const recent = (this.attempts.get(server) ?? []).filter((at) => now - at < windowMs);
+    if (recent.length >= config.restart.attempts) {
+      const reason = `restart limit reached: ${recent.length} attempts within ${config.restart.windowSeconds} s`;
+      this.log.error('MA-0052', `${server} stays FAILED: ${reason}`);
+      return { started: false, reason, final: true };
+    }
+    recent.push(now);
+    this.attempts.set(server, recent);
+    this.log.info('MA-0051', `restarting ${server} on node ${settings.node} (attempt ${recent.length} of ${config.restart.attempts})`);
+
+    const args = ['start', config.name, server, '--detach'];
+    try {
+      if (node.exec) {
+        // The node's own install and home: `managed` on its PATH, its FLOTILLA_HOME or ~/.flotilla.
+        const prefix = node.exec.replaceAll('{host}', node.host);
+        await execa('sh', ['-c', `${prefix} managed ${args.join(' ')}`], { timeout: START_TIMEOUT_MS, stdin: 'ignore' });
+      } else {
+        await execa(process.execPath, [localManagedBinary(), ...args, '--home', this.home], { timeout: START_TIMEOUT_MS, stdin: 'ignore' });
+      }
+      return { started: true };
+    } catch (error) {
+      const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
+      this.log.warn('MA-0053', `restarting ${server} failed: ${detail}`);
+      return { started: false, reason: `restart failed: ${detail.split('\n').pop()}`, final: false };
+    }
+  }
+}
