@@ -1,8 +1,10 @@
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  FlotillaError,
   UsageError,
   isAlive,
+  runningPid,
   domainFiles,
   domainLayout,
   domainsDir,
@@ -50,6 +52,17 @@ const ASIDE = 'replaced';
  * instant the target is the old domain, the new one, or (between two renames) absent with both
  * complete beside it, which the next run puts back (see recoverInterrupted).
  */
+/** `name (pid N)` for every server of the domain whose pid file names a live process. */
+async function runningServers(serversDir: string): Promise<string[]> {
+  const names = await readdir(serversDir).catch(() => [] as string[]);
+  const running: string[] = [];
+  for (const name of names.sort()) {
+    const pid = await runningPid(join(serversDir, name, 'server.pid'));
+    if (pid !== undefined) running.push(`${name} (pid ${pid})`);
+  }
+  return running;
+}
+
 export async function installBackup(backup: OpenedBackup, options: InstallOptions): Promise<InstallResult> {
   const layout = domainLayout(options.home, backup.domain);
   const parent = domainsDir(options.home);
@@ -57,6 +70,11 @@ export async function installBackup(backup: OpenedBackup, options: InstallOption
   await recoverInterrupted(parent, backup.domain);
   const existed = await isDirectory(layout.dir);
   if (existed && options.existing === 'refuse') throw new UsageError(unpackMessages.domainExists(backup.domain, layout.dir));
+  if (existed) {
+    // Replacing the files of servers that run would pull them from under their feet.
+    const running = await runningServers(layout.serversDir);
+    if (running.length) throw new FlotillaError(unpackMessages.domainRunning(backup.domain, running));
+  }
 
   const rewritten = applyMasterChanges(backup.configText, backup.config, options.changes, `${backup.archive}:config/domain.json5`);
   const staging = await mkdtemp(join(parent, `.${backup.domain}.${STAGING}-${process.pid}-`));

@@ -12,6 +12,8 @@ export const unpackMessages = {
   domainOrFile: () => 'name the domain to restore (its backup is <home>/domains/<domain>_packed.zip) or give the archive with -f FILE',
   domainExists: (domain: string, dir: string) =>
     `domain ${domain} already exists at ${dir}; nothing was changed (add -overwrite to replace the files the backup holds, or -delete to replace the whole domain)`,
+  domainRunning: (domain: string, running: string[]) =>
+    `domain ${domain} has servers running in this home: ${running.join(', ')}; nothing was changed (stop them first: master stop ${domain}, managed stop ${domain} SERVER)`,
   invalidConfig: (archive: string, details: string) => `the configuration in ${archive} is invalid; nothing was changed:\n${details}`,
   invalidChanges: (details: string) => `the new MASTER settings make an invalid configuration; nothing was changed:\n${details}`,
   interrupted: () => 'interrupted before any change; nothing was changed',

@@ -105,6 +105,22 @@ describe('unpack-domain', () => {
     expect(stopped.exitCode, stopped.stderr).toBe(0);
   });
 
+  it('refuses -overwrite and -delete while a server of the domain runs in this home (exit 1, untouched)', async () => {
+    const { home, dir } = await packedDomain();
+    const started = await run('master', ['start', 'domain1', '--home', home, '--detach', '--json']);
+    expect(started.exitCode, started.stderr).toBe(0);
+    const { pid } = JSON.parse(started.stdout);
+    onCleanup(() => killPid(pid));
+    const before = await snapshot(dir);
+    for (const flag of ['-overwrite', '-delete']) {
+      const refused = await run('unpack-domain', ['domain1', '--home', home, flag]);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain(`domain domain1 has servers running in this home: adminServer (pid ${pid}); nothing was changed`);
+    }
+    const after = await snapshot(dir);
+    expect(filesUnder(after, 'config', 'apps')).toEqual(filesUnder(before, 'config', 'apps'));
+  });
+
   it('refuses an existing domain unless -overwrite or -delete, and then replaces it as each says', async () => {
     const { home, dir, archive } = await packedDomain();
     const packedState = filesUnder(await snapshot(dir), 'config', 'apps');
