@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot, run, type Binary } from '../test-support/index.js';
 
-const binaries: Binary[] = ['master', 'managed', 'pack-domain', 'unpack-domain', 'heartbeat'];
+const binaries: Binary[] = ['master', 'managed', 'pack-domain', 'unpack-domain', 'set-domain-backup', 'heartbeat'];
 
 describe.each(binaries)('%s follows the shared CLI conventions', (binary) => {
   it('prints its version', async () => {
