@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { killPid, run, start, tempHome, waitFor } from '../../../../test-support/index.js';
+import { createTestDomain, startManaged, startMaster } from '../../../../test-support/domain.js';
+
+describe('master status', () => {
+  it('shows the table with time in status; --watch --json prints a line per change', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'st', ['server1', 'server2']);
+    const master = await startMaster(domain);
+    await startManaged(home, 'st', 'server1');
+
+    const human = await run('master', ['status', 'st', '--home', home]);
+    expect(human.exitCode).toBe(0);
+    expect(human.stdout).toMatch(/adminServer\(\*\)\s+RUNNING\(\d\d:\d\d:\d\d\)\s+node1\s+\d+/);
+    expect(human.stdout).toMatch(/server2\s+SHUTDOWN\s+node1\s+-\s+cluster1/);
+
+    const watcher = start('master', ['status', 'st', '--home', home, '--watch', '--json']);
+    let out = '';
+    watcher.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const tables = () => out.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    await waitFor('a first table', () => tables().length >= 1);
+    expect(tables()[0]).toMatchObject({ domain: 'st', generation: 1 });
+    expect((await run('master', ['config', 'set', 'st', 'backup.keep', '5', '--home', home])).exitCode).toBe(0);
+    await waitFor('a table at generation 2', () => tables().some((table) => table.generation === 2));
+    killPid(watcher.pid, 'SIGINT');
+    expect((await watcher).exitCode).toBe(130);
+
+    killPid(master.pid);
+    await master.child;
+    const down = await run('master', ['status', 'st', '--home', home]);
+    expect(down.exitCode).toBe(3);
+    expect(down.stderr).toContain(`MASTER of st at 127.0.0.1:${domain.masterPort} is unreachable: is it running? (master start st)`);
+  });
+});
