@@ -9,7 +9,8 @@ export { parseDomainConfig, loadDomainConfig, ConfigError, formatConfigIssue, ty
 export { acceptSingleDashOptions, kebabCase } from './cli/argv.js';
 export { runCli, commandContext, type CliDefinition, type CommandContext, type GlobalOptions } from './cli/run.js';
 export { messages } from './messages.js';
-export { renderDomainConfig } from './config/render.js';
+export { renderDomainConfig, renderValue } from './config/render.js';
+export { editSettings, type SettingEdit } from './config/edit.js';
 export { writeDomainConfig, HISTORY_KEEP } from './config/history.js';
 export { openDomain, listDomains, assertName, type Domain } from './domain.js';
 export type { Argv, CommandModule } from 'yargs';
@@ -22,6 +23,8 @@ export * from './log-codes.js';
 export * from './protocol/sync.js';
 export * from './protocol/auth.js';
 export * from './protocol/http-server.js';
+export * from './protocol/derived-token.js';
+export * from './protocol/metrics-route.js';
 export * from './protocol/http-client.js';
 export * from './process/server-lock.js';
 export * from './process/detach.js';

@@ -24,6 +24,11 @@ function renderSection(value: unknown): string {
   return `{\n${entries.map(([key, v]) => `    ${renderKey(key)}: ${inline(v)},`).join('\n')}\n  }`;
 }
 
+/** One value as the renderer writes it inline: `{ a: 1, b: "x" }`, `[1, 2]`, `"text"`. */
+export function renderValue(value: unknown): string {
+  return inline(value);
+}
+
 function inline(value: unknown): string {
   if (isMap(value)) {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined);

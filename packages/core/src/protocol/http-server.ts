@@ -31,6 +31,12 @@ export interface Route {
   /** `/v1/content/:sha256`: `:name` segments become params. */
   path: string;
   maxBody?: number;
+  /**
+   * Served without a signed request: for clients that cannot sign (a browser, Prometheus). Such a
+   * handler authenticates the request its own way (a console session, a metrics token); it gets
+   * no body unless it sets maxBody, and `sender` is empty.
+   */
+  public?: true;
   handle(context: RequestContext): Promise<unknown> | unknown;
 }
 
@@ -81,6 +87,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
 /**
  * The authenticated HTTP server of the MASTER and of every MS management port. Every request is
  * checked against the domain key before its handler runs; refused ones get 401 and a log line.
+ * The only exceptions are the routes marked `public`, which authenticate on their own.
  */
 export function createManagementServer(options: ManagementServerOptions): Server {
   const guard = new ReplayGuard();
@@ -100,14 +107,15 @@ export function createManagementServer(options: ManagementServerOptions): Server
     }
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
     try {
-      const body = await readBody(request, match?.route.maxBody ?? DEFAULT_MAX_BODY);
+      const isPublic = match?.route.public === true;
+      const body = await readBody(request, match?.route.maxBody ?? (isPublic ? 0 : DEFAULT_MAX_BODY));
       if (body === undefined) {
         // The rest of the body is not read: the connection cannot carry another request.
         response.setHeader('connection', 'close');
         sendJson(response, 413, { error: 'request body too large', exitCode: ExitCode.usage } satisfies ErrorBody);
         return;
       }
-      const failure = verifyRequest(options.key, guard, request.method ?? '', request.url ?? '', request.headers, body);
+      const failure = isPublic ? undefined : verifyRequest(options.key, guard, request.method ?? '', request.url ?? '', request.headers, body);
       if (failure) {
         options.logger.warn(options.unauthorizedCode, `refused an unauthenticated request (${failure}) from ${remote}: ${request.method} ${url.pathname}`);
         sendJson(response, 401, { error: `unauthorized (${failure}): requests must be signed with the domain key`, exitCode: ExitCode.usage } satisfies ErrorBody);
@@ -121,7 +129,7 @@ export function createManagementServer(options: ManagementServerOptions): Server
         params: match.params,
         query: url.searchParams,
         body,
-        sender: String(request.headers[AUTH_HEADERS.sender]),
+        sender: isPublic ? '' : String(request.headers[AUTH_HEADERS.sender]),
         request,
         response,
       });

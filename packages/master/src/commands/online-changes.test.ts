@@ -40,6 +40,16 @@ describe('online configuration changes through the MASTER', () => {
     expect((await readdir(join(domain.dir, 'config', '.history'))).length).toBe(3);
   });
 
+  it('config set keeps the operator\'s comments and layout when the setting is already written', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'oc4', ['server1'], '  // Keep a fortnight of boot backups: the auditors ask.\n  backup: { keep: 14, onBoot: false },\n');
+    await startMaster(domain);
+    expect((await run('master', ['config', 'set', 'oc4', 'backup.keep', '21', '--home', home])).exitCode).toBe(0);
+    const text = await readFile(domain.configFile, 'utf8');
+    expect(text).toContain('  // Keep a fortnight of boot backups: the auditors ask.\n  backup: { keep: 21, onBoot: false },');
+    expect((await run('master', ['config', 'get', 'oc4', 'backup.keep', '--home', home])).stdout.trim()).toBe('21');
+  });
+
   it.each([
     [['config', 'set', 'oc2', 'backup.keep', '0'], 'backup.keep: must be from 1 to 1000, got number 0'],
     [['config', 'set', 'oc2', 'servers.server1.colour', '"blue"'], 'unknown key "colour"'],

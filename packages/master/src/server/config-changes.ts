@@ -3,12 +3,14 @@ import JSON5 from 'json5';
 import {
   ConfigError,
   UsageError,
+  editSettings,
   parseDomainConfig,
   renderDomainConfig,
   writeDomainConfig,
   type MasterConfigChange,
   type DomainConfig,
   type DomainLayout,
+  type SettingEdit,
 } from '@flotilla/core';
 
 type Raw = Record<string, unknown>;
@@ -80,8 +82,17 @@ function apply(raw: Raw, change: MasterConfigChange): void {
       return;
     }
     default:
-      throw new UsageError(`unknown configuration change "${(change as { op?: unknown }).op}" (known: set, add-server, remove-server, add-cluster, set-backup-policy)`);
+      throw new UsageError(`unknown configuration change "${(change as { op?: unknown }).op}" (known: set, add-server, remove-server, add-cluster, deploy, undeploy, set-backup-policy)`);
   }
+}
+
+/** The settings a change sets, when it only sets values (not adds or removes entries). */
+function inPlace(change: MasterConfigChange): SettingEdit[] | undefined {
+  if (change.op === 'set') return [{ path: change.path.split('.'), value: change.value }];
+  if (change.op === 'set-backup-policy' && isMap(change.policy)) {
+    return Object.entries(change.policy).map(([key, value]) => ({ path: ['backup', key], value }));
+  }
+  return undefined;
 }
 
 /**
@@ -94,9 +105,14 @@ export async function changeConfig(
   /** Runs once the change is known valid, before it is written: a deploy puts its files in place. */
   beforeWrite?: () => Promise<void>,
 ): Promise<DomainConfig> {
-  const raw = JSON5.parse(await readFile(layout.configFile, 'utf8')) as Raw;
+  const original = await readFile(layout.configFile, 'utf8');
+  const raw = JSON5.parse(original) as Raw;
   apply(raw, change);
-  const text = renderDomainConfig(raw, `Flotilla domain ${layout.name}. Reference: docs/configuration.md`);
+  // A change to settings already written is made in place, comments and all; others re-render.
+  const edits = inPlace(change);
+  const text =
+    (edits && editSettings(original, edits)) ||
+    renderDomainConfig(raw, `Flotilla domain ${layout.name}. Reference: docs/configuration.md`);
   let config: DomainConfig;
   try {
     config = parseDomainConfig(text, { file: 'domain.json5 (after the change)', expectedName: layout.name });

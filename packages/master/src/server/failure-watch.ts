@@ -12,7 +12,7 @@ const RETRY_DELAY_MS = 1_000;
  * until it runs again or its restart limit is reached.
  */
 export class FailureWatch {
-  private membership?: Membership;
+  private joined?: Membership;
   private readonly restarting = new Set<string>();
   private stopped = false;
 
@@ -29,7 +29,7 @@ export class FailureWatch {
     const config = this.config();
     try {
       const options = await heartbeatOptionsFor(config, config.master.name);
-      this.membership = await Membership.start({
+      this.joined = await Membership.start({
         domain: this.domain,
         self: options.self,
         key: this.key,
@@ -41,12 +41,17 @@ export class FailureWatch {
       this.log.error('MA-0054', `cannot join the heartbeat group: ${(error as Error).message}; failed servers will not be detected or restarted`);
       return;
     }
-    this.membership.on('event', (event) => this.onEvent(event));
+    this.joined.on('event', (event) => this.onEvent(event));
+  }
+
+  /** The MASTER's member of the heartbeat group, once joined (for the console and the metrics). */
+  get membership(): Membership | undefined {
+    return this.joined;
   }
 
   /** What the heartbeats say of a server now: alive or not (unknown counts as not). */
   isAlive(server: string): boolean {
-    const member = this.membership?.member(server);
+    const member = this.joined?.member(server);
     return member?.state === 'ALIVE' || member?.state === 'SUSPECT';
   }
 
@@ -86,6 +91,6 @@ export class FailureWatch {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.membership?.leave().catch(() => {});
+    await this.joined?.leave().catch(() => {});
   }
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import {
   clusterOf,
@@ -5,6 +6,7 @@ import {
   type ManagedStatus,
   type ServerStatus,
   type StatusRow,
+  type AppStatus,
   type StreamEvent,
 } from '@flotilla/core';
 
@@ -16,11 +18,21 @@ interface ServerRecord {
   failure?: string;
 }
 
+/** A server's status as the MASTER sees it moved (from SHUTDOWN for a server not heard of yet). */
+export interface StatusChange {
+  time: string;
+  server: string;
+  from: ServerStatus;
+  to: ServerStatus;
+}
+
 /**
  * What the MASTER knows of each managed server: the last status it reported and its event stream
  * while attached. A server the MASTER has not heard from since it started shows as SHUTDOWN.
+ * Watchers (the web console) hear of every status change, and of any other change to what the
+ * status table shows.
  */
-export class ServerRegistry {
+export class ServerRegistry extends EventEmitter<{ status: [StatusChange]; change: [] }> {
   private readonly records = new Map<string, ServerRecord>();
 
   get attachedCount(): number {
@@ -35,14 +47,23 @@ export class ServerRegistry {
     return this.records.get(server)?.status ?? 'SHUTDOWN';
   }
 
+  /** The applications a server said it runs in its last report. */
+  appsOf(server: string): AppStatus[] {
+    return this.records.get(server)?.report?.apps ?? [];
+  }
+
   setStatus(server: string, status: ServerStatus): ServerRecord {
-    const record = this.records.get(server) ?? { status, since: new Date().toISOString() };
+    const known = this.records.get(server);
+    const record = known ?? { status, since: new Date().toISOString() };
+    const from = known ? known.status : 'SHUTDOWN';
     if (record.status !== status) {
       record.status = status;
       record.since = new Date().toISOString();
       if (status !== 'FAILED') record.failure = undefined;
     }
     this.records.set(server, record);
+    if (from !== status) this.emit('status', { time: record.since, server, from, to: status });
+    this.emit('change');
     return record;
   }
 
@@ -54,6 +75,7 @@ export class ServerRegistry {
     const record = this.records.get(server) ?? this.setStatus(server, 'RUNNING');
     record.stream?.end();
     record.stream = stream;
+    this.emit('change');
   }
 
   /**
@@ -67,6 +89,7 @@ export class ServerRegistry {
     const graceful = record.status === 'SHUTTING_DOWN' || record.status === 'SHUTDOWN';
     if (graceful) this.setStatus(server, 'SHUTDOWN');
     else if (!alive) this.setStatus(server, 'FAILURE_SUSPECTED');
+    this.emit('change');
     return graceful ? 'graceful' : 'lost';
   }
 
@@ -87,6 +110,7 @@ export class ServerRegistry {
   forget(server: string): void {
     this.records.get(server)?.stream?.end();
     this.records.delete(server);
+    this.emit('change');
   }
 
   rows(config: DomainConfig): StatusRow[] {

@@ -1,0 +1,100 @@
+import type { ServerResponse } from 'node:http';
+import { CONSOLE_HEADERS } from './pages.js';
+import type { ConsoleState } from './state.js';
+
+/** The page is never more than this behind, and never gets more than one update in this time. */
+const MIN_INTERVAL_MS = 1_000;
+/** A comment now and then keeps proxies and NAT tables from dropping a quiet stream. */
+const KEEPALIVE_TICKS = 15;
+
+interface Client {
+  /** Its session's end: the stream is closed then, and the browser's reconnect is refused. */
+  expires: number;
+}
+
+/**
+ * Server-sent events for every open console: one state document built for all of them, pushed
+ * when it changed, at most once a second. Changes the MASTER announces are pushed at once (within
+ * that limit); a tick every second, while a console is open, catches the rest (a server's report,
+ * a new generation, a backup written).
+ */
+export class ConsoleFeed {
+  private readonly clients = new Map<ServerResponse, Client>();
+  private pending?: NodeJS.Timeout;
+  private ticker?: NodeJS.Timeout;
+  private ticks = 0;
+  private lastPush = 0;
+  private lastSent = '';
+
+  constructor(
+    private readonly build: () => Promise<ConsoleState>,
+    /** A state that cannot be built (a backup record unreadable…): the page keeps the last one. */
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  async add(response: ServerResponse, expires: Date): Promise<void> {
+    response.writeHead(200, { ...CONSOLE_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+    response.socket?.setNoDelay(true);
+    // A browser whose MASTER went away reconnects every two seconds until it is back.
+    response.write('retry: 2000\n\n');
+    this.clients.set(response, { expires: expires.getTime() });
+    response.on('close', () => {
+      this.clients.delete(response);
+      if (this.clients.size === 0) this.idle();
+    });
+    this.ticker ??= setInterval(() => this.tick(), MIN_INTERVAL_MS);
+    try {
+      const state = await this.build();
+      if (this.clients.has(response)) response.write(message(state));
+    } catch (error) {
+      this.onError(error as Error);
+    }
+  }
+
+  /** Something the page shows has changed: push it as soon as the rate limit allows. */
+  changed(): void {
+    if (this.pending || this.clients.size === 0) return;
+    const wait = Math.max(0, this.lastPush + MIN_INTERVAL_MS - Date.now());
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.push().catch((error: Error) => this.onError(error));
+    }, wait);
+  }
+
+  stop(): void {
+    for (const response of this.clients.keys()) response.end();
+    this.clients.clear();
+    this.idle();
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const [response, client] of this.clients) if (client.expires <= now) response.end();
+    if (++this.ticks % KEEPALIVE_TICKS === 0) for (const response of this.clients.keys()) response.write(': keepalive\n\n');
+    this.changed();
+  }
+
+  private async push(): Promise<void> {
+    this.lastPush = Date.now();
+    const state = await this.build();
+    // `now` moves every time: only a change in what the page shows is worth a push.
+    const shown = JSON.stringify({ ...state, now: undefined });
+    if (shown === this.lastSent) return;
+    this.lastSent = shown;
+    const text = message(state);
+    for (const response of this.clients.keys()) response.write(text);
+  }
+
+  private idle(): void {
+    clearInterval(this.ticker);
+    clearTimeout(this.pending);
+    this.ticker = undefined;
+    this.pending = undefined;
+    // The next console to open gets a full state and a fresh comparison.
+    this.lastSent = '';
+  }
+}
+
+function message(state: ConsoleState): string {
+  return `event: state\ndata: ${JSON.stringify(state)}\n\n`;
+}

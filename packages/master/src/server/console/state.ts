@@ -1,0 +1,57 @@
+import type { AppStatus, BackupResult, StatusRow, StatusTable } from '@flotilla/core';
+import type { Member } from '@flotilla/heartbeat';
+import type { PolicyView } from '../../set-domain-backup/show-policy.js';
+import type { ConsoleEvent } from './recent-events.js';
+
+/** What the console reads from the MASTER: nothing it could change. */
+export interface ConsoleSource {
+  statusTable(): StatusTable;
+  appsOf(server: string): AppStatus[];
+  /** The heartbeat group as the MASTER's member sees it; undefined when it could not join. */
+  members(): Member[] | undefined;
+  backups(): Promise<BackupView>;
+}
+
+export interface BackupView extends PolicyView {
+  /** The last backup taken through this MASTER (pack-domain while it runs). */
+  lastRequested: BackupResult | null;
+}
+
+export interface MemberView {
+  name: string;
+  state: Member['state'];
+  status: Member['status'];
+  incarnation: number;
+  address: string;
+  port: number;
+  since: string;
+  self: boolean;
+}
+
+/** The document the page renders, pushed whole on every change (docs/console.md). */
+export interface ConsoleState {
+  /** The MASTER's clock, so that the page counts time in status from the MASTER's clock. */
+  now: string;
+  domain: string;
+  generation: number;
+  servers: (StatusRow & { apps: AppStatus[] })[];
+  membership: MemberView[] | null;
+  backup: BackupView;
+  events: ConsoleEvent[];
+}
+
+export async function buildState(source: ConsoleSource, events: ConsoleEvent[]): Promise<ConsoleState> {
+  const table = source.statusTable();
+  const members = source.members();
+  return {
+    now: new Date().toISOString(),
+    domain: table.domain,
+    generation: table.generation,
+    servers: table.servers.map((row) => ({ ...row, apps: row.master ? [] : source.appsOf(row.name) })),
+    membership: members
+      ? members.map(({ name, state, status, incarnation, address, port, since, self }) => ({ name, state, status, incarnation, address, port, since, self }))
+      : null,
+    backup: await source.backups(),
+    events,
+  };
+}
