@@ -34,3 +34,4 @@ export * from './status-format.js';
 export * from './generation.js';
 export * from './app-entry.js';
 export * from './concurrency.js';
+export * from './process/stop-server.js';

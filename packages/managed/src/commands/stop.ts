@@ -1,4 +1,4 @@
-import { API_PREFIX, PeerUnreachableError, commandContext, runningPid, waitForExit, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { commandContext, stopServer, type CommandModule, type GlobalOptions } from '@flotilla/core';
 import { connectServer } from '../managed-client.js';
 
 interface StopOptions extends GlobalOptions {
@@ -15,21 +15,9 @@ export const stopCommand: CommandModule<GlobalOptions, StopOptions> = {
     const context = commandContext(options);
     const connection = await connectServer(context.home, options.domain, options.server);
     const what = `server ${options.server} of ${options.domain}`;
-    let pid: number | undefined;
-    try {
-      ({ pid } = await connection.client.request<{ pid: number }>('POST', `${API_PREFIX}/stop`));
-    } catch (error) {
-      if (!(error instanceof PeerUnreachableError)) throw error;
-      pid = await runningPid(connection.files.pidFile);
-      if (pid === undefined) {
-        context.result({ domain: options.domain, server: options.server, stopped: false, running: false }, `${what} is not running`);
-        return;
-      }
-      process.kill(pid, 'SIGTERM');
-    } finally {
-      connection.client.close();
-    }
-    await waitForExit(pid, what);
-    context.result({ domain: options.domain, server: options.server, stopped: true, pid }, `${what} stopped (pid ${pid})`);
+    const pid = await stopServer(connection.client, connection.files.pidFile, what);
+    const result = { domain: options.domain, server: options.server };
+    if (pid === undefined) context.result({ ...result, stopped: false, running: false }, `${what} is not running`);
+    else context.result({ ...result, stopped: true, pid }, `${what} stopped (pid ${pid})`);
   },
 };
