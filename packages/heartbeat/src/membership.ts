@@ -148,6 +148,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly sleepers = new Set<() => void>();
   private probeOrder: string[] = [];
   private quietUntil = -Infinity;
+  /** When an authenticated packet from another member last arrived (monotonic). */
+  private lastHeard = -Infinity;
   private leaving = false;
   private stopped = false;
   private nameClashWarned = false;
@@ -415,6 +417,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const { sender, messages } = decoded.packet;
     if (!this.replay.accept(sender.name, sender.epoch, sender.seq)) return this.drop('replay', from);
     if (sender.name === this.name) return this.nameClash(sender, from);
+    this.lastHeard = this.clock.monotonic();
 
     const endpoint = { address: isWildcard(sender.address) ? from.address : sender.address, port: sender.port };
     this.handleClaim(sender.name, {
@@ -455,7 +458,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
     // Once a period is enough: it only has to reach the member once for it to refute.
     if (now - (this.toldDead.get(sender.name) ?? -Infinity) < this.timings.probeIntervalMs) return;
     this.toldDead.set(sender.name, now);
-    this.send(endpoint, [{ type: 'dead', server: record.name, epoch: record.epoch, incarnation: record.incarnation, from: this.name }]);
+    // A suspicion, not a death: over multicast the whole group hears this, and a `dead` claim at the
+    // member's current version would make every member that hears it alive declare it FAILED (after
+    // a partition heals, the healthy side would all be "failed" by the member that was cut off). A
+    // suspicion makes the member refute just the same, and the others only until it does.
+    this.send(endpoint, [{ type: 'suspect', server: record.name, epoch: record.epoch, incarnation: record.incarnation, from: this.name }]);
   }
 
   private handleMessage(packet: HeartbeatPacket, message: HeartbeatMessage, endpoint: Endpoint): void {
@@ -520,7 +527,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   // ---- state ------------------------------------------------------------------------------------
 
-  private handleClaim(name: string, claim: Claim): void {
+  /** `gossip: false` keeps a verdict of ours to ourselves (see suspicionTimedOut). */
+  private handleClaim(name: string, claim: Claim, options: { gossip?: boolean } = {}): void {
     const current = this.records.get(name);
     const transition = applyClaim(name, current, claim, this.clock.wall());
     if (!transition) return;
@@ -544,7 +552,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         break;
       case 'failed':
       case 'left':
-        this.spread(claim, name, own);
+        if (options.gossip !== false) this.spread(claim, name, own);
         break;
       default:
         this.spread(claim, name, false);
@@ -573,8 +581,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.schedule(this.quietUntil - this.clock.monotonic(), () => this.suspicionTimedOut(name), { afterIo: true });
       return;
     }
+    const suspicion = this.suspicions.get(name);
     this.suspicions.delete(name);
-    this.handleClaim(name, { kind: 'dead', epoch: record.epoch, incarnation: record.incarnation, from: this.name });
+    // Not one packet from anybody since the suspicion began: everyone else fell silent at once, so
+    // this member is far more likely the one cut off (its link is down) than all of them dead. The
+    // verdict stands here, but it is not gossiped: held back in the queue, it would go out when
+    // the link comes back and make every member that hears the suspect alive declare it FAILED.
+    // If the others did die, nobody is left to tell anyway.
+    const deaf = suspicion !== undefined && this.lastHeard < suspicion.started;
+    if (deaf) this.logger?.debug?.(`heartbeat ${this.name}: heard nobody while suspecting ${name}; declaring it FAILED here only`);
+    this.handleClaim(name, { kind: 'dead', epoch: record.epoch, incarnation: record.incarnation, from: this.name }, { gossip: !deaf });
   }
 
   /** Queues the claim as gossip; our own accusations also go out at once, as they start the clocks. */

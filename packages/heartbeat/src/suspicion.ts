@@ -15,7 +15,8 @@ export interface SuspicionTimer {
 
 export class Suspicion {
   private readonly confirmers = new Set<string>();
-  private readonly started: number;
+  /** When the suspicion began (the timer's clock). */
+  readonly started: number;
   private handle: unknown;
 
   constructor(
