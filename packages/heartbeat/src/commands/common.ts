@@ -70,6 +70,7 @@ export async function startMember(options: MemberCliOptions, name: string, role:
     self: { ...settings.self, meta: { role, pid: process.pid } },
     key,
     transport: settings.transport,
+    config: config.heartbeat.timings,
     logger: cliLogger(),
   });
   const t = settings.transport;
