@@ -18,3 +18,4 @@ export { MulticastTransport, type MulticastTransportOptions } from './udp-multic
 export { UnicastTransport, type UnicastTransportOptions } from './udp-unicast.js';
 export { SimNetwork, type SimNetworkOptions } from './test-transport.js';
 export { systemClock, type Clock } from './clock.js';
+export { HeartbeatMetrics } from './metrics.js';

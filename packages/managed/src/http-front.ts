@@ -8,6 +8,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 export interface FrontOptions {
   health: () => { status: string } & Record<string, unknown>;
   route: (path: string) => { app: AppProcess; prefix: string } | undefined;
+  /** Each proxied request whose answer started: the application, the HTTP status, the seconds it took. */
+  observe?: (app: string, status: number, seconds: number) => void;
 }
 
 function forwardedHeaders(request: IncomingMessage, prefix: string): Record<string, string | string[]> {
@@ -24,13 +26,15 @@ function forwardedHeaders(request: IncomingMessage, prefix: string): Record<stri
   return headers;
 }
 
-function proxy(request: IncomingMessage, response: ServerResponse, app: AppProcess, prefix: string): void {
+function proxy(request: IncomingMessage, response: ServerResponse, app: AppProcess, prefix: string, observe: FrontOptions['observe']): void {
   app.inFlight += 1;
+  const started = process.hrtime.bigint();
   let finished = false;
   const done = () => {
     if (!finished) {
       finished = true;
       app.inFlight -= 1;
+      if (response.headersSent) observe?.(app.spec.name, response.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
   response.once('close', done);
@@ -77,7 +81,7 @@ export function createHttpFront(options: FrontOptions): Server {
       sendJson(response, 404, { error: `no application serves ${path}` });
       return;
     }
-    proxy(request, response, target.app, target.prefix);
+    proxy(request, response, target.app, target.prefix, options.observe);
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 0; // streaming uploads and long polls are the applications' business

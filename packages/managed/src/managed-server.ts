@@ -17,6 +17,7 @@ import {
   isWildcardAddress,
   listen,
   masterEndpoint,
+  metricsRoute,
   parseDomainConfig,
   readDomainKey,
   reportReady,
@@ -35,10 +36,11 @@ import { Membership, heartbeatOptionsFor } from '@flotilla/heartbeat';
 import { retryDelay } from './backoff.js';
 import { CacheStore, type VerifiedGeneration } from './cache/cache-store.js';
 import { LocalDomainSource, MasterSource, type ContentSource } from './cache/sources.js';
-import { syncGeneration } from './cache/sync.js';
+import { syncGeneration, type SyncResult } from './cache/sync.js';
 import { AppManager } from './apps/app-manager.js';
 import { createHttpFront } from './http-front.js';
 import { followEvents } from './master-link.js';
+import { ManagedMetrics, type SyncOutcome } from './metrics.js';
 import { ServerState } from './mode.js';
 
 export interface ManagedOptions {
@@ -76,6 +78,12 @@ export class ManagedServer {
   private stopping?: Promise<void>;
   private readonly apps: AppManager;
   private membership?: Membership;
+  private readonly metrics = new ManagedMetrics({
+    status: () => this.state.status,
+    mode: () => this.state.mode,
+    generation: () => this.current.generation,
+    apps: () => this.apps.statuses(),
+  });
 
   private constructor(
     private readonly domain: string,
@@ -163,6 +171,7 @@ export class ManagedServer {
     this.front = createHttpFront({
       health: () => ({ status: this.state.status, domain: this.domain, server: this.name, mode: this.state.mode, generation: this.current.generation, apps: this.apps.statuses() }),
       route: (path) => this.apps.route(path),
+      observe: (app, status, seconds) => this.metrics.proxied(app, status, seconds),
     });
     await listen(this.front, settings.address, settings.http, `server ${this.name} (HTTP)`);
 
@@ -179,7 +188,17 @@ export class ManagedServer {
   }
 
   private async syncFrom(source: ContentSource, current: VerifiedGeneration | undefined) {
-    const result = await syncGeneration({ cache: this.cache, source, domain: this.domain, server: this.name, current });
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    let result: SyncResult;
+    try {
+      result = await syncGeneration({ cache: this.cache, source, domain: this.domain, server: this.name, current });
+    } catch (error) {
+      this.metrics.synced('failed', seconds());
+      throw error;
+    }
+    const outcome: SyncOutcome = result.unchanged ? 'unchanged' : 'changed';
+    this.metrics.synced(outcome, seconds(), { files: result.fetchedFiles, bytes: result.fetchedBytes });
     if (result.unchanged) this.log.info('MS-0011', `cache already at generation ${result.generation.generation} of ${source.description}`);
     else this.log.info('MS-0010', `cache synchronised to generation ${result.generation.generation} from ${source.description}: ${result.fetchedFiles} files, ${result.fetchedBytes} bytes moved`);
     return result;
@@ -311,6 +330,7 @@ export class ManagedServer {
         config: this.config.heartbeat.timings,
         logger: { warn: (message) => this.log.warn('MS-0081', message) },
       });
+      this.metrics.heartbeat.watch(this.membership);
       this.log.info('MS-0080', `joined the heartbeat group (${this.config.heartbeat.mode})`);
     } catch (error) {
       this.log.warn('MS-0081', `cannot join the heartbeat group: ${(error as Error).message}; peers will not see this server`);
@@ -370,6 +390,7 @@ export class ManagedServer {
   private routes(): Route[] {
     return [
       { method: 'GET', path: `${API_PREFIX}/status`, handle: () => this.status() },
+      metricsRoute({ key: this.key, registry: this.metrics.registry, logger: this.log, refusedCode: 'MS-0041' }),
       {
         method: 'POST',
         path: `${API_PREFIX}/events`,

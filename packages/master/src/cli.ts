@@ -3,8 +3,10 @@ import { addClusterCommand } from './commands/add-cluster.js';
 import { addServerCommand } from './commands/add-server.js';
 import { appsCommand } from './commands/apps.js';
 import { configCommand } from './commands/config.js';
+import { consoleUrlCommand } from './commands/console-url.js';
 import { createDomainCommand } from './commands/create-domain.js';
 import { deployCommand } from './commands/deploy.js';
+import { metricsTokenCommand } from './commands/metrics-token.js';
 import { removeServerCommand } from './commands/remove-server.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
@@ -27,5 +29,7 @@ await runCli({
       .command(addClusterCommand)
       .command(deployCommand)
       .command(undeployCommand)
-      .command(appsCommand),
+      .command(appsCommand)
+      .command(consoleUrlCommand)
+      .command(metricsTokenCommand),
 });

@@ -10,6 +10,7 @@ import {
   createLogger,
   createManagementServer,
   listen,
+  metricsRoute,
   openDomain,
   readDomainKey,
   reportReady,
@@ -30,16 +31,21 @@ import {
 } from '@flotilla/core';
 import { backupResult } from '@flotilla/pack-domain';
 import { runBootBackup } from './backup/boot-backup.js';
+import { bootRecordFile } from './backup/boot-record.js';
+import { LastBackup } from './backup/last-backup.js';
 import { FrozenGeneration } from './backup/frozen-generation.js';
 import { backupMessages } from './backup/messages.js';
 import { requestedTarget } from './backup/requested-backup.js';
 import { clearSnapshots } from './backup/snapshot.js';
 import { changeConfig } from './config-changes.js';
+import { WebConsole } from './console/web-console.js';
 import { FailureWatch } from './failure-watch.js';
 import { Restarter } from './restarter.js';
 import { checkStaged, discardStaged, installApplication, removeApplication } from './deployments.js';
 import { GenerationStore } from './generation-store.js';
+import { MasterMetrics } from './metrics.js';
 import { ServerRegistry } from './registry.js';
+import { policyView } from '../set-domain-backup/show-policy.js';
 
 /** Often enough that an MS notices a silent MASTER (machine gone, no FIN) within a few seconds. */
 export const STREAM_PING_MS = 1_000;
@@ -60,6 +66,9 @@ export class MasterServer {
   private readonly registry = new ServerRegistry();
   private readonly failures: FailureWatch;
   private readonly store: GenerationStore;
+  private readonly lastBackup: LastBackup;
+  private readonly metrics: MasterMetrics;
+  private readonly webConsole: WebConsole;
   private http?: Server;
   private pinger?: NodeJS.Timeout;
   private readonly startedAt = new Date().toISOString();
@@ -75,6 +84,21 @@ export class MasterServer {
     this.store = new GenerationStore(layout);
     const current = () => this.config;
     this.failures = new FailureWatch(layout.name, key, current, this.registry, new Restarter(layout.home, current, log), log);
+    this.lastBackup = new LastBackup(bootRecordFile(layout, config.master.name));
+    this.metrics = new MasterMetrics({ statusTable: () => this.statusTable(), backupTimes: () => this.lastBackup.times() });
+    this.webConsole = new WebConsole({
+      domain: layout.name,
+      key,
+      log,
+      source: {
+        statusTable: () => this.statusTable(),
+        appsOf: (server) => this.registry.appsOf(server),
+        members: () => this.failures.membership?.members(),
+        backups: async () => ({ ...(await policyView({ layout: this.layout, config: this.config })), lastRequested: this.lastBackup.lastRequested ?? null }),
+      },
+    });
+    this.registry.on('status', (change) => this.webConsole.statusChanged(change));
+    this.registry.on('change', () => this.webConsole.changed());
   }
 
   static async start(options: MasterOptions): Promise<MasterServer> {
@@ -112,6 +136,10 @@ export class MasterServer {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
     reportReady();
     await this.failures.start();
+    if (this.failures.membership) {
+      this.metrics.heartbeat.watch(this.failures.membership);
+      this.webConsole.watch(this.failures.membership);
+    }
     void this.announce();
     // After reportReady: a boot backup never holds up the service beyond freezing a generation.
     if (this.config.backup.onBoot) {
@@ -157,6 +185,7 @@ export class MasterServer {
       this.log.info('MA-0003', `MASTER ${this.config.master.name} is stopping`);
       clearInterval(this.pinger);
       await this.failures.stop();
+      this.webConsole.stop();
       this.registry.broadcast({ type: 'stopping' });
       this.registry.closeAll();
       await new Promise<void>((resolve) => {
@@ -240,11 +269,15 @@ export class MasterServer {
     const frozen = await this.freeze([target]);
     const written = await frozen.pack(target);
     this.log.info('MA-0093', backupMessages.requestedWritten(written.path, written.manifest.generation, sender));
-    return backupResult(written);
+    const result = backupResult(written);
+    this.lastBackup.noteRequested(result);
+    return result;
   }
 
   private routes(): Route[] {
     return [
+      ...this.webConsole.routes(),
+      metricsRoute({ key: this.key, registry: this.metrics.registry, logger: this.log, refusedCode: 'MA-0043' }),
       {
         method: 'GET',
         path: `${API_PREFIX}/generation`,

@@ -24,12 +24,13 @@ export class LastBackup {
     return this.requested;
   }
 
-  bootRecord(): Promise<BootBackupRecord | undefined> {
+  private bootRecord(): Promise<BootBackupRecord | undefined> {
     return readBootRecord(this.bootRecordFile);
   }
 
   /** When the last backup of each kind was written; a failed boot backup wrote nothing. */
   async times(): Promise<BackupTimes> {
+    // An unreadable record proves no backup; set-domain-backup and the console say why.
     const boot = await this.bootRecord().catch(() => undefined);
     return {
       ...(boot && boot.outcome !== 'failed' ? { boot: new Date(boot.time) } : {}),

@@ -25,6 +25,8 @@ export class ConsoleFeed {
   private ticks = 0;
   private lastPush = 0;
   private lastSent = '';
+  /** The failure last reported: one that repeats every second is reported once. */
+  private failing?: string;
 
   constructor(
     private readonly build: () => Promise<ConsoleState>,
@@ -43,12 +45,10 @@ export class ConsoleFeed {
       if (this.clients.size === 0) this.idle();
     });
     this.ticker ??= setInterval(() => this.tick(), MIN_INTERVAL_MS);
-    try {
-      const state = await this.build();
-      if (this.clients.has(response)) response.write(message(state));
-    } catch (error) {
-      this.onError(error as Error);
-    }
+    // The first state counts against the rate limit like any other push.
+    this.lastPush = Date.now();
+    const state = await this.state();
+    if (state && this.clients.has(response)) response.write(message(state));
   }
 
   /** Something the page shows has changed: push it as soon as the rate limit allows. */
@@ -57,7 +57,7 @@ export class ConsoleFeed {
     const wait = Math.max(0, this.lastPush + MIN_INTERVAL_MS - Date.now());
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      this.push().catch((error: Error) => this.onError(error));
+      void this.push();
     }, wait);
   }
 
@@ -76,13 +76,26 @@ export class ConsoleFeed {
 
   private async push(): Promise<void> {
     this.lastPush = Date.now();
-    const state = await this.build();
+    const state = await this.state();
+    if (!state) return;
     // `now` moves every time: only a change in what the page shows is worth a push.
     const shown = JSON.stringify({ ...state, now: undefined });
     if (shown === this.lastSent) return;
     this.lastSent = shown;
     const text = message(state);
     for (const response of this.clients.keys()) response.write(text);
+  }
+
+  private async state(): Promise<ConsoleState | undefined> {
+    try {
+      const state = await this.build();
+      this.failing = undefined;
+      return state;
+    } catch (error) {
+      if ((error as Error).message !== this.failing) this.onError(error as Error);
+      this.failing = (error as Error).message;
+      return undefined;
+    }
   }
 
   private idle(): void {

@@ -34,3 +34,20 @@ export function sendRefusal(response: ServerResponse, domain: string, why: strin
   response.writeHead(401, { ...CONSOLE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   response.end(body);
 }
+
+/**
+ * After a login: on to the console by a page of the console's own origin, not by a redirect. A
+ * login link opened from another site (a chat, a web mail) makes a cross-site redirect chain, on
+ * which the browser withholds a SameSite=Strict cookie; a navigation the console's page starts is
+ * same-site, so the new session cookie goes with it.
+ */
+export function sendContinue(response: ServerResponse, location: string): void {
+  const body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Flotilla console</title>
+<meta http-equiv="refresh" content="0; url=${escapeHtml(location)}">
+<link rel="stylesheet" href="/console/style.css"></head>
+<body class="refusal"><main><p><a href="${escapeHtml(location)}">Open the console</a></p></main></body></html>
+`;
+  response.writeHead(200, { ...CONSOLE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}

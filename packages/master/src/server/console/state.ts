@@ -36,7 +36,8 @@ export interface ConsoleState {
   generation: number;
   servers: (StatusRow & { apps: AppStatus[] })[];
   membership: MemberView[] | null;
-  backup: BackupView;
+  /** Or why it cannot be shown (a boot-backup record that cannot be read): the rest still is. */
+  backup: BackupView | { error: string };
   events: ConsoleEvent[];
 }
 
@@ -47,11 +48,12 @@ export async function buildState(source: ConsoleSource, events: ConsoleEvent[]):
     now: new Date().toISOString(),
     domain: table.domain,
     generation: table.generation,
-    servers: table.servers.map((row) => ({ ...row, apps: row.master ? [] : source.appsOf(row.name) })),
+    // A server that is down runs nothing: what it last reported is history.
+    servers: table.servers.map((row) => ({ ...row, apps: row.master || row.status === 'SHUTDOWN' || row.status === 'FAILED' ? [] : source.appsOf(row.name) })),
     membership: members
       ? members.map(({ name, state, status, incarnation, address, port, since, self }) => ({ name, state, status, incarnation, address, port, since, self }))
       : null,
-    backup: await source.backups(),
+    backup: await source.backups().catch((error: Error) => ({ error: `the backup policy or the last boot backup cannot be read: ${error.message}` })),
     events,
   };
 }

@@ -4,7 +4,7 @@ import type { Membership, MembershipEvent } from '@flotilla/heartbeat';
 import type { StatusChange } from '../registry.js';
 import { ConsoleAssets } from './assets.js';
 import { ConsoleFeed } from './feed.js';
-import { CONSOLE_HEADERS, sendRefusal } from './pages.js';
+import { CONSOLE_HEADERS, sendContinue, sendRefusal } from './pages.js';
 import { CONSOLE_LOGIN_PATH, CONSOLE_PATH } from './paths.js';
 import { RecentEvents } from './recent-events.js';
 import { cookieName, readCookie, sessionCookie } from './session-cookie.js';
@@ -42,7 +42,7 @@ export class WebConsole {
 
   /** A status in the table moved: an event line, and a push. */
   statusChanged(change: StatusChange): void {
-    this.events.add({ time: change.time, server: change.server, kind: 'status', text: `${change.from} → ${change.to}` });
+    this.events.add({ time: change.time, server: change.server, source: 'status', from: change.from, to: change.to });
     this.feed.changed();
   }
 
@@ -57,8 +57,11 @@ export class WebConsole {
       this.events.add({
         time: event.time,
         server: event.server,
-        kind: 'heartbeat',
-        text: `${event.event}: ${event.from} → ${event.to} (incarnation ${event.incarnation})`,
+        source: 'heartbeat',
+        event: event.event,
+        incarnation: event.incarnation,
+        from: event.from,
+        to: event.to,
       });
       this.feed.changed();
     });
@@ -118,8 +121,8 @@ export class WebConsole {
     const session = issueToken(this.options.key, 'console-session', check.expires);
     this.options.log.info('MA-0042', `web console session started from ${remote(request)}, valid until ${check.expires.toISOString()}`);
     response.setHeader('set-cookie', sessionCookie(this.cookie, session, check.expires));
-    // The token leaves the address bar: it is not kept in the history as the page's address.
-    return redirect(response, `${CONSOLE_PATH}/`);
+    sendContinue(response, `${CONSOLE_PATH}/`);
+    return HANDLED;
   }
 
   private async withSession(

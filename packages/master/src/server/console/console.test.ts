@@ -1,0 +1,85 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run, tempHome, waitFor } from '../../../../../test-support/index.js';
+import { createTestDomain, startManaged, startMaster } from '../../../../../test-support/domain.js';
+
+/** The first state document on the console's event stream. */
+async function firstState(url: string, cookie: string): Promise<any> {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers: { cookie }, signal: controller.signal });
+  expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for await (const chunk of response.body!) {
+      text += decoder.decode(chunk, { stream: true });
+      const match = /event: state\ndata: (.*)\n\n/.exec(text);
+      if (match) return JSON.parse(match[1]!);
+    }
+  } finally {
+    controller.abort();
+  }
+  throw new Error(`the stream ended without a state: ${text}`);
+}
+
+describe('the web console on the MASTER\'s port', () => {
+  it('lets in the holder of a console-url link through a session cookie, and nobody else', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'c1', ['server1']);
+    const master = await startMaster(domain);
+    await startManaged(home, 'c1', 'server1');
+    const base = `http://127.0.0.1:${domain.masterPort}`;
+
+    const printed = await run('master', ['console-url', 'c1', '--home', home, '--json']);
+    expect(printed.exitCode).toBe(0);
+    const { url, expires } = JSON.parse(printed.stdout);
+    expect(url).toMatch(new RegExp(`^${base}/console/login\\?token=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
+    expect(Date.parse(expires) - Date.now()).toBeGreaterThan(11.9 * 3_600_000);
+    expect(url).not.toContain((await readFile(domain.keyFile, 'utf8')).trim());
+    expect((await run('master', ['console-url', 'c1', '--home', home, '--hours', '0'])).exitCode).toBe(2);
+
+    // Not logged in: a short page that says what to run, and a log line.
+    const refused = await fetch(`${base}/console/`);
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toContain('master console-url c1');
+    expect((await fetch(`${base}/console/events`)).status).toBe(401);
+    expect((await fetch(`${base}/console/login?token=${url.split('token=')[1].replace(/^./, 'x')}`)).status).toBe(401);
+    await waitFor('the refusals logged', () => master.stderr().includes('[MA-0041] refused a web console request (session missing)') && master.stderr().includes('[MA-0041] refused a web console request (login link'));
+    // The signed API is as closed as before.
+    expect((await fetch(`${base}/v1/status`)).status).toBe(401);
+
+    const login = await fetch(url, { redirect: 'manual' });
+    expect(login.status).toBe(200);
+    expect(await login.text()).toContain('<meta http-equiv="refresh" content="0; url=/console/">');
+    const setCookie = login.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^flotilla-console-c1=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/console; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    expect(setCookie).not.toContain(url.split('token=')[1]); // the session is not the login token
+    expect(master.stderr()).toContain('[MA-0042] web console session started');
+    const cookie = setCookie.split(';')[0]!;
+
+    const page = await fetch(`${base}/console/`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await page.text()).toContain('<script src="/console/app.js"');
+    expect((await fetch(`${base}/console/app.js`, { headers: { cookie } })).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await fetch(`${base}/console/app.js`)).status).toBe(401);
+    expect((await fetch(`${base}/console/nothing.js`, { headers: { cookie } })).status).toBe(404);
+
+    const state = await waitFor('server1 among the recent events', async () => {
+      const pushed = await firstState(`${base}/console/events`, cookie);
+      return pushed.events.some((event: any) => event.server === 'server1') && pushed;
+    });
+    expect(state.domain).toBe('c1');
+    expect(state.servers.map((row: any) => row.name)).toEqual(['adminServer', 'server1']);
+    expect(state.membership.find((member: any) => member.self)).toMatchObject({ name: 'adminServer', state: 'ALIVE' });
+    expect(state.backup.policy).toMatchObject({ onBoot: false, keep: 10 });
+
+    // A boot-backup record that cannot be read blanks that part only, and says why.
+    await writeFile(join(domain.dir, 'servers', 'adminServer', 'last-boot-backup.json'), '{ not json');
+    const damaged = await firstState(`${base}/console/events`, cookie);
+    expect(damaged.backup.error).toMatch(/^the backup policy or the last boot backup cannot be read: /);
+    expect(damaged.servers).toHaveLength(2);
+  });
+});
