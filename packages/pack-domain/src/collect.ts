@@ -3,7 +3,16 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BACKUP_LIMITS, BACKUP_MODE_MASK, BACKUP_ROOTS, FlotillaError, backupPathProblem, isTransientFile } from '@flotilla/core';
+import {
+  BACKUP_LIMITS,
+  BACKUP_MODE_MASK,
+  BACKUP_ROOTS,
+  FlotillaError,
+  HASH_CONCURRENCY,
+  backupPathProblem,
+  forEachConcurrent,
+  isTransientFile,
+} from '@flotilla/core';
 import type { ProgressCounts } from '@flotilla/unpack-domain';
 import { packMessages } from './messages.js';
 
@@ -42,8 +51,9 @@ export async function collectDomainFiles(domainDir: string, options: CollectOpti
   const listed = await Promise.all(paths.map(async (path) => ({ path, info: await stat(join(domainDir, path)) })));
   const totalBytes = listed.reduce((sum, { info }) => sum + info.size, 0);
   const counts: ProgressCounts = { files: 0, totalFiles: paths.length, bytes: 0, totalBytes };
-  const entries: BackupEntry[] = [];
-  for (const { path, info } of listed) {
+  const entries: BackupEntry[] = new Array(listed.length);
+  // Many small files: reading several at once keeps the disk and the thread pool busy.
+  await forEachConcurrent(listed, HASH_CONCURRENCY, async ({ path, info }, index) => {
     const absolute = join(domainDir, path);
     const hash = createHash('sha256');
     let size = 0;
@@ -53,10 +63,10 @@ export async function collectDomainFiles(domainDir: string, options: CollectOpti
       counts.bytes += chunk.length;
       options.onProgress?.(counts);
     }
-    entries.push({ path, size, mode: info.mode & BACKUP_MODE_MASK, sha256: hash.digest('hex'), read: () => createReadStream(absolute) });
+    entries[index] = { path, size, mode: info.mode & BACKUP_MODE_MASK, sha256: hash.digest('hex'), read: () => createReadStream(absolute) };
     counts.files++;
     options.onProgress?.(counts);
-  }
+  });
   return entries;
 }
 
