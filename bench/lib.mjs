@@ -1,5 +1,5 @@
 // Shared helpers for the benchmark suites: real binaries, temporary homes, log timestamps.
-import { execFileSync, execFile } from 'node:child_process';
+import { execFileSync, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -138,4 +138,94 @@ export function timeMs(fn) {
   const result = fn();
   const done = (value) => ({ ms: Number(process.hrtime.bigint() - start) / 1e6, value });
   return result instanceof Promise ? result.then(done) : done(result);
+}
+
+/** startDetached without blocking the event loop (for use while a load runs in this process). */
+export async function startDetachedAsync(binary, args) {
+  const { stdout } = await cliAsync(binary, [...args, '--detach']);
+  const pid = Number(stdout.trim());
+  onCleanup(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  return pid;
+}
+
+/**
+ * Spawns a child process that the bench owns: it is SIGKILLed at cleanup if still running.
+ * `node: true` runs a Flotilla binary (`command` is its name) with this Node.
+ */
+export function spawnTracked(command, args, options = {}) {
+  const { node, ...spawnOptions } = options;
+  const child = node
+    ? spawn(process.execPath, [bin(command), ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions })
+    : spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
+  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  onCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await child.exited;
+    }
+  });
+  return child;
+}
+
+/**
+ * Runs a command to completion and returns its wall time and peak resident set size (KiB), from
+ * `/usr/bin/time -f %M` when present, else from polling /proc/<pid>/status VmHWM.
+ */
+export async function measurePeak(command, args, options = {}) {
+  const hasTime = existsSync('/usr/bin/time');
+  const start = process.hrtime.bigint();
+  const child = hasTime
+    ? spawnTracked('/usr/bin/time', ['-f', 'PEAK_RSS_KIB=%M', command, ...args], options)
+    : spawnTracked(command, args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  let polled = 0;
+  const poll = hasTime
+    ? undefined
+    : setInterval(() => {
+        try {
+          const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (match) polled = Math.max(polled, Number(match[1]));
+        } catch {
+          // gone
+        }
+      }, 20);
+  const { code, signal } = await child.exited;
+  if (poll) clearInterval(poll);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code ?? signal}: ${stderr.slice(-2000)}`);
+  const match = /PEAK_RSS_KIB=(\d+)/.exec(stderr);
+  return { ms, peakKiB: match ? Number(match[1]) : polled, stdout, stderr };
+}
+
+/** Free UDP ports on 127.0.0.1 (bound then released). */
+export async function freeUdpPorts(count) {
+  const { createSocket } = await import('node:dgram');
+  const sockets = [];
+  for (let i = 0; i < count; i++) {
+    const socket = createSocket('udp4');
+    await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    sockets.push(socket);
+  }
+  const ports = sockets.map((s) => s.address().port);
+  for (const socket of sockets) socket.close();
+  return ports;
+}
+
+/**
+ * A `heartbeat:` block for createDomain's `extra`: multicast on the loopback interface, in a group
+ * and on a port of its own, so that runs (and tests running beside them) never hear each other.
+ */
+export async function loopbackHeartbeat() {
+  const group = `239.192.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+  const [port] = await freeUdpPorts(1);
+  return { group, port, extra: `  heartbeat: { mode: "multicast", group: "${group}", port: ${port}, interface: "127.0.0.1" },\n` };
 }
