@@ -1,6 +1,6 @@
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { domainFiles, syncDirectory } from '@flotilla/core';
+import { domainFiles, syncDirectory, syncFilesBelow } from '@flotilla/core';
 import { checkedChunks } from './entry-reader.js';
 import type { ProgressCounts } from './terminal-progress.js';
 import type { VerifiedBackup } from './verify.js';
@@ -10,8 +10,8 @@ export interface ExtractOptions {
 }
 
 /**
- * Writes a verified backup's files under `dir` (a staging directory), each with its manifest mode
- * and fsynced, its directories fsynced too. Every entry is checked again as it is written, so an
+ * Writes a verified backup's files under `dir` (a staging directory), each with its manifest mode,
+ * all of them made durable before it returns, their directories too. Every entry is checked again as it is written, so an
  * archive changed since it was verified still cannot write anything the manifest does not say.
  * `dir` may already hold a domain (a restore with -overwrite): whatever stands at a file's path, or
  * in the way of its directories, is replaced, never written through.
@@ -23,11 +23,14 @@ export async function extractBackup(backup: VerifiedBackup, dir: string, options
   const directories = new Set<string>([dir, files.configDir, files.securityDir]);
   const counts: ProgressCounts = { files: 0, totalFiles: backup.entries.length, bytes: 0, totalBytes: backup.bytes };
 
+  const written: string[] = [];
   for (const entry of backup.entries) {
     const parent = dirname(entry.path);
-    await ensureDirectory(dir, parent);
+    // Checked once per extraction: after that, only this extraction writes in it.
+    if (!directories.has(join(dir, parent))) await ensureDirectory(dir, parent);
     for (let at = parent; at !== '.'; at = dirname(at)) directories.add(join(dir, at));
     const target = join(dir, entry.path);
+    written.push(target);
     await rm(target, { recursive: true, force: true });
     const handle = await open(target, 'wx', entry.mode);
     try {
@@ -38,13 +41,14 @@ export async function extractBackup(backup: VerifiedBackup, dir: string, options
       }
       // The umask may have narrowed the mode at creation (the key must stay 0600, scripts executable).
       await handle.chmod(entry.mode);
-      await handle.sync();
     } finally {
       await handle.close();
     }
     counts.files++;
     options.onProgress?.(counts);
   }
+  // One flush for every file written (syncfs), then the directories that hold them.
+  await syncFilesBelow(dir, written);
   for (const directory of directories) await syncDirectory(directory);
 }
 
