@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import {
   API_PREFIX,
+  FlotillaError,
   GENERATION_CONFIG_FILE,
   IntegrityError,
   PeerClient,
@@ -146,6 +147,10 @@ export class ManagedServer {
       if (options.keyFile) await this.cache.writeFile('domain.key', `${this.key.toString('hex')}\n`, 0o600);
       await this.rememberMaster();
     } catch (error) {
+      if (error instanceof FlotillaError && !(error instanceof PeerUnreachableError)) {
+        // The MASTER answered, and said no (a wrong key, a server it does not know): say who said what.
+        throw new FlotillaError(`cannot start ${this.name}: MASTER at ${this.client.where} answered: ${error.message}`, error.exitCode, { cause: error });
+      }
       if (!(error instanceof PeerUnreachableError)) throw error;
       this.log.warn('MS-0052', `Receiving the configuration failed. Attempting to start as INDEPENDENT. (${error.message})`);
       if (this.sharedDomainDir) {
