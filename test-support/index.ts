@@ -120,13 +120,15 @@ export async function tempHome(scope: CleanupScope = 'test'): Promise<string> {
 }
 
 /** Polls until `check` returns a truthy value; fails with `what` after the deadline. */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
+type Falsy = undefined | null | false | 0 | '';
+
+export async function waitFor<T>(what: string, check: () => Promise<T | Falsy> | T | Falsy, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as T;
     } catch (error) {
       lastError = error;
     }

@@ -133,7 +133,9 @@ describe('heartbeat watch and join over real UDP', () => {
     const { home, domain, group, port } = await createDomain('multicast');
     const key = await readDomainKey(domainLayout(home, domain).keyFile);
     const raw = createSocket({ type: 'udp4', reuseAddr: true });
-    onCleanup(() => raw.close());
+    onCleanup(() => {
+      raw.close();
+    });
     const captured: Buffer[] = [];
     await new Promise<void>((resolve) => raw.bind({ port, address: group }, resolve));
     raw.setMulticastInterface('127.0.0.1');

@@ -217,7 +217,7 @@ describe('packets that must be dropped', () => {
 
     sim.net.inject('adminServer', packet); // replay
     const forged = Buffer.from(packet);
-    forged[forged.length - 40] ^= 1; // a byte of the body: the MAC no longer matches
+    forged[forged.length - 40]! ^= 1; // a byte of the body: the MAC no longer matches
     sim.net.inject('adminServer', forged);
     const decoded = decodePacket(KEY, DOMAIN, packet);
     if (!decoded.ok) throw new Error('captured packet does not decode');
