@@ -35,3 +35,4 @@ export * from './generation.js';
 export * from './app-entry.js';
 export * from './concurrency.js';
 export * from './process/stop-server.js';
+export * from './stream-limits.js';

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createWriteStream } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityError, type FileEntry } from '@flotilla/core';
+import { IntegrityError, byteLimit, type FileEntry } from '@flotilla/core';
 
 /**
  * Writes `source` to `target`, checking while it streams that it is exactly `entry`: never more
@@ -14,20 +14,13 @@ import { IntegrityError, type FileEntry } from '@flotilla/core';
 export async function writeVerified(source: Readable, entry: FileEntry, target: string, from: string, fsync = true): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const hash = createHash('sha256');
-  let size = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      size += chunk.length;
-      if (size > entry.size) {
-        callback(new IntegrityError(`${entry.path} from ${from} is larger than the ${entry.size} bytes of its manifest`));
-        return;
-      }
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
+  const check = byteLimit(
+    entry.size,
+    () => new IntegrityError(`${entry.path} from ${from} is larger than the ${entry.size} bytes of its manifest`),
+    (chunk) => hash.update(chunk),
+  );
   await pipeline(source, check, createWriteStream(target, { mode: entry.mode, highWaterMark: 1024 * 1024 }));
-  if (size !== entry.size || hash.digest('hex') !== entry.sha256) {
+  if (check.passed() !== entry.size || hash.digest('hex') !== entry.sha256) {
     throw new IntegrityError(`${entry.path} from ${from} does not match its manifest (size or SHA-256); not used`);
   }
   if (fsync) {

@@ -1,9 +1,8 @@
 import { mkdir, open as openFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import unzipper from 'unzipper';
-import { IntegrityError } from '@flotilla/core';
+import { IntegrityError, byteLimit } from '@flotilla/core';
 
 /** Far above any real application; a zip that claims more is refused before it is read. */
 const MAX_ENTRIES = 100_000;
@@ -60,14 +59,10 @@ export async function extractApplicationZip(zip: string, target: string): Promis
       continue;
     }
     await mkdir(dirname(destination), { recursive: true });
-    let written = 0;
-    const cap = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        written += chunk.length;
-        if (written > file.uncompressedSize) callback(new IntegrityError(`${zip}: entry ${JSON.stringify(file.path)} inflates to more than the ${file.uncompressedSize} bytes it declares`));
-        else callback(null, chunk);
-      },
-    });
+    const cap = byteLimit(
+      file.uncompressedSize,
+      () => new IntegrityError(`${zip}: entry ${JSON.stringify(file.path)} inflates to more than the ${file.uncompressedSize} bytes it declares`),
+    );
     const mode = file.versionMadeBy >> 8 === HOST_UNIX ? (file.externalFileAttributes >>> 16) & 0o755 : 0o644;
     const handle = await openFile(destination, 'wx', mode || 0o644);
     try {
