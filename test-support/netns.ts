@@ -12,6 +12,7 @@
  * Needs root, iproute2 and nftables (the CI script installs both). See docs/multi-host-testing.md.
  */
 import { randomBytes } from 'node:crypto';
+import { isAlive } from '@flotilla/core';
 import { execa, type Options, type ResultPromise } from 'execa';
 import { binaryPath, killPid, type Binary, type RunResult } from './index.js';
 
@@ -104,15 +105,6 @@ async function namespaces(): Promise<string[]> {
     .filter(Boolean);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Ends the processes still running inside a namespace (ours: only our tests start any there), then deletes it. */
 async function deleteNamespace(ns: string): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -135,7 +127,7 @@ async function deleteNamespace(ns: string): Promise<void> {
 export async function removeLeftovers(): Promise<string[]> {
   const stale = (await namespaces()).filter((ns) => {
     const owner = OWNED.exec(ns);
-    return owner && !alive(Number(owner[1]));
+    return owner && !isAlive(Number(owner[1]));
   });
   // Hosts before switches does not matter: deleting either end of a veth deletes the pair.
   for (const ns of stale) await deleteNamespace(ns);

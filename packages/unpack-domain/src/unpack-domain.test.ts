@@ -1,9 +1,9 @@
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { killPid, onCleanup, run, tempHome } from '../../../test-support/index.js';
+import { freePorts } from '../../../test-support/domain.js';
 import { createDomainWithApps, filesUnder, snapshot } from './test/fixtures.js';
 
 /** A domain with applications packed in one home: the archive every restore test starts from. */
@@ -13,15 +13,6 @@ async function packedDomain(): Promise<{ home: string; dir: string; archive: str
   const packed = await run('pack-domain', ['domain1', '--home', home]);
   expect(packed.exitCode, packed.stderr).toBe(0);
   return { home, dir, archive: join(home, 'domains', 'domain1_packed.zip') };
-}
-
-/** A port nobody listens on right now, for a MASTER started by a test. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function configOf(home: string): Promise<Record<string, any>> {
@@ -91,7 +82,7 @@ describe('unpack-domain', () => {
   it('leaves a domain that master start runs, at another home path and a new port', async () => {
     const { archive } = await packedDomain();
     const home = join(await tempHome(), 'new', 'machine');
-    const port = await freePort();
+    const [port] = await freePorts(1);
     const restored = await run('unpack-domain', ['-f', archive, '--home', home, '--address', '127.0.0.1', '--port', String(port)]);
     expect(restored.exitCode, restored.stderr).toBe(0);
 
