@@ -113,7 +113,7 @@ describe('unpack-domain', () => {
   });
 
   it('refuses an existing domain unless -overwrite or -delete, and then replaces it as each says', async () => {
-    const { home, dir, archive } = await packedDomain();
+    const { home, dir } = await packedDomain();
     const packedState = filesUnder(await snapshot(dir), 'config', 'apps');
     // Changes made after the pack: a backup file edited, an app file and a server file added.
     await writeFile(join(dir, 'apps', 'hello', 'index.js'), 'edited after the pack\n');

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import JSON5 from 'json5';
 import { closest } from 'fastest-levenshtein';
 import type { z } from 'zod';
