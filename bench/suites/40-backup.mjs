@@ -11,10 +11,10 @@ export const title = 'backup and restore';
 const MB = 1e6;
 const MiB = 2 ** 20;
 
-/** The deflate level pack-domain uses (write-backup.ts); zip is given the same. */
+/** The deflate level pack-domain uses (compress-file.ts); zip is given the same. */
 function packLevel() {
-  const source = readFileSync(join(root, 'packages', 'pack-domain', 'src', 'write-backup.ts'), 'utf8');
-  const match = /zlib:\s*\{\s*level:\s*(\d)/.exec(source);
+  const source = readFileSync(join(root, 'packages', 'pack-domain', 'src', 'compress-file.ts'), 'utf8');
+  const match = /DEFLATE_LEVEL = (\d)/.exec(source);
   return match ? Number(match[1]) : 6;
 }
 
@@ -34,7 +34,7 @@ function compressible(bytes, seed) {
 }
 
 /** Writes the application files of a test domain; returns their total size. */
-function fillDomain(dir, { small, random, text }) {
+export function fillDomain(dir, { small, random, text }) {
   let total = 0;
   const base = join(dir, 'apps', 'data');
   const chunk = compressible(4 * MiB, 7);

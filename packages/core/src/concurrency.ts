@@ -18,3 +18,17 @@ export async function forEachConcurrent<T>(items: readonly T[], limit: number, w
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failure) throw failure.error;
 }
+
+/**
+ * For long runs of synchronous work (hashing, compressing many small files) inside a server: the
+ * returned function lets timers and sockets in once at least `everyMs` have passed since it last
+ * did, so a heartbeat or a request never waits longer than that. Cheap to call after every item.
+ */
+export function eventLoopBreather(everyMs = 10): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < everyMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    last = performance.now();
+  };
+}

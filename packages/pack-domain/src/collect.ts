@@ -1,73 +1,68 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import {
-  BACKUP_LIMITS,
-  BACKUP_MODE_MASK,
-  BACKUP_ROOTS,
-  FlotillaError,
-  HASH_CONCURRENCY,
-  backupPathProblem,
-  forEachConcurrent,
-  isTransientFile,
-} from '@flotilla/core';
-import type { ProgressCounts } from '@flotilla/unpack-domain';
+import type { Stats } from 'node:fs';
+import { BACKUP_LIMITS, BACKUP_MODE_MASK, BACKUP_ROOTS, FlotillaError, backupPathProblem, eventLoopBreather, isTransientFile } from '@flotilla/core';
 import { packMessages } from './messages.js';
 
-/** One file of a backup: what the manifest says of it, and how to read its content. */
-export interface BackupEntry {
+/** One file a backup will hold, as it was listed: its content is read only when it is written. */
+export interface ListedFile {
   /** Relative to the domain directory, `/`-separated: `config/domain.json5`, `apps/hello/index.js`. */
   path: string;
+  absolute: string;
   size: number;
   /** Permission bits. */
   mode: number;
-  sha256: string;
-  /** A fresh stream of the content each call; it must be the content the size and hash describe. */
-  read(): Readable;
+  /** What any write to the file changes: compared again after it is read (see sameFile). */
+  identity: FileIdentity;
+}
+
+/**
+ * What any write, truncation or replacement of a file changes. Not ctime: linking or unlinking
+ * another name of the same file changes it too, and the MASTER's snapshots are hard links to files
+ * it replaces by rename while the snapshot is packed.
+ */
+export interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeMs: number;
 }
 
 export interface CollectOptions {
   /** Domain-relative paths (files or directories) to leave out, such as a backup directory. */
   exclude?: string[];
-  onProgress?: (counts: ProgressCounts) => void;
 }
 
 /**
- * Lists and hashes the files of a domain directory that a backup holds: everything under config/
- * (the key and .history included) and apps/, except temporary files and `exclude`. The whole list,
- * hashes included, is taken before any archive is written, so that writing can detect a file that
- * changes meanwhile. Links and special files are refused, never followed.
+ * Lists the files of a domain directory that a backup holds: everything under config/ (the key
+ * and .history included) and apps/, except temporary files and `exclude`, in path order. Links and
+ * special files are refused, never followed.
  */
-export async function collectDomainFiles(domainDir: string, options: CollectOptions = {}): Promise<BackupEntry[]> {
+export async function collectDomainFiles(domainDir: string, options: CollectOptions = {}): Promise<ListedFile[]> {
   const excluded = new Set(options.exclude ?? []);
   const paths: string[] = [];
   for (const root of BACKUP_ROOTS) await walk(domainDir, root, excluded, paths);
   if (paths.length + 1 > BACKUP_LIMITS.maxEntries) {
     throw new FlotillaError(packMessages.tooMany(domainDir, paths.length, BACKUP_LIMITS.maxEntries - 1));
   }
-
-  const listed = await Promise.all(paths.map(async (path) => ({ path, info: await stat(join(domainDir, path)) })));
-  const totalBytes = listed.reduce((sum, { info }) => sum + info.size, 0);
-  const counts: ProgressCounts = { files: 0, totalFiles: paths.length, bytes: 0, totalBytes };
-  const entries: BackupEntry[] = new Array(listed.length);
-  // Many small files: reading several at once keeps the disk and the thread pool busy.
-  await forEachConcurrent(listed, HASH_CONCURRENCY, async ({ path, info }, index) => {
+  // Synchronous stats: cheaper than a trip to the thread pool each (see compressSmallFile).
+  const breathe = eventLoopBreather();
+  const files: ListedFile[] = [];
+  for (const path of paths) {
     const absolute = join(domainDir, path);
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of createReadStream(absolute) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-      counts.bytes += chunk.length;
-      options.onProgress?.(counts);
-    }
-    entries[index] = { path, size, mode: info.mode & BACKUP_MODE_MASK, sha256: hash.digest('hex'), read: () => createReadStream(absolute) };
-    counts.files++;
-    options.onProgress?.(counts);
-  });
-  return entries;
+    const info = statSync(absolute);
+    files.push({ path, absolute, size: info.size, mode: info.mode & BACKUP_MODE_MASK, identity: identityOf(info) });
+    await breathe();
+  }
+  return files;
+}
+
+export function identityOf(info: Stats): FileIdentity {
+  return { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
+}
+
+export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 async function walk(domainDir: string, relative: string, excluded: Set<string>, into: string[]): Promise<void> {

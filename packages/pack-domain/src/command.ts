@@ -49,8 +49,7 @@ async function packOffline(domain: Domain, target: string): Promise<WrittenBacku
   const progress = TerminalProgress.forStderr();
   return packDomain(domain, {
     target,
-    onProgress: (phase, counts) =>
-      progress?.update(describeProgress(`${phase === 'hashing' ? 'Reading' : 'Packing'} ${domain.config.name}`, counts)),
+    onProgress: (counts) => progress?.update(describeProgress(`Packing ${domain.config.name}`, counts)),
   }).finally(() => progress?.done());
 }
 

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { FlotillaError } from '@flotilla/core';
-import type { BackupEntry } from './collect.js';
+import { statSync } from 'node:fs';
+import { FlotillaError, eventLoopBreather } from '@flotilla/core';
+import { identityOf, sameFile, type ListedFile } from './collect.js';
 import { packMessages } from './messages.js';
 
 /**
- * A file differs from what the manifest, written before it, says of it: something wrote to the
- * domain during the pack. The archive would mix two states, so it is not kept.
+ * A file differs from what was listed before the pack began: something wrote to the domain during
+ * the pack. The archive would mix two states, so it is not kept.
  */
 export class FileChangedError extends FlotillaError {
   constructor(readonly path: string, what: string) {
@@ -15,35 +14,16 @@ export class FileChangedError extends FlotillaError {
 }
 
 /**
- * The content of `entry`, hashed and counted as the archive consumes it. It fails with a
- * FileChangedError as soon as the file grows past its listed size, or at its end if its size or
- * SHA-256 differs from the listing, or if it was removed; any other read error is a plain failure.
+ * Checks (synchronously, a stat being cheaper than a trip to the thread pool), once every file is in the archive, that none has changed since it was listed: each was
+ * checked as it was read, but a file read early may have been written since, while later ones were
+ * read. Nothing that wrote during the pack can go unnoticed.
  */
-export function checkedContent(entry: BackupEntry, onBytes: (count: number) => void): Readable {
-  const hash = createHash('sha256');
-  let size = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      size += chunk.length;
-      if (size > entry.size) return done(new FileChangedError(entry.path, `grew past its listed ${entry.size} bytes`));
-      hash.update(chunk);
-      onBytes(chunk.length);
-      done(null, chunk);
-    },
-    flush(done) {
-      if (size !== entry.size) return done(new FileChangedError(entry.path, `shrank from ${entry.size} to ${size} bytes`));
-      if (hash.digest('hex') !== entry.sha256) return done(new FileChangedError(entry.path, 'changed'));
-      done();
-    },
-  });
-  const source = entry.read();
-  source.on('error', (error: NodeJS.ErrnoException) => {
-    check.destroy(
-      error.code === 'ENOENT'
-        ? new FileChangedError(entry.path, 'was removed')
-        : new FlotillaError(`cannot read ${entry.path}: ${error.message}`, undefined, { cause: error }),
-    );
-  });
-  check.on('close', () => source.destroy());
-  return source.pipe(check);
+export async function checkStillListed(files: readonly ListedFile[]): Promise<void> {
+  const breathe = eventLoopBreather();
+  for (const file of files) {
+    const info = statSync(file.absolute, { throwIfNoEntry: false });
+    if (!info) throw new FileChangedError(file.path, 'was removed');
+    if (!sameFile(identityOf(info), file.identity)) throw new FileChangedError(file.path, 'changed');
+    await breathe();
+  }
 }

@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter } from '@flotilla/core';
 import type { ProgressCounts } from '@flotilla/unpack-domain';
-import { collectDomainFiles, type BackupEntry } from './collect.js';
+import { collectDomainFiles, type ListedFile } from './collect.js';
 import { FileChangedError } from './content-check.js';
 import { backupExclusions } from './exclusions.js';
-import { generationOf } from './generation-of.js';
 import { packMessages } from './messages.js';
 import { writeBackup, type WrittenBackup } from './write-backup.js';
 
 export interface PackOptions {
   /** Default: `<home>/domains/<domain>_packed.zip`. */
   target?: string;
-  onProgress?: (phase: 'hashing' | 'writing', counts: ProgressCounts) => void;
+  onProgress?: (counts: ProgressCounts) => void;
 }
 
 /** A directory laid out as a domain (config/, apps/), and what the backup's manifest says of it. */
@@ -60,22 +59,17 @@ export async function packDomain(domain: Domain, options: PackOptions = {}): Pro
 }
 
 /**
- * One pass over `source`: list and hash, then write and verify. Enough on its own for a directory
- * nothing writes to, such as the MASTER's snapshot of a generation.
+ * One pass over `source`: list, then write and verify. Enough on its own for a directory nothing
+ * writes to, such as the MASTER's snapshot of a generation.
  */
 export async function packDirectory(source: PackSource, target: string, options: Omit<PackOptions, 'target'> = {}): Promise<WrittenBackup> {
-  const entries = await collectDomainFiles(source.dir, {
-    exclude: source.exclude,
-    onProgress: (counts) => options.onProgress?.('hashing', counts),
-  });
-  requireEssentials(source.domain, entries);
-  return writeBackup(entries, { domain: source.domain, generation: generationOf(entries, source.counter), tool: source.tool }, target, {
-    onProgress: (counts) => options.onProgress?.('writing', counts),
-  });
+  const files = await collectDomainFiles(source.dir, { exclude: source.exclude });
+  requireEssentials(source.domain, files);
+  return writeBackup(files, { domain: source.domain, counter: source.counter, tool: source.tool }, target, { onProgress: options.onProgress });
 }
 
-function requireEssentials(domain: string, entries: BackupEntry[]): void {
+function requireEssentials(domain: string, files: ListedFile[]): void {
   for (const path of ESSENTIAL) {
-    if (!entries.some((entry) => entry.path === path)) throw new FlotillaError(packMessages.missingEssential(domain, path));
+    if (!files.some((file) => file.path === path)) throw new FlotillaError(packMessages.missingEssential(domain, path));
   }
 }

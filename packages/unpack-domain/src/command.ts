@@ -58,14 +58,7 @@ export const unpackCommand: CommandModule<GlobalOptions, UnpackOptions> = {
     const archive = options.file ? resolve(options.file) : domainLayout(context.home, options.domain!).packedZip;
     if (!options.file && !(await exists(archive))) throw new UsageError(unpackMessages.noDefaultArchive(options.domain!, archive));
 
-    const verifying = TerminalProgress.forStderr();
-    const backup = await openBackup(archive, {
-      onProgress: (counts) => verifying?.update(describeProgress(`Verifying ${archive}`, counts)),
-    })
-      .catch((error: unknown) => {
-        throw error instanceof IntegrityError ? new IntegrityError(unpackMessages.nothingChanged(error.message), { cause: error }) : error;
-      })
-      .finally(() => verifying?.done());
+    const backup = await openBackup(archive).catch(nothingChanged);
     if (options.domain && options.domain !== backup.domain) throw new UsageError(unpackMessages.nameMismatch(archive, backup.domain, options.domain));
     const existing: ExistingDomain = options.overwrite ? 'overwrite' : options.delete ? 'delete' : 'refuse';
     const layout = domainLayout(context.home, backup.domain);
@@ -79,7 +72,9 @@ export const unpackCommand: CommandModule<GlobalOptions, UnpackOptions> = {
       existing,
       changes,
       onProgress: (counts) => unpacking?.update(describeProgress(`Unpacking ${backup.domain}`, counts)),
-    }).finally(() => unpacking?.done());
+    })
+      .catch(nothingChanged)
+      .finally(() => unpacking?.done());
 
     context.result(
       {
@@ -97,6 +92,11 @@ export const unpackCommand: CommandModule<GlobalOptions, UnpackOptions> = {
     );
   },
 };
+
+/** An archive found bad, before or while it is unpacked beside the target, has changed nothing. */
+function nothingChanged(error: unknown): never {
+  throw error instanceof IntegrityError ? new IntegrityError(unpackMessages.nothingChanged(error.message), { cause: error }) : error;
+}
 
 /** The MASTER settings given as options, validated before anything is read. */
 function givenChanges(options: UnpackOptions): MasterChanges {

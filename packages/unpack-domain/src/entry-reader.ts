@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { createReadStream, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import type { File } from 'unzipper';
 import { IntegrityError } from '@flotilla/core';
+import { METHOD_STORED } from './entry-rules.js';
 import { unpackMessages } from './messages.js';
 
 export interface ExpectedContent {
@@ -9,69 +13,166 @@ export interface ExpectedContent {
   sha256: string;
 }
 
+/** An entry's content: whole, or (past WHOLE_ENTRY_BYTES) as chunks to consume in order. */
+export type EntryContent = { whole: Buffer } | { chunks: AsyncIterable<Buffer> };
+
 /**
- * The decompressed bytes of one archive entry, checked as they stream: the moment more bytes come
- * out than `expected.size` the read stops (a zip bomb costs at most the declared size, whatever its
- * headers claim), and after the last chunk the size and SHA-256 must match. Consumers write each
- * chunk as it comes; any failure throws an IntegrityError that names the archive and the entry.
+ * Entries up to this size are read and inflated in one piece, synchronously: for small entries a
+ * round trip to the thread pool costs more than the work (6 000 entries of 2.5 KiB: 800 ms through
+ * the pool, under 100 ms here). Larger ones stream, so memory stays bounded.
  */
-export async function* checkedChunks(archive: string, record: File, expected: ExpectedContent): AsyncGenerator<Buffer> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const stream = record.stream();
-  // After an early stop the inflater may still push into the destroyed stream; that late error is
-  // expected and must not crash the process.
-  stream.on('error', () => {});
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > expected.size) {
-        throw new IntegrityError(
-          unpackMessages.badEntry(archive, expected.path, `decompresses to more than the ${expected.size} bytes the manifest declares`),
-        );
+const WHOLE_ENTRY_BYTES = 1024 * 1024;
+const STREAM_CHUNK_BYTES = 1024 * 1024;
+const LOCAL_HEADER = 0x04034b50;
+const LOCAL_HEADER_BYTES = 30;
+/** Read with the header in case its extra field is this short (pack-domain writes none): one read, not two. */
+const EXTRA_SLACK = 64;
+
+/**
+ * Reads entries of a zip at the positions its central directory gives, checking on the way what
+ * the directory cannot be trusted to say: that the local header is there and names the same entry,
+ * that the data lies inside the file, and, for every byte, the manifest's size and SHA-256. Reads
+ * are positional, so many entries can be read at once.
+ */
+export class ArchiveReader {
+  private constructor(
+    readonly archive: string,
+    private readonly handle: FileHandle,
+    private readonly size: number,
+  ) {}
+
+  static async open(archive: string): Promise<ArchiveReader> {
+    const handle = await open(archive, 'r');
+    return new ArchiveReader(archive, handle, (await handle.stat()).size);
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+
+  /**
+   * The entry's content, checked: more bytes than `expected.size` stop the read at once (a zip bomb
+   * costs at most the declared size, whatever its headers claim), and the size and SHA-256 must
+   * match at the end. Any failure is an IntegrityError naming the archive and the entry.
+   */
+  content(record: File, expected: ExpectedContent): EntryContent {
+    const small = record.compressedSize <= WHOLE_ENTRY_BYTES && expected.size <= WHOLE_ENTRY_BYTES;
+    const { start, headed } = this.locate(record, small ? record.compressedSize : 0);
+    if (!small) return { chunks: this.checkedChunks(record, expected, start) };
+    const data = headed ?? this.readAt(start, record.compressedSize, record);
+    const content = this.decompress(record, data, expected.size, () => this.tooLarge(record, expected));
+    this.checkDigest(expected, content.length, createHash('sha256').update(content).digest('hex'));
+    return { whole: content };
+  }
+
+  /** An entry with no manifest line to check it against (the manifest itself), up to `limit` bytes. */
+  limited(record: File, limit: number): Buffer {
+    const tooLarge = () => this.bad(record, `is larger than the ${limit} bytes allowed`);
+    // Deflate grows nothing by more than a few bytes per 16 KiB: more compressed bytes than this
+    // cannot inflate to `limit` or less, and are refused before they are read into memory.
+    if (record.compressedSize > limit + Math.ceil(limit / 1000) + 1024) throw tooLarge();
+    const { start, headed } = this.locate(record, record.compressedSize);
+    const data = headed ?? this.readAt(start, record.compressedSize, record);
+    return this.decompress(record, data, limit, tooLarge);
+  }
+
+  /**
+   * Where the entry's data starts, after its local header, checked; with `andData`, the data too
+   * when it came with the same read.
+   */
+  private locate(record: File, andData: number): { start: number; headed?: Buffer } {
+    const offset = record.offsetToLocalFileHeader;
+    const nameBytes = record.pathBuffer.length;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(record.compressedSize) || offset < 0 || offset >= this.size || record.compressedSize < 0) {
+      throw this.bad(record, 'has an impossible offset or size in the central directory');
+    }
+    const header = this.readAt(offset, Math.min(LOCAL_HEADER_BYTES + nameBytes + EXTRA_SLACK + andData, this.size - offset), record, LOCAL_HEADER_BYTES + nameBytes);
+    if (header.readUInt32LE(0) !== LOCAL_HEADER) throw this.bad(record, 'has no local header where the central directory says');
+    const localName = header.readUInt16LE(26);
+    const extra = header.readUInt16LE(28);
+    if (localName !== nameBytes || !header.subarray(LOCAL_HEADER_BYTES, LOCAL_HEADER_BYTES + nameBytes).equals(record.pathBuffer)) {
+      throw this.bad(record, 'has a local header that names another entry');
+    }
+    const start = offset + LOCAL_HEADER_BYTES + nameBytes + extra;
+    if (start + record.compressedSize > this.size) throw this.bad(record, 'runs past the end of the archive (truncated?)');
+    const dataAt = start - offset;
+    const headed = andData && dataAt + andData <= header.length ? header.subarray(dataAt, dataAt + andData) : undefined;
+    return { start, headed };
+  }
+
+  private readAt(position: number, length: number, record: File, atLeast = length): Buffer {
+    const buffer = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const bytesRead = readSync(this.handle.fd, buffer, filled, length - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    if (filled < atLeast) throw this.bad(record, 'runs past the end of the archive (truncated?)');
+    return buffer.subarray(0, filled);
+  }
+
+  /** Stored data as it is; deflated data inflated, never past `limit` bytes. */
+  private decompress(record: File, data: Buffer, limit: number, tooLarge: () => IntegrityError): Buffer {
+    if (record.compressionMethod === METHOD_STORED) {
+      if (data.length > limit) throw tooLarge();
+      return data;
+    }
+    try {
+      // zlib refuses a limit of 0; an empty entry that inflates to a byte is still caught by its size.
+      return inflateRawSync(data, { maxOutputLength: Math.max(limit, 1) });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+      throw this.bad(record, `cannot be read: ${(error as Error).message}`, error);
+    }
+  }
+
+  private tooLarge(record: File, expected: ExpectedContent): IntegrityError {
+    return this.bad(record, `decompresses to more than the ${expected.size} bytes the manifest declares`);
+  }
+
+  private async *checkedChunks(record: File, expected: ExpectedContent, start: number): AsyncGenerator<Buffer> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const raw = createReadStream(this.archive, { start, end: start + record.compressedSize - 1, highWaterMark: STREAM_CHUNK_BYTES });
+    const stream = record.compressionMethod === METHOD_STORED ? raw : raw.pipe(createInflateRaw({ chunkSize: STREAM_CHUNK_BYTES }));
+    // After an early stop the inflater may still push into the destroyed stream; that late error is
+    // expected and must not crash the process.
+    stream.on('error', () => {});
+    raw.on('error', (error) => stream.destroy(error));
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > expected.size) throw this.tooLarge(record, expected);
+        hash.update(chunk);
+        yield chunk;
       }
-      hash.update(chunk);
-      yield chunk;
+    } catch (error) {
+      if (error instanceof IntegrityError) throw error;
+      throw this.bad(record, `cannot be read: ${(error as Error).message}`, error);
+    } finally {
+      raw.destroy();
+      stream.destroy();
     }
-  } catch (error) {
-    if (error instanceof IntegrityError) throw error;
-    throw new IntegrityError(unpackMessages.badEntry(archive, expected.path, `cannot be read: ${(error as Error).message}`), { cause: error });
-  } finally {
-    stream.destroy();
+    this.checkDigest(expected, size, hash.digest('hex'));
   }
-  if (size !== expected.size) {
-    throw new IntegrityError(unpackMessages.badEntry(archive, expected.path, `holds ${size} bytes, but the manifest declares ${expected.size}`));
+
+  private checkDigest(expected: ExpectedContent, size: number, sha256: string): void {
+    if (size !== expected.size) {
+      throw new IntegrityError(unpackMessages.badEntry(this.archive, expected.path, `holds ${size} bytes, but the manifest declares ${expected.size}`));
+    }
+    if (sha256 !== expected.sha256) {
+      throw new IntegrityError(unpackMessages.badEntry(this.archive, expected.path, `has SHA-256 ${sha256}, but the manifest declares ${expected.sha256}`));
+    }
   }
-  const actual = hash.digest('hex');
-  if (actual !== expected.sha256) {
-    throw new IntegrityError(unpackMessages.badEntry(archive, expected.path, `has SHA-256 ${actual}, but the manifest declares ${expected.sha256}`));
+
+  private bad(record: File, problem: string, cause?: unknown): IntegrityError {
+    return new IntegrityError(unpackMessages.badEntry(this.archive, record.path, problem), cause === undefined ? undefined : { cause });
   }
 }
 
-/** A whole (small) entry in memory, checked the same way. */
-export async function readChecked(archive: string, record: File, expected: ExpectedContent): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of checkedChunks(archive, record, expected)) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
-/** An entry with no manifest line to check it against (the manifest itself), read up to `limit` bytes. */
-export async function readLimited(archive: string, record: File, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const stream = record.stream();
-  stream.on('error', () => {});
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw new IntegrityError(unpackMessages.badEntry(archive, record.path, `is larger than the ${limit} bytes allowed`));
-      chunks.push(chunk);
-    }
-  } catch (error) {
-    if (error instanceof IntegrityError) throw error;
-    throw new IntegrityError(unpackMessages.badEntry(archive, record.path, `cannot be read: ${(error as Error).message}`), { cause: error });
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(chunks);
+/** Every byte of an entry's content, whole or streamed, in order. */
+export async function* contentChunks(content: EntryContent): AsyncIterable<Buffer> {
+  if ('whole' in content) yield content.whole;
+  else yield* content.chunks;
 }

@@ -7,7 +7,7 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 const FLAG_ENCRYPTED = 0x1;
-const METHOD_STORED = 0;
+export const METHOD_STORED = 0;
 const METHOD_DEFLATED = 8;
 
 /**

@@ -1,55 +1,95 @@
+import { closeSync, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { domainFiles, syncDirectory, syncFilesBelow } from '@flotilla/core';
-import { checkedChunks } from './entry-reader.js';
 import type { ProgressCounts } from './terminal-progress.js';
-import type { VerifiedBackup } from './verify.js';
+import { forEachContent, type VerifiedBackup } from './verify.js';
 
 export interface ExtractOptions {
   onProgress?: (counts: ProgressCounts) => void;
 }
 
 /**
- * Writes a verified backup's files under `dir` (a staging directory), each with its manifest mode,
- * all of them made durable before it returns, their directories too. Every entry is checked again as it is written, so an
- * archive changed since it was verified still cannot write anything the manifest does not say.
- * `dir` may already hold a domain (a restore with -overwrite): whatever stands at a file's path, or
- * in the way of its directories, is replaced, never written through.
+ * Writes an inspected backup's files under `dir` (a staging directory), each with its manifest
+ * mode, all of them made durable before it returns, their directories too. Every entry is checked
+ * against the manifest as it is written: on an IntegrityError the caller removes `dir`, which is
+ * why the restore writes there and never in place. `dir` may already hold a domain (a restore with
+ * -overwrite): whatever stands at a file's path, or in the way of its directories, is replaced,
+ * never written through.
  */
 export async function extractBackup(backup: VerifiedBackup, dir: string, options: ExtractOptions = {}): Promise<void> {
   const files = domainFiles(dir);
   // The key's directory is private, as create-domain makes it.
   await ensureDirectory(dir, 'config/security', 0o700);
-  const directories = new Set<string>([dir, files.configDir, files.securityDir]);
-  const counts: ProgressCounts = { files: 0, totalFiles: backup.entries.length, bytes: 0, totalBytes: backup.bytes };
+  const directories = new Map<string, Promise<void>>([
+    [dir, Promise.resolve()],
+    [files.configDir, Promise.resolve()],
+    [files.securityDir, Promise.resolve()],
+  ]);
+  // Checked once per extraction, by the first entry that needs it: after that only this extraction writes there.
+  const directoryFor = (parent: string): Promise<void> => {
+    const absolute = join(dir, parent);
+    let made = directories.get(absolute);
+    if (!made) {
+      made = directoryFor(dirname(parent)).then(() => ensureComponent(absolute));
+      directories.set(absolute, made);
+    }
+    return made;
+  };
 
   const written: string[] = [];
-  for (const entry of backup.entries) {
-    const parent = dirname(entry.path);
-    // Checked once per extraction: after that, only this extraction writes in it.
-    if (!directories.has(join(dir, parent))) await ensureDirectory(dir, parent);
-    for (let at = parent; at !== '.'; at = dirname(at)) directories.add(join(dir, at));
-    const target = join(dir, entry.path);
-    written.push(target);
-    await rm(target, { recursive: true, force: true });
-    const handle = await open(target, 'wx', entry.mode);
-    try {
-      for await (const chunk of checkedChunks(backup.archive, entry.record, entry)) {
-        await handle.write(chunk);
-        counts.bytes += chunk.length;
-        options.onProgress?.(counts);
-      }
-      // The umask may have narrowed the mode at creation (the key must stay 0600, scripts executable).
-      await handle.chmod(entry.mode);
-    } finally {
-      await handle.close();
-    }
-    counts.files++;
-    options.onProgress?.(counts);
-  }
+  await forEachContent(
+    backup,
+    async (entry, content, counted) => {
+      await directoryFor(dirname(entry.path));
+      const target = join(dir, entry.path);
+      if ('whole' in content) {
+        writeWholeFile(target, content.whole, entry.mode);
+        counted(content.whole.length);
+      } else await writeStreamedFile(target, content.chunks, entry.mode, counted);
+      written.push(target);
+    },
+    options,
+  );
   // One flush for every file written (syncfs), then the directories that hold them.
   await syncFilesBelow(dir, written);
-  for (const directory of directories) await syncDirectory(directory);
+  for (const directory of directories.keys()) await syncDirectory(directory);
+}
+
+/**
+ * Creates `target` with `content`, synchronously (see WHOLE_ENTRY_BYTES): a file or directory
+ * already there (an -overwrite's hard link) is removed first, never written through.
+ */
+function writeWholeFile(target: string, content: Buffer, mode: number): void {
+  let fd: number;
+  try {
+    fd = openSync(target, 'wx', mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    rmSync(target, { recursive: true, force: true });
+    fd = openSync(target, 'wx', mode);
+  }
+  try {
+    for (let written = 0; written < content.length; ) written += writeSync(fd, content, written);
+    // The umask may have narrowed the mode at creation (the key must stay 0600, scripts executable).
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function writeStreamedFile(target: string, chunks: AsyncIterable<Buffer>, mode: number, counted: (bytes: number) => void): Promise<void> {
+  await rm(target, { recursive: true, force: true });
+  const handle = await open(target, 'wx', mode);
+  try {
+    for await (const chunk of chunks) {
+      for (let written = 0; written < chunk.length; ) written += (await handle.write(chunk, written)).bytesWritten;
+      counted(chunk.length);
+    }
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -58,13 +98,18 @@ export async function extractBackup(backup: VerifiedBackup, dir: string, options
  * last component when it is created.
  */
 async function ensureDirectory(root: string, relative: string, lastMode?: number): Promise<void> {
-  const parts = relative.split('/').filter((part) => part !== '.' && part !== '');
+  const parts = relative.split('/');
   let current = root;
   for (const [index, part] of parts.entries()) {
     current = join(current, part);
-    const info = await lstat(current).catch(() => undefined);
-    if (info?.isDirectory()) continue;
-    if (info) await rm(current, { recursive: true, force: true });
-    await mkdir(current, index === parts.length - 1 && lastMode !== undefined ? { mode: lastMode } : undefined);
+    await ensureComponent(current, index === parts.length - 1 ? lastMode : undefined);
   }
+}
+
+/** `path` as a real directory, its parent being one already. */
+async function ensureComponent(path: string, mode?: number): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info?.isDirectory()) return;
+  if (info) await rm(path, { recursive: true, force: true });
+  await mkdir(path, mode === undefined ? undefined : { mode });
 }

@@ -1,4 +1,4 @@
-export { verifyBackup, type VerifiedBackup, type VerifiedEntry, type VerifyOptions } from './verify.js';
+export { inspectBackup, verifyBackup, type VerifiedBackup, type VerifiedEntry, type VerifyOptions } from './verify.js';
 export { openBackup, type OpenedBackup } from './open-backup.js';
 export { extractBackup, type ExtractOptions } from './extract.js';
 export { installBackup, recoverInterrupted, type ExistingDomain, type InstallOptions, type InstallResult } from './install.js';

@@ -1,7 +1,7 @@
 import { ConfigError, IntegrityError, UsageError, parseDomainConfig, type DomainConfig } from '@flotilla/core';
-import { readChecked } from './entry-reader.js';
+import { ArchiveReader, contentChunks } from './entry-reader.js';
 import { unpackMessages } from './messages.js';
-import { verifyBackup, type VerifiedBackup, type VerifyOptions } from './verify.js';
+import { inspectBackup, type VerifiedBackup } from './verify.js';
 
 /** The entries without which a backup could not become a working domain. */
 const CONFIG_ENTRY = 'config/domain.json5';
@@ -15,11 +15,12 @@ export interface OpenedBackup extends VerifiedBackup {
 }
 
 /**
- * Verifies a backup archive and loads the configuration it holds: what a restore needs before it
- * asks any question or touches any directory.
+ * Inspects a backup archive (inspectBackup) and loads the configuration it holds, checked: what a
+ * restore needs before it asks any question or touches any directory. The other files' content is
+ * checked as the restore writes them, beside the target.
  */
-export async function openBackup(archive: string, options: VerifyOptions = {}): Promise<OpenedBackup> {
-  const verified = await verifyBackup(archive, options);
+export async function openBackup(archive: string): Promise<OpenedBackup> {
+  const verified = await inspectBackup(archive);
   const domain = verified.manifest.domain;
   for (const required of [CONFIG_ENTRY, KEY_ENTRY]) {
     if (!verified.entries.some((entry) => entry.path === required)) {
@@ -27,12 +28,23 @@ export async function openBackup(archive: string, options: VerifyOptions = {}): 
     }
   }
   const configEntry = verified.entries.find((entry) => entry.path === CONFIG_ENTRY)!;
-  const configText = (await readChecked(archive, configEntry.record, configEntry)).toString('utf8');
+  const configText = (await readWhole(archive, configEntry)).toString('utf8');
   try {
     const config = parseDomainConfig(configText, { file: `${archive}:${CONFIG_ENTRY}`, expectedName: domain });
     return { ...verified, domain, configText, config };
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(unpackMessages.invalidConfig(archive, error.message), { cause: error });
     throw error;
+  }
+}
+
+async function readWhole(archive: string, entry: VerifiedBackup['entries'][number]): Promise<Buffer> {
+  const reader = await ArchiveReader.open(archive);
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of contentChunks(reader.content(entry.record, entry))) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  } finally {
+    await reader.close();
   }
 }

@@ -5,17 +5,19 @@ import {
   BACKUP_MANIFEST_NAME,
   IntegrityError,
   UsageError,
+  eventLoopBreather,
+  forEachConcurrent,
   parseBackupManifest,
   type BackupFile,
   type BackupManifest,
 } from '@flotilla/core';
-import { checkedChunks, readLimited } from './entry-reader.js';
+import { ArchiveReader, contentChunks, type EntryContent } from './entry-reader.js';
 import { recordProblem } from './entry-rules.js';
 import { unpackMessages } from './messages.js';
 import type { ProgressCounts } from './terminal-progress.js';
 import { declaredEntryCount } from './zip-probe.js';
 
-/** A file of the backup, checked, with the archive record to read it from again. */
+/** A file of the backup, its record checked against the manifest, with the archive record to read it from. */
 export interface VerifiedEntry extends BackupFile {
   record: File;
 }
@@ -35,12 +37,19 @@ export interface VerifyOptions {
 }
 
 /**
- * Checks a backup archive completely without writing anything: its structure, every entry's path
- * and type, the manifest, and every byte of every file against the manifest's size and SHA-256.
- * Throws an IntegrityError (exit 4) naming the archive and the first bad entry; a missing or
- * unreadable file is a UsageError (exit 2).
+ * Entries read at once: enough to keep the thread pool inflating and the disk busy while the
+ * main thread hashes, few enough that their buffers stay small.
  */
-export async function verifyBackup(archive: string, options: VerifyOptions = {}): Promise<VerifiedBackup> {
+const ENTRIES_AT_ONCE = 8;
+
+/**
+ * Checks a backup archive's structure without reading its files' content: every entry's path and
+ * type, no duplicates, the manifest, and that the archive holds exactly the manifest's files with
+ * its sizes. Throws an IntegrityError (exit 4) naming the archive and the first bad entry; a
+ * missing or unreadable file is a UsageError (exit 2). The content is checked as it is read
+ * (forEachContent): nothing reads an entry without checking it against the manifest.
+ */
+export async function inspectBackup(archive: string): Promise<VerifiedBackup> {
   const size = await archiveSize(archive);
   const count = await declaredEntryCount(archive, size);
   if (count > BACKUP_LIMITS.maxEntries) {
@@ -64,13 +73,20 @@ export async function verifyBackup(archive: string, options: VerifyOptions = {})
   const manifestRecord = byPath.get(BACKUP_MANIFEST_NAME);
   if (!manifestRecord) throw new IntegrityError(unpackMessages.refused(archive, `it holds no ${BACKUP_MANIFEST_NAME}: not a Flotilla backup`));
   byPath.delete(BACKUP_MANIFEST_NAME);
-  const manifest = parseBackupManifest((await readLimited(archive, manifestRecord, BACKUP_LIMITS.maxManifestBytes)).toString('utf8'), archive);
+  const reader = await ArchiveReader.open(archive);
+  let manifestText: string;
+  try {
+    manifestText = reader.limited(manifestRecord, BACKUP_LIMITS.maxManifestBytes).toString('utf8');
+  } finally {
+    await reader.close();
+  }
+  const manifest = parseBackupManifest(manifestText, archive);
 
   const entries: VerifiedEntry[] = [];
   for (const file of manifest.files) {
     const record = byPath.get(file.path);
     if (!record) throw new IntegrityError(unpackMessages.badEntry(archive, file.path, 'is listed in the manifest but missing from the archive'));
-    // The header's size is not trusted (checkedChunks counts the real bytes), but a disagreement
+    // The header's size is not trusted (the content is counted as it is read), but a disagreement
     // already proves the archive wrong, before anything is decompressed.
     if (record.uncompressedSize !== file.size) {
       throw new IntegrityError(unpackMessages.badEntry(archive, file.path, `is ${record.uncompressedSize} bytes in the zip header, but the manifest declares ${file.size}`));
@@ -80,17 +96,53 @@ export async function verifyBackup(archive: string, options: VerifyOptions = {})
   }
   const extra = byPath.keys().next();
   if (!extra.done) throw new IntegrityError(unpackMessages.badEntry(archive, extra.value, 'is not listed in the manifest'));
+  return { archive, manifest, entries, bytes: entries.reduce((sum, entry) => sum + entry.size, 0) };
+}
 
-  const counts: ProgressCounts = { files: 0, totalFiles: entries.length, bytes: 0, totalBytes: entries.reduce((sum, e) => sum + e.size, 0) };
-  for (const entry of entries) {
-    for await (const chunk of checkedChunks(archive, entry.record, entry)) {
-      counts.bytes += chunk.length;
-      options.onProgress?.(counts);
-    }
-    counts.files++;
+/**
+ * Reads every file of an inspected backup, checked against the manifest (size and SHA-256, never
+ * more bytes than declared), several at once, and hands each to `work`. `work` must consume a
+ * streamed content entirely: the check completes at its end.
+ */
+export async function forEachContent(
+  backup: VerifiedBackup,
+  work: (entry: VerifiedEntry, content: EntryContent, counted: (bytes: number) => void) => Promise<void>,
+  options: VerifyOptions = {},
+): Promise<void> {
+  const counts: ProgressCounts = { files: 0, totalFiles: backup.entries.length, bytes: 0, totalBytes: backup.bytes };
+  const counted = (bytes: number) => {
+    counts.bytes += bytes;
     options.onProgress?.(counts);
+  };
+  const reader = await ArchiveReader.open(backup.archive);
+  // Small entries are read synchronously: a MASTER verifying its boot backup must still answer.
+  const breathe = eventLoopBreather();
+  try {
+    await forEachConcurrent(backup.entries, ENTRIES_AT_ONCE, async (entry) => {
+      await work(entry, reader.content(entry.record, entry), counted);
+      await breathe();
+      counts.files++;
+      options.onProgress?.(counts);
+    });
+  } finally {
+    await reader.close();
   }
-  return { archive, manifest, entries, bytes: counts.totalBytes };
+}
+
+/**
+ * Checks a backup archive completely without writing anything: inspectBackup, then every byte of
+ * every file against the manifest's size and SHA-256.
+ */
+export async function verifyBackup(archive: string, options: VerifyOptions = {}): Promise<VerifiedBackup> {
+  const backup = await inspectBackup(archive);
+  await forEachContent(
+    backup,
+    async (_entry, content, counted) => {
+      for await (const chunk of contentChunks(content)) counted(chunk.length);
+    },
+    options,
+  );
+  return backup;
 }
 
 async function archiveSize(archive: string): Promise<number> {

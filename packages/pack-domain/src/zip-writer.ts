@@ -1,0 +1,260 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * A zip file written entry by entry (PKWARE APPNOTE 6.3): local header and data in turn, then the
+ * central directory. It only lays out bytes: what goes in, compressed or not, is the caller's
+ * business. Sizes and offsets past 4 GiB, and more than 65 535 entries, take the zip64 records, so
+ * a domain of any size stays one archive that Info-ZIP and every other reader accept.
+ */
+
+export const METHOD_STORED = 0;
+export const METHOD_DEFLATED = 8;
+export type ZipMethod = typeof METHOD_STORED | typeof METHOD_DEFLATED;
+
+export interface ZipEntryStart {
+  /** `/`-separated, UTF-8. */
+  name: string;
+  /** Permission bits; the entry is recorded as a regular Unix file. */
+  mode: number;
+  date: Date;
+  method: ZipMethod;
+  /** Uncompressed size: known before the data, so that the local header can make room for zip64. */
+  size: number;
+}
+
+export interface ZipEntryEnd {
+  crc32: number;
+  compressedSize: number;
+}
+
+export interface ZipWriterOptions {
+  /** Sizes and offsets from this value on use zip64 fields. Lowered only by tests. */
+  zip64From?: number;
+}
+
+const LOCAL_HEADER = 0x04034b50;
+const CENTRAL_HEADER = 0x02014b50;
+const END_OF_CENTRAL = 0x06054b50;
+const ZIP64_END_OF_CENTRAL = 0x06064b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EXTRA = 0x0001;
+const UINT32_MAX = 0xffffffff;
+const UINT16_MAX = 0xffff;
+/** Version 2.0 (deflate) or 4.5 (zip64), made on Unix (3): the host that gives external attributes their meaning. */
+const VERSION_DEFLATE = 20;
+const VERSION_ZIP64 = 45;
+const MADE_ON_UNIX = 3 << 8;
+const FLAG_UTF8_NAME = 0x0800;
+const S_IFREG = 0o100000;
+
+interface CentralRecord extends ZipEntryStart, ZipEntryEnd {
+  nameBytes: Buffer;
+  offset: number;
+}
+
+/** Small entries are gathered up to this many bytes and written in one call. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+export class ZipWriter {
+  /** Bytes of the archive so far, written or still pending. */
+  private offset = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly records: CentralRecord[] = [];
+  private readonly zip64From: number;
+
+  private constructor(
+    private readonly handle: FileHandle,
+    options: ZipWriterOptions,
+  ) {
+    this.zip64From = options.zip64From ?? UINT32_MAX;
+  }
+
+  /** Creates `path` (it must not exist) with `mode`. */
+  static async create(path: string, mode: number, options: ZipWriterOptions = {}): Promise<ZipWriter> {
+    return new ZipWriter(await open(path, 'wx', mode), options);
+  }
+
+  /** Bytes written so far. */
+  get size(): number {
+    return this.offset;
+  }
+
+  /** One entry whose data is all known; written with the next ones, once they fill a batch. */
+  async add(start: ZipEntryStart, end: ZipEntryEnd, data: readonly Buffer[]): Promise<void> {
+    const record = this.record(start, end);
+    this.queue([this.localHeader(record), ...data]);
+    if (this.pendingBytes >= WRITE_BATCH_BYTES) await this.flush();
+  }
+
+  /**
+   * Starts an entry whose data follows in pieces (`write`), its CRC and compressed size known only
+   * at `end`, which fills them into the header already written.
+   */
+  async begin(start: ZipEntryStart): Promise<{ write(data: Buffer): Promise<void>; end(end: ZipEntryEnd): Promise<void> }> {
+    const record = this.record(start, { crc32: 0, compressedSize: 0 });
+    this.queue([this.localHeader(record)]);
+    await this.flush();
+    return {
+      write: async (data) => {
+        this.queue([data]);
+        await this.flush();
+      },
+      end: async ({ crc32, compressedSize }) => {
+        record.crc32 = crc32;
+        record.compressedSize = compressedSize;
+        const header = this.localHeader(record);
+        await this.handle.write(header, 0, header.length, record.offset);
+      },
+    };
+  }
+
+  /** Writes the central directory and the end records; the file is complete but not yet fsynced. */
+  async finish(): Promise<void> {
+    const centralStart = this.offset;
+    const central = this.records.map((record) => this.centralHeader(record));
+    const centralSize = central.reduce((sum, header) => sum + header.length, 0);
+    const count = this.records.length;
+    const tail: Buffer[] = [];
+    const zip64 = count >= UINT16_MAX || !this.fits(centralStart) || !this.fits(centralSize) || !this.fits(centralStart + centralSize);
+    if (zip64) {
+      const endAt = centralStart + centralSize;
+      const end64 = Buffer.alloc(56);
+      end64.writeUInt32LE(ZIP64_END_OF_CENTRAL, 0);
+      end64.writeBigUInt64LE(44n, 4); // the record's size after this field
+      end64.writeUInt16LE(MADE_ON_UNIX | VERSION_ZIP64, 12);
+      end64.writeUInt16LE(VERSION_ZIP64, 14);
+      end64.writeBigUInt64LE(BigInt(count), 24);
+      end64.writeBigUInt64LE(BigInt(count), 32);
+      end64.writeBigUInt64LE(BigInt(centralSize), 40);
+      end64.writeBigUInt64LE(BigInt(centralStart), 48);
+      const locator = Buffer.alloc(20);
+      locator.writeUInt32LE(ZIP64_LOCATOR, 0);
+      locator.writeBigUInt64LE(BigInt(endAt), 8);
+      locator.writeUInt32LE(1, 16);
+      tail.push(end64, locator);
+    }
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(END_OF_CENTRAL, 0);
+    end.writeUInt16LE(zip64 ? UINT16_MAX : count, 8);
+    end.writeUInt16LE(zip64 ? UINT16_MAX : count, 10);
+    end.writeUInt32LE(zip64 ? UINT32_MAX : centralSize, 12);
+    end.writeUInt32LE(zip64 ? UINT32_MAX : centralStart, 16);
+    tail.push(end);
+    this.queue([...central, ...tail]);
+    await this.flush();
+  }
+
+  async sync(): Promise<void> {
+    await this.handle.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+
+  private record(start: ZipEntryStart, end: ZipEntryEnd): CentralRecord {
+    const record = { ...start, ...end, nameBytes: Buffer.from(start.name, 'utf8'), offset: this.offset };
+    this.records.push(record);
+    return record;
+  }
+
+  private queue(pieces: Buffer[]): void {
+    for (const piece of pieces) {
+      this.pending.push(piece);
+      this.pendingBytes += piece.length;
+      this.offset += piece.length;
+    }
+  }
+
+  /** Writes what is queued, in one piece: a batch of small entries is a few hundred buffers. */
+  async flush(): Promise<void> {
+    const batch = Buffer.concat(this.pending, this.pendingBytes);
+    const position = this.offset - this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (let written = 0; written < batch.length; ) {
+      written += (await this.handle.write(batch, written, batch.length - written, position + written)).bytesWritten;
+    }
+  }
+
+  private fits(value: number): boolean {
+    return value < this.zip64From;
+  }
+
+  /**
+   * Whether an entry's local header carries zip64 sizes. Decided from the uncompressed size alone,
+   * before the data exists: deflate can grow incompressible data a little, hence the margin.
+   */
+  private localZip64(record: CentralRecord): boolean {
+    return !this.fits(record.size + Math.ceil(record.size / 256) + 4096);
+  }
+
+  private localHeader(record: CentralRecord): Buffer {
+    const zip64 = this.localZip64(record);
+    const header = Buffer.alloc(30 + record.nameBytes.length + (zip64 ? 20 : 0));
+    header.writeUInt32LE(LOCAL_HEADER, 0);
+    header.writeUInt16LE(zip64 ? VERSION_ZIP64 : VERSION_DEFLATE, 4);
+    header.writeUInt16LE(FLAG_UTF8_NAME, 6);
+    header.writeUInt16LE(record.method, 8);
+    writeDosDateTime(header, 10, record.date);
+    header.writeUInt32LE(record.crc32 >>> 0, 14);
+    header.writeUInt32LE(zip64 ? UINT32_MAX : record.compressedSize, 18);
+    header.writeUInt32LE(zip64 ? UINT32_MAX : record.size, 22);
+    header.writeUInt16LE(record.nameBytes.length, 26);
+    header.writeUInt16LE(zip64 ? 20 : 0, 28);
+    record.nameBytes.copy(header, 30);
+    if (zip64) {
+      const at = 30 + record.nameBytes.length;
+      header.writeUInt16LE(ZIP64_EXTRA, at);
+      header.writeUInt16LE(16, at + 2);
+      header.writeBigUInt64LE(BigInt(record.size), at + 4);
+      header.writeBigUInt64LE(BigInt(record.compressedSize), at + 12);
+    }
+    return header;
+  }
+
+  private centralHeader(record: CentralRecord): Buffer {
+    // Only the fields that overflow go to the zip64 extra field, in the order APPNOTE 4.5.3 gives.
+    const wide = [record.size, record.compressedSize, record.offset].map((value) => !this.fits(value));
+    const extra: bigint[] = [];
+    if (wide[0]) extra.push(BigInt(record.size));
+    if (wide[1]) extra.push(BigInt(record.compressedSize));
+    if (wide[2]) extra.push(BigInt(record.offset));
+    const extraLength = extra.length ? 4 + 8 * extra.length : 0;
+    const version = extra.length || this.localZip64(record) ? VERSION_ZIP64 : VERSION_DEFLATE;
+    const header = Buffer.alloc(46 + record.nameBytes.length + extraLength);
+    header.writeUInt32LE(CENTRAL_HEADER, 0);
+    header.writeUInt16LE(MADE_ON_UNIX | version, 4);
+    header.writeUInt16LE(version, 6);
+    header.writeUInt16LE(FLAG_UTF8_NAME, 8);
+    header.writeUInt16LE(record.method, 10);
+    writeDosDateTime(header, 12, record.date);
+    header.writeUInt32LE(record.crc32 >>> 0, 16);
+    header.writeUInt32LE(wide[1] ? UINT32_MAX : record.compressedSize, 20);
+    header.writeUInt32LE(wide[0] ? UINT32_MAX : record.size, 24);
+    header.writeUInt16LE(record.nameBytes.length, 28);
+    header.writeUInt16LE(extraLength, 30);
+    header.writeUInt32LE(((S_IFREG | record.mode) << 16) >>> 0, 38);
+    header.writeUInt32LE(wide[2] ? UINT32_MAX : record.offset, 42);
+    record.nameBytes.copy(header, 46);
+    if (extra.length) {
+      let at = 46 + record.nameBytes.length;
+      header.writeUInt16LE(ZIP64_EXTRA, at);
+      header.writeUInt16LE(8 * extra.length, at + 2);
+      at += 4;
+      for (const value of extra) {
+        header.writeBigUInt64LE(value, at);
+        at += 8;
+      }
+    }
+    return header;
+  }
+}
+
+/** MS-DOS date and time, in local time as zip tools show them, from 1980 (the format's epoch). */
+function writeDosDateTime(buffer: Buffer, at: number, date: Date): void {
+  const year = Math.max(date.getFullYear(), 1980);
+  buffer.writeUInt16LE((date.getHours() << 11) | (date.getMinutes() << 5) | (date.getSeconds() >> 1), at);
+  buffer.writeUInt16LE(((year - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate(), at + 2);
+}
