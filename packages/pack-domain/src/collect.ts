@@ -45,7 +45,7 @@ export async function collectDomainFiles(domainDir: string, options: CollectOpti
   if (paths.length + 1 > BACKUP_LIMITS.maxEntries) {
     throw new FlotillaError(packMessages.tooMany(domainDir, paths.length, BACKUP_LIMITS.maxEntries - 1));
   }
-  // Synchronous stats: cheaper than a trip to the thread pool each (see compressSmallFile).
+  // Synchronous stats: cheaper than a trip to the thread pool each (see readSmallFile).
   const breathe = eventLoopBreather();
   const files: ListedFile[] = [];
   for (const path of paths) {

@@ -1,6 +1,5 @@
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import {
   BACKUP_FORMAT_VERSION,
@@ -8,7 +7,6 @@ import {
   BACKUP_MANIFEST_NAME,
   FlotillaError,
   IntegrityError,
-  eventLoopBreather,
   parseBackupManifest,
   sha256File,
   syncDirectory,
@@ -17,7 +15,8 @@ import {
 } from '@flotilla/core';
 import { verifyBackup, type ProgressCounts } from '@flotilla/unpack-domain';
 import type { ListedFile } from './collect.js';
-import { BLOCK_BYTES, compressContent, compressSmallFile, writeLargeFile, type PackedFile } from './compress-file.js';
+import { writeFiles } from './archive-files.js';
+import { compressContent } from './compress-file.js';
 import { checkStillListed } from './content-check.js';
 import { generationOf } from './generation-of.js';
 import { packMessages } from './messages.js';
@@ -50,9 +49,6 @@ export interface WrittenBackup {
  * The archive holds the domain key, so only its owner may read it, wherever it is copied to.
  */
 const ARCHIVE_MODE = 0o600;
-
-/** Test-only: a pause after each file, so that a test can kill a pack midway at will. */
-const testPauseMs = Number(process.env.FLOTILLA_TEST_PACK_PAUSE_MS) || 0;
 
 /**
  * Writes a backup archive of `files` to `target`: each file, checked against its listing as it is
@@ -92,24 +88,10 @@ async function writeArchive(temp: string, files: ListedFile[], meta: BackupMeta,
   };
   const writer = await ZipWriter.create(temp, ARCHIVE_MODE);
   try {
-    const packed: PackedFile[] = [];
-    // Small files are compressed synchronously: a MASTER packing a boot backup must still answer.
-    const breathe = eventLoopBreather();
-    for (const file of files) {
-      if (file.size <= BLOCK_BYTES) {
-        const small = compressSmallFile(file);
-        await writer.add({ name: file.path, mode: file.mode, date, method: small.method, size: file.size }, { crc32: small.crc32, compressedSize: small.data.length }, [small.data]);
-        packed.push(small.packed);
-        onBytes(file.size);
-      } else packed.push(await writeLargeFile(writer, file, date, onBytes));
+    const packed = await writeFiles(writer, files, date, onBytes, () => {
       counts.files++;
       options.onProgress?.(counts);
-      if (testPauseMs) {
-        await writer.flush();
-        await sleep(testPauseMs);
-      }
-      await breathe();
-    }
+    });
     await checkStillListed(files);
 
     const manifest: BackupManifest = {

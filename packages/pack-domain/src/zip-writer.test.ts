@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { tempHome } from '../../../test-support/index.js';
 import { BACKUP_MODE_MASK } from '@flotilla/core';
 import { identityOf, type ListedFile } from './collect.js';
-import { BLOCK_BYTES, compressSmallFile, writeLargeFile } from './compress-file.js';
+import { writeFiles } from './archive-files.js';
+import { BLOCK_BYTES } from './compress-file.js';
 import { ZipWriter } from './zip-writer.js';
 
 /** Text deflate shrinks, with matches reaching back across block boundaries. */
@@ -27,18 +28,11 @@ async function listed(dir: string, name: string, content: Buffer, mode = 0o644):
   return { path: `apps/${name}`, absolute, size: info.size, mode: info.mode & BACKUP_MODE_MASK, identity: identityOf(info) };
 }
 
-/** Writes every file into a zip the way pack-domain does: small ones whole, large ones streamed in blocks. */
+/** Writes every file into a zip the way pack-domain does: small ones batched to the workers, large ones streamed in blocks. */
 async function writeZip(target: string, files: ListedFile[], zip64From?: number): Promise<void> {
   const writer = await ZipWriter.create(target, 0o600, { zip64From });
-  const date = new Date('2026-11-24T12:00:00Z');
   try {
-    for (const file of files) {
-      if (file.size > BLOCK_BYTES) await writeLargeFile(writer, file, date, () => {});
-      else {
-        const small = compressSmallFile(file);
-        await writer.add({ name: file.path, mode: file.mode, date, method: small.method, size: file.size }, { crc32: small.crc32, compressedSize: small.data.length }, [small.data]);
-      }
-    }
+    await writeFiles(writer, files, new Date('2026-11-24T12:00:00Z'), () => {}, () => {});
     await writer.finish();
   } finally {
     await writer.close();

@@ -1,0 +1,112 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * The worker's whole program: deflate each piece of a batch, synchronously, and send the results
+ * back joined in one fresh buffer. It is given as source rather than as a file so that it runs the
+ * same from the built package and from the sources under test.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { deflateRawSync } = require('node:zlib');
+parentPort.on('message', ({ id, level, joined, lengths }) => {
+  try {
+    const deflated = [];
+    let at = 0;
+    for (const length of lengths) {
+      deflated.push(deflateRawSync(new Uint8Array(joined, at, length), { level }));
+      at += length;
+    }
+    const { buffer, lengths: deflatedLengths } = join(deflated);
+    parentPort.postMessage({ id, joined: buffer, lengths: deflatedLengths }, [buffer]);
+  } catch (error) {
+    parentPort.postMessage({ id, error: String((error && error.message) || error) });
+  }
+});
+${join.toString()}
+`;
+
+/**
+ * Pieces copied into one new ArrayBuffer, which can be transferred rather than cloned: a small
+ * Buffer is a view of Node's shared 8 KiB pool, or of zlib's 16 KiB output chunk, and sending it
+ * as it is would copy the whole of that, for every file.
+ */
+function join(pieces: Uint8Array[]): { buffer: ArrayBuffer; lengths: number[] } {
+  const lengths = pieces.map((piece) => piece.length);
+  const joined = new Uint8Array(lengths.reduce((sum, length) => sum + length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    joined.set(piece, at);
+    at += piece.length;
+  }
+  return { buffer: joined.buffer, lengths };
+}
+
+interface Pending {
+  resolve(deflated: Buffer[]): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Deflates batches of small files on worker threads, one per core. Small files cannot go to libuv's
+ * thread pool one by one: each trip costs more than deflating a few KiB (6 000 files of 2.5 KiB:
+ * 880 ms through the pool, 150 ms on one thread). A batch of many files per message costs one trip,
+ * and the workers deflate while the main thread reads, hashes and writes.
+ */
+export class DeflatePool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly level: number,
+    readonly size = Math.max(1, availableParallelism() - 1),
+  ) {}
+
+  /** The batch's buffers deflated (raw deflate, one stream each), in order. */
+  deflate(buffers: Buffer[]): Promise<Buffer[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const worker = this.workerFor(id);
+    const result = new Promise<Buffer[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const { buffer, lengths } = join(buffers);
+    worker.postMessage({ id, level: this.level, joined: buffer, lengths }, [buffer]);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  /** Round robin: batches are alike, and started lazily, so a domain of a few files starts no thread it does not use. */
+  private workerFor(id: number): Worker {
+    const index = id % this.size;
+    let worker = this.workers[index];
+    if (!worker) {
+      worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+      worker.on('message', (message: { id: number; joined?: ArrayBuffer; lengths?: number[]; error?: string }) => {
+        const waiting = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        if (message.error !== undefined) return waiting?.reject(new Error(`deflate failed: ${message.error}`));
+        let at = 0;
+        waiting?.resolve(
+          message.lengths!.map((length) => {
+            const piece = Buffer.from(message.joined!, at, length);
+            at += length;
+            return piece;
+          }),
+        );
+      });
+      worker.on('error', (error) => this.fail(error));
+      this.workers[index] = worker;
+    }
+    return worker;
+  }
+
+  private fail(error: Error): void {
+    this.failure = new Error(`a deflate worker failed: ${error.message}`, { cause: error });
+    for (const waiting of this.pending.values()) waiting.reject(this.failure);
+    this.pending.clear();
+  }
+}
