@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import type { File } from 'unzipper';
@@ -22,7 +22,7 @@ export type EntryContent = { whole: Buffer } | { chunks: AsyncIterable<Buffer> }
  * the pool, under 100 ms here). Larger ones stream, so memory stays bounded.
  */
 const WHOLE_ENTRY_BYTES = 1024 * 1024;
-const STREAM_CHUNK_BYTES = 1024 * 1024;
+const STREAM_CHUNK_BYTES = 256 * 1024;
 const LOCAL_HEADER = 0x04034b50;
 const LOCAL_HEADER_BYTES = 30;
 /** Read with the header in case its extra field is this short (pack-domain writes none): one read, not two. */
@@ -131,17 +131,28 @@ export class ArchiveReader {
     return this.bad(record, `decompresses to more than the ${expected.size} bytes the manifest declares`);
   }
 
+  /**
+   * A large entry's bytes, checked as they come. The compressed data is read into one buffer, used
+   * again for every piece: fresh buffers would pile up unreachable, to V8's external-memory threshold
+   * (64 MB), before a collection frees them. Inflated output is bounded by the stream's backpressure.
+   * Each chunk is valid until the consumer asks for the next one.
+   */
   private async *checkedChunks(record: File, expected: ExpectedContent, start: number): AsyncGenerator<Buffer> {
     const hash = createHash('sha256');
     let size = 0;
-    const raw = createReadStream(this.archive, { start, end: start + record.compressedSize - 1, highWaterMark: STREAM_CHUNK_BYTES });
-    const stream = record.compressionMethod === METHOD_STORED ? raw : raw.pipe(createInflateRaw({ chunkSize: STREAM_CHUNK_BYTES }));
-    // After an early stop the inflater may still push into the destroyed stream; that late error is
-    // expected and must not crash the process.
-    stream.on('error', () => {});
-    raw.on('error', (error) => stream.destroy(error));
+    const input = Buffer.allocUnsafeSlow(STREAM_CHUNK_BYTES);
+    const end = start + record.compressedSize;
+    const pieces = async function* (this: ArchiveReader) {
+      for (let position = start; position < end; ) {
+        const { bytesRead } = await this.handle.read(input, 0, Math.min(input.length, end - position), position);
+        if (bytesRead === 0) throw this.bad(record, 'runs past the end of the archive (truncated?)');
+        position += bytesRead;
+        yield input.subarray(0, bytesRead);
+      }
+    }.call(this);
+    const chunks = record.compressionMethod === METHOD_STORED ? pieces : inflated(pieces);
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
         size += chunk.length;
         if (size > expected.size) throw this.tooLarge(record, expected);
         hash.update(chunk);
@@ -150,9 +161,6 @@ export class ArchiveReader {
     } catch (error) {
       if (error instanceof IntegrityError) throw error;
       throw this.bad(record, `cannot be read: ${(error as Error).message}`, error);
-    } finally {
-      raw.destroy();
-      stream.destroy();
     }
     this.checkDigest(expected, size, hash.digest('hex'));
   }
@@ -175,4 +183,30 @@ export class ArchiveReader {
 export async function* contentChunks(content: EntryContent): AsyncIterable<Buffer> {
   if ('whole' in content) yield content.whole;
   else yield* content.chunks;
+}
+
+/**
+ * Raw deflate data, inflated. Each piece is written only once the one before is consumed, so the
+ * caller may reuse the piece's buffer; output waits for the consumer, so memory stays bounded
+ * whatever the compression ratio.
+ */
+async function* inflated(pieces: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  const inflater = createInflateRaw({ chunkSize: STREAM_CHUNK_BYTES });
+  const feeding = (async () => {
+    try {
+      for await (const piece of pieces) {
+        await new Promise<void>((resolve, reject) => inflater.write(piece, (error) => (error ? reject(error) : resolve())));
+      }
+      inflater.end();
+    } catch (error) {
+      inflater.destroy(error as Error);
+    }
+  })();
+  try {
+    yield* inflater as AsyncIterable<Buffer>;
+  } finally {
+    // An early stop: the feeder's next write fails on the destroyed stream, and it ends.
+    inflater.destroy();
+    await feeding;
+  }
 }

@@ -139,6 +139,25 @@ describe('unpack-domain refuses unsafe archives', () => {
     await expectRefused('bomb', archive, 'entry "apps/hello/bomb.bin" decompresses to more than the 1000 bytes the manifest declares');
   });
 
+  it('a zip bomb in an entry large enough to be streamed rather than read whole', async () => {
+    const bomb = Buffer.alloc(256 * 1024 * 1024);
+    const declared = { path: 'apps/hello/big-bomb.bin', data: Buffer.alloc(3 * 1024 * 1024) };
+    const archive = buildZip([
+      manifestEntry(manifestFor('domain1', [...files, declared])),
+      ...entries(),
+      { name: declared.path, data: bomb, declaredSize: declared.data.length },
+    ]);
+    await expectRefused('big-bomb', archive, `entry "apps/hello/big-bomb.bin" decompresses to more than the ${3 * 1024 * 1024} bytes the manifest declares`);
+  });
+
+  it('a changed byte in a large entry, found while it streams', async () => {
+    const large = { path: 'apps/hello/large.log', data: Buffer.from('a line of a large application log file\n'.repeat(80_000)) };
+    const tampered = Buffer.from(large.data);
+    tampered[2_000_000] = 0x41;
+    const archive = buildZip([manifestEntry(manifestFor('domain1', [...files, large])), ...entries(), { name: large.path, data: tampered }]);
+    await expectRefused('large-changed', archive, 'entry "apps/hello/large.log" has SHA-256');
+  });
+
   it('a zip header that disagrees with the manifest about a size', async () => {
     const lying = entries().map((entry) => (entry.name === 'apps/hello/index.js' ? { ...entry, declaredSize: 5 } : entry));
     await expectRefused('header-size', buildZip([manifestEntry(manifestFor('domain1', files)), ...lying]), 'entry "apps/hello/index.js" is 5 bytes in the zip header');
