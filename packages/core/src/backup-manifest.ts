@@ -52,11 +52,9 @@ export function backupPathProblem(path: string): string | undefined {
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 64 lowercase hexadecimal characters' });
 
+/** One file of the manifest; its path is checked with the whole list (BackupManifestSchema). */
 export const BackupFileSchema = z.strictObject({
-  path: z.string().superRefine((path, context) => {
-    const problem = backupPathProblem(path);
-    if (problem) context.addIssue({ code: 'custom', message: `path ${JSON.stringify(path)} ${problem}` });
-  }),
+  path: z.string(),
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   mode: z.number().int().min(0).max(BACKUP_MODE_MASK),
   sha256,
@@ -72,9 +70,13 @@ export const BackupManifestSchema = z.strictObject({
   files: z
     .array(BackupFileSchema)
     .max(BACKUP_LIMITS.maxEntries - 1)
+    // Paths are checked here, in one pass with the duplicates, rather than by a refinement on each
+    // entry: zod runs that much slower (20 000 entries: 145 ms against 80 ms).
     .superRefine((files, context) => {
       const seen = new Set<string>();
       for (const [index, file] of files.entries()) {
+        const problem = backupPathProblem(file.path);
+        if (problem) context.addIssue({ code: 'custom', path: [index, 'path'], message: `path ${JSON.stringify(file.path)} ${problem}` });
         if (seen.has(file.path)) context.addIssue({ code: 'custom', path: [index, 'path'], message: `${file.path} is listed twice` });
         seen.add(file.path);
       }
