@@ -14,7 +14,7 @@ export const DEFLATE_LEVEL = 6;
  * Larger files are deflated in blocks of this size, several at once on libuv's thread pool (pigz's
  * scheme): large enough that restarting each block's Huffman tables, and the trip to the pool,
  * cost nothing measurable; small enough that one large file keeps every core busy. Files up to one
- * block are read and compressed whole, on the main thread.
+ * block are read whole and deflated in batches on a worker thread (archive-files.ts).
  */
 export const BLOCK_BYTES = 1024 * 1024;
 /** Deflate's window: each block is primed with the end of the one before, so the ratio is one stream's. */

@@ -84,7 +84,9 @@ export class DeflatePool {
     const index = id % this.size;
     let worker = this.workers[index];
     if (!worker) {
-      worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
+      // No inherited execArgv: under --input-type=module the source would be taken for a module. Small
+      // heap limits: the worker holds a batch at a time.
+      worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
       worker.on('message', (message: { id: number; joined?: ArrayBuffer; lengths?: number[]; error?: string }) => {
         const waiting = this.pending.get(message.id);
         this.pending.delete(message.id);
