@@ -11,8 +11,11 @@ import type { ZipWriter } from './zip-writer.js';
  */
 const BATCH_BYTES = 256 * 1024;
 const BATCH_FILES = 256;
-/** Batches handed out and not yet written: enough for every worker to have one waiting. */
-const BATCHES_IN_FLIGHT_PER_WORKER = 2;
+/**
+ * Batches handed out and not yet written: more than the pool queues per worker, so that while the
+ * workers are busy the main thread deflates the next batches itself instead of waiting.
+ */
+const BATCHES_IN_FLIGHT_PER_WORKER = 4;
 
 /** Test-only: a pause after each file is written, so that a test can kill a pack midway at will. */
 const testPauseMs = Number(process.env.FLOTILLA_TEST_PACK_PAUSE_MS) || 0;
@@ -25,7 +28,7 @@ interface Batch {
 /**
  * Writes `files` into the archive in their order and returns what the manifest says of each. Small
  * files are read, checked and hashed here, and deflated on worker threads, batch after batch, while
- * the next ones are read; a large file streams in parallel blocks (writeLargeFile). Memory holds a
+ * the next ones are read (and here too when the workers are behind); a large file streams in parallel blocks (writeLargeFile). Memory holds a
  * few batches and blocks, whatever the domain's size.
  */
 export async function writeFiles(writer: ZipWriter, files: readonly ListedFile[], date: Date, onBytes: (count: number) => void, onFile: () => void): Promise<PackedFile[]> {

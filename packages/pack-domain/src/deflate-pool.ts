@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { deflateRawSync } from 'node:zlib';
 
 /**
  * The worker's whole program: deflate each piece of a batch, synchronously, and send the results
@@ -42,6 +43,9 @@ function join(pieces: Uint8Array[]): { buffer: ArrayBuffer; lengths: number[] } 
   return { buffer: joined.buffer, lengths };
 }
 
+/** Batches a worker may have waiting before the caller deflates one itself. */
+const QUEUED_PER_WORKER = 2;
+
 interface Pending {
   resolve(deflated: Buffer[]): void;
   reject(error: Error): void;
@@ -64,9 +68,16 @@ export class DeflatePool {
     readonly size = Math.max(1, availableParallelism() - 1),
   ) {}
 
-  /** The batch's buffers deflated (raw deflate, one stream each), in order. */
+  /**
+   * The batch's buffers deflated (raw deflate, one stream each), in order. When every worker
+   * already has QUEUED_PER_WORKER batches waiting, the calling thread deflates this one itself,
+   * rather than wait idle for them later: it has spare time whenever the workers are the slower.
+   */
   deflate(buffers: Buffer[]): Promise<Buffer[]> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.pending.size >= this.size * QUEUED_PER_WORKER) {
+      return Promise.resolve(buffers.map((buffer) => deflateRawSync(buffer, { level: this.level })));
+    }
     const id = this.nextId++;
     const worker = this.workerFor(id);
     const result = new Promise<Buffer[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
