@@ -15,6 +15,7 @@ export { writeDomainConfig, HISTORY_KEEP } from './config/history.js';
 export { openDomain, listDomains, assertName, type Domain } from './domain.js';
 export type { Argv, CommandModule } from 'yargs';
 export { parsePortOption } from './cli/options.js';
+export { TerminalProgress, describeProgress, formatBytes, type ProgressCounts } from './cli/terminal-progress.js';
 export * from './backup-manifest.js';
 export * from './protocol/heartbeat-packet.js';
 export * from './file-tree.js';

@@ -1,7 +1,17 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { UsageError, commandContext, messages, openDomain, type BackupResult, type CommandModule, type Domain, type GlobalOptions } from '@flotilla/core';
-import { TerminalProgress, describeProgress } from '@flotilla/unpack-domain';
+import {
+  TerminalProgress,
+  UsageError,
+  commandContext,
+  describeProgress,
+  messages,
+  openDomain,
+  type BackupResult,
+  type CommandModule,
+  type Domain,
+  type GlobalOptions,
+} from '@flotilla/core';
 import { packMessages } from './messages.js';
 import { packDomain } from './pack.js';
 import { backupResult } from './result.js';

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter } from '@flotilla/core';
-import type { ProgressCounts } from '@flotilla/unpack-domain';
+import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter, type ProgressCounts } from '@flotilla/core';
 import { collectDomainFiles, type ListedFile } from './collect.js';
 import { FileChangedError } from './content-check.js';
 import { backupExclusions } from './exclusions.js';

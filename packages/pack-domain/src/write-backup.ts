@@ -12,8 +12,9 @@ import {
   syncDirectory,
   type BackupManifest,
   type GenerationCounter,
+  type ProgressCounts,
 } from '@flotilla/core';
-import { verifyBackup, type ProgressCounts } from '@flotilla/unpack-domain';
+import { verifyBackup } from '@flotilla/unpack-domain';
 import type { ListedFile } from './collect.js';
 import { writeFiles } from './archive-files.js';
 import { compressContent } from './compress-file.js';

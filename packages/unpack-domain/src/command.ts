@@ -3,9 +3,11 @@ import { resolve } from 'node:path';
 import {
   ADDRESS_RULE,
   IntegrityError,
+  TerminalProgress,
   UsageError,
   assertName,
   commandContext,
+  describeProgress,
   domainLayout,
   isValidAddress,
   messages,
@@ -19,7 +21,6 @@ import type { MasterChanges } from './master-changes.js';
 import { unpackMessages } from './messages.js';
 import { openBackup } from './open-backup.js';
 import { askMasterChanges, terminalQuestioner } from './prompts.js';
-import { TerminalProgress, describeProgress } from './terminal-progress.js';
 
 interface UnpackOptions extends GlobalOptions {
   domain?: string;

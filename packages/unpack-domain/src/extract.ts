@@ -1,8 +1,7 @@
 import { closeSync, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { domainFiles, syncDirectory, syncFilesBelow } from '@flotilla/core';
-import type { ProgressCounts } from './terminal-progress.js';
+import { domainFiles, syncDirectory, syncFilesBelow, type ProgressCounts } from '@flotilla/core';
 import { forEachContent, type VerifiedBackup } from './verify.js';
 
 export interface ExtractOptions {

@@ -4,4 +4,3 @@ export { extractBackup, type ExtractOptions } from './extract.js';
 export { installBackup, recoverInterrupted, type ExistingDomain, type InstallOptions, type InstallResult } from './install.js';
 export { applyMasterChanges, type MasterChanges, type RewrittenConfig } from './master-changes.js';
 export { askMasterChanges, terminalQuestioner, type Questioner } from './prompts.js';
-export { TerminalProgress, describeProgress, formatBytes, type ProgressCounts } from './terminal-progress.js';

@@ -13,13 +13,13 @@ import {
   writeDomainConfig,
   type DomainConfig,
   type DomainLayout,
+  type ProgressCounts,
 } from '@flotilla/core';
 import { extractBackup } from './extract.js';
 import { linkTree } from './link-tree.js';
 import { applyMasterChanges, type MasterChanges } from './master-changes.js';
 import { unpackMessages } from './messages.js';
 import type { OpenedBackup } from './open-backup.js';
-import type { ProgressCounts } from './terminal-progress.js';
 
 /** What to do when the domain already exists: refuse, lay the backup over it, or replace it whole. */
 export type ExistingDomain = 'refuse' | 'overwrite' | 'delete';

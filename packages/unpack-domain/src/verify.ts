@@ -10,11 +10,11 @@ import {
   parseBackupManifest,
   type BackupFile,
   type BackupManifest,
+  type ProgressCounts,
 } from '@flotilla/core';
 import { ArchiveReader, contentChunks, type EntryContent } from './entry-reader.js';
 import { recordProblem } from './entry-rules.js';
 import { unpackMessages } from './messages.js';
-import type { ProgressCounts } from './terminal-progress.js';
 import { declaredEntryCount } from './zip-probe.js';
 
 /** A file of the backup, its record checked against the manifest, with the archive record to read it from. */
