@@ -29,7 +29,8 @@ export async function run({ quick, log }) {
     masterPid = startDetached('master', ['start', 'ra', '--home', home]);
     await waitUntil('all MANAGED again', () => allIn('MANAGED'));
     const ready = Date.parse(logLines(domain, 'adminServer').filter((l) => l.code === 'MA-0002' && Date.parse(l.time) >= before)[0].time);
-    const attached = domain.names.map((s) => lastTime(domain, s, 'MS-0030', ready));
+    // From `before`, not `ready`: a server may attach in the instant between the MASTER's listen and its ready line.
+    const attached = domain.names.map((s) => lastTime(domain, s, 'MS-0030', before));
     reattach.push(Math.max(...attached) - ready);
   }
   const reattachMs = median(reattach);

@@ -215,7 +215,7 @@ export class ManagedServer {
       const result = await this.syncFrom(new MasterSource(this.client), this.current);
       if (!result.unchanged) {
         this.current = result.generation;
-        this.config = await readLocalConfig(join(this.current.root, GENERATION_CONFIG_FILE), this.domain);
+        this.config = result.config;
         await this.writeState();
         // What changed while it was away, or just now: new applications start, changed ones are
         // replaced without a failed request, removed ones stop.

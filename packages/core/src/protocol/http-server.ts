@@ -28,7 +28,7 @@ export const HANDLED = Symbol('handled');
 
 export interface Route {
   method: 'GET' | 'POST';
-  /** `/v1/content/:sha256`: `:name` segments become params. */
+  /** `/v1/servers/:server/report`: `:name` segments become params. */
   path: string;
   maxBody?: number;
   /**

@@ -25,6 +25,20 @@ export interface GenerationManifest {
   files: FileEntry[];
 }
 
+/**
+ * `POST /v1/content`: files of the current generation, asked for by hash only (no request names a
+ * path). The answer is their bytes one after the other, in the order asked, with `content-length`
+ * their total: the manifest gives each file's size, which frames it. A hash may be asked twice.
+ */
+export interface ContentRequest {
+  hashes: string[];
+}
+
+/** Hashes in one content request: thousands of small files per round trip, in a bounded body. */
+export const MAX_CONTENT_HASHES = 4096;
+/** A content request's body limit: MAX_CONTENT_HASHES hashes (about 67 bytes each) fit. */
+export const MAX_CONTENT_REQUEST_BODY = 512 * 1024;
+
 export const SERVER_STATUSES = ['SHUTDOWN', 'STARTING', 'STANDBY', 'RUNNING', 'SHUTTING_DOWN', 'FAILURE_SUSPECTED', 'FAILED'] as const;
 export type ServerStatus = (typeof SERVER_STATUSES)[number];
 export type ServerMode = 'MANAGED' | 'INDEPENDENT';

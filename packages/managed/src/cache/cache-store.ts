@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import {
   HASH_CONCURRENCY,
   IntegrityError,
   forEachConcurrent,
   sha256File,
   syncDirectory,
+  syncFilesBelow,
   writeFileAtomic,
   type FileEntry,
   type Logger,
@@ -18,6 +19,7 @@ import {
  *   current.json            which generation is in use: written last, atomically
  *   gen-<N>-<digest>/       one complete generation: manifest.json and files/
  *   staging-*               a generation being built (never used; removed at start)
+ *   .*.tmp                  a pointer or file being written (never used; removed at start)
  *   master.json, domain.key what the server needs to find and trust its MASTER next time
  *
  * A generation directory is complete before current.json names it, and the previous one is kept
@@ -30,6 +32,27 @@ export interface CachedGeneration {
   sourceDigest: string;
   /** What this server keeps of it: its configuration and the applications that target it. */
   files: FileEntry[];
+}
+
+/** Past this many paths one filesystem flush (syncfs) is cheaper than an fsync each. */
+const FLUSH_FILESYSTEM_FROM = 16;
+
+/** Makes `paths` (files and directories below `dir`) durable: fsyncs in parallel, or one syncfs. */
+async function makeDurable(dir: string, paths: readonly string[]): Promise<void> {
+  if (paths.length >= FLUSH_FILESYSTEM_FROM) {
+    await syncFilesBelow(dir, paths);
+    return;
+  }
+  await Promise.all(
+    paths.map(async (path) => {
+      const handle = await open(path, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }),
+  );
 }
 
 interface CurrentPointer {
@@ -93,7 +116,7 @@ export class CacheStore {
   async open(server: string): Promise<VerifiedGeneration | undefined> {
     await mkdir(this.dir, { recursive: true });
     for (const name of await readdir(this.dir)) {
-      if (name.startsWith('staging-') || name.startsWith('trash-')) await rm(join(this.dir, name), { recursive: true, force: true });
+      if (name.startsWith('staging-') || name.startsWith('trash-') || name.endsWith('.tmp')) await rm(join(this.dir, name), { recursive: true, force: true });
     }
     const pointer = await this.readJson<CurrentPointer>('current.json');
     const candidates = await this.generationDirs();
@@ -130,14 +153,24 @@ export class CacheStore {
     return dir;
   }
 
-  /** Seals a staging directory as a generation and makes it current: the atomic switch. */
-  async commit(staging: string, manifest: CachedGeneration): Promise<VerifiedGeneration> {
-    await writeFileAtomic(join(staging, 'manifest.json'), JSON.stringify(manifest));
+  /**
+   * Seals a staging directory as a generation and makes it current: the atomic switch. `created`
+   * lists what the sync wrote in staging (files and directories, none flushed yet): one flush makes
+   * them durable with the manifest, the renamed generation and the new pointer, so that the pointer,
+   * renamed last, never names anything a power loss could take back.
+   */
+  async commit(staging: string, manifest: CachedGeneration, created: readonly string[]): Promise<VerifiedGeneration> {
+    await writeFile(join(staging, 'manifest.json'), JSON.stringify(manifest));
     const dir = `gen-${manifest.generation}-${manifest.sourceDigest.slice(0, 12)}`;
-    await rm(join(this.dir, dir), { recursive: true, force: true }); // a leftover of the same name is not trusted
-    await rename(staging, join(this.dir, dir));
+    const sealed = join(this.dir, dir);
+    const pointer = join(this.dir, `.current.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    await writeFile(pointer, `${JSON.stringify({ dir } satisfies CurrentPointer)}\n`);
+    await rm(sealed, { recursive: true, force: true }); // a leftover of the same name is not trusted
+    await rename(staging, sealed);
+    const moved = created.map((path) => join(sealed, relative(staging, path)));
+    await makeDurable(this.dir, [...moved, join(sealed, 'manifest.json'), sealed, pointer, this.dir]);
+    await rename(pointer, this.currentFile());
     await syncDirectory(this.dir);
-    await this.makeCurrent(dir);
     await this.prune(dir);
     return { ...manifest, root: this.filesOf(dir), dir };
   }

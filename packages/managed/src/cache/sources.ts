@@ -1,31 +1,38 @@
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import {
   API_PREFIX,
+  MAX_CONTENT_HASHES,
   PROTOCOL_VERSION,
   digestEntries,
   domainFiles,
   errorFrom,
+  forEachConcurrent,
   numberGeneration,
   readGenerationFile,
   scanGeneration,
-  type FileEntry,
+  type ContentRequest,
   type GenerationManifest,
   type PeerClient,
 } from '@flotilla/core';
-import { writeVerified } from './verified-copy.js';
+import { copyVerified, receiveFiles, type BeforeFile, type Placement } from './verified-copy.js';
 
 /** Where a generation comes from: the MASTER over the network, or its own files on this machine. */
 export interface ContentSource {
   readonly description: string;
   /** The current generation, or undefined when it is the one whose digest is `known`. */
   manifest(known?: string): Promise<GenerationManifest | undefined>;
-  /** Writes one file of that generation to `target`, verified against `entry` (fsynced with `fsync`). */
-  copy(entry: FileEntry, target: string, fsync: boolean): Promise<void>;
+  /** Writes each file of that generation to its target, verified against its entry (not fsynced). */
+  fetch(placements: readonly Placement[], beforeFile: BeforeFile): Promise<void>;
 }
 
 /** A large application over a slow link still moves; a dead MASTER is noticed within this. */
 const CONTENT_IDLE_TIMEOUT_MS = 30_000;
+/** Small files ride together up to this many bytes a request; a larger file goes alone. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+/** Requests in flight: enough to keep both ends busy, few enough not to flood the MASTER. */
+const BATCHES_IN_FLIGHT = 4;
+/** Local copies in flight. */
+const COPY_CONCURRENCY = 8;
 
 export class MasterSource implements ContentSource {
   constructor(private readonly client: PeerClient) {}
@@ -40,16 +47,40 @@ export class MasterSource implements ContentSource {
     return 'unchanged' in answer ? undefined : answer;
   }
 
-  async copy(entry: FileEntry, target: string, fsync: boolean): Promise<void> {
-    const response = await this.client.open('GET', `${API_PREFIX}/content/${entry.sha256}`, { timeoutMs: CONTENT_IDLE_TIMEOUT_MS });
+  async fetch(placements: readonly Placement[], beforeFile: BeforeFile): Promise<void> {
+    await forEachConcurrent(batchesOf(placements), BATCHES_IN_FLIGHT, (batch) => this.fetchBatch(batch, beforeFile));
+  }
+
+  private async fetchBatch(batch: readonly Placement[], beforeFile: BeforeFile): Promise<void> {
+    const body: ContentRequest = { hashes: batch.map((placement) => placement.entry.sha256) };
+    const response = await this.client.open('POST', `${API_PREFIX}/content`, { body, timeoutMs: CONTENT_IDLE_TIMEOUT_MS });
     if (response.statusCode !== 200) {
       const chunks: Buffer[] = [];
       for await (const chunk of response) chunks.push(chunk as Buffer);
       throw errorFrom(response.statusCode ?? 0, Buffer.concat(chunks), this.client.where);
     }
-    response.setTimeout(CONTENT_IDLE_TIMEOUT_MS, () => response.destroy(new Error(`${this.description} stopped sending ${entry.path}`)));
-    await writeVerified(response, entry, target, this.description, fsync);
+    response.setTimeout(CONTENT_IDLE_TIMEOUT_MS, () => response.destroy(new Error(`no byte for ${CONTENT_IDLE_TIMEOUT_MS / 1000} s`)));
+    await receiveFiles(response, batch, this.description, beforeFile);
   }
+}
+
+/** Consecutive files grouped up to BATCH_BYTES and MAX_CONTENT_HASHES; a file past BATCH_BYTES alone. */
+function batchesOf(placements: readonly Placement[]): Placement[][] {
+  const batches: Placement[][] = [];
+  let current: Placement[] = [];
+  let bytes = 0;
+  for (const placement of placements) {
+    const size = placement.entry.size;
+    if (current.length > 0 && (bytes + size > BATCH_BYTES || current.length === MAX_CONTENT_HASHES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(placement);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 /**
@@ -77,8 +108,11 @@ export class LocalDomainSource implements ContentSource {
     return { protocol: PROTOCOL_VERSION, domain: this.domain, generation, digest, files };
   }
 
-  async copy(entry: FileEntry, target: string, fsync: boolean): Promise<void> {
-    const relative = this.byHash.get(entry.sha256) ?? entry.path;
-    await writeVerified(createReadStream(join(this.domainDir, relative)), entry, target, this.description, fsync);
+  async fetch(placements: readonly Placement[], beforeFile: BeforeFile): Promise<void> {
+    await forEachConcurrent(placements, COPY_CONCURRENCY, async (placement) => {
+      await beforeFile?.();
+      const relative = this.byHash.get(placement.entry.sha256) ?? placement.entry.path;
+      await copyVerified(join(this.domainDir, relative), placement, this.description);
+    });
   }
 }

@@ -5,32 +5,34 @@ import {
   IntegrityError,
   applicationsOf,
   forEachConcurrent,
-  syncFilesBelow,
   parseDomainConfig,
+  type DomainConfig,
   type FileEntry,
   type GenerationManifest,
 } from '@flotilla/core';
 import type { CacheStore, VerifiedGeneration } from './cache-store.js';
 import type { ContentSource } from './sources.js';
+import type { BeforeFile, Placement } from './verified-copy.js';
 
-/** Enough transfers in flight to fill a LAN link without flooding the MASTER. */
-const FETCH_CONCURRENCY = 8;
-/** Past this many new files one filesystem flush is cheaper than an fsync each. */
-const BATCH_FSYNC_FROM = 16;
+/** Hard links made in parallel: each is one quick metadata call. */
+const LINK_CONCURRENCY = 16;
 
 /**
  * Test-only fault hook: a delay before each fetched file, so that crash tests can kill a server in
  * the middle of a sync. Unset in production.
  */
 const TEST_FETCH_DELAY_MS = Number(process.env.FLOTILLA_TEST_FETCH_DELAY_MS ?? 0);
+const beforeFile: BeforeFile = TEST_FETCH_DELAY_MS ? () => new Promise((resolve) => setTimeout(resolve, TEST_FETCH_DELAY_MS)) : undefined;
 
-export interface SyncResult {
+/**
+ * `unchanged`: nothing moved, the cache already held the source's generation. Otherwise the new
+ * generation comes with its configuration, already validated: nobody needs to parse it again.
+ */
+export type SyncResult = {
   generation: VerifiedGeneration;
-  /** Nothing moved: the cache already held the source's generation. */
-  unchanged: boolean;
   fetchedFiles: number;
   fetchedBytes: number;
-}
+} & ({ unchanged: true } | { unchanged: false; config: DomainConfig });
 
 export interface SyncRequest {
   cache: CacheStore;
@@ -73,36 +75,45 @@ async function build(
 ): Promise<SyncResult> {
   const { cache, source } = request;
   const root = join(staging, 'files');
+  // Everything created in staging, made durable at once when the generation is committed.
+  const created: string[] = [root];
+  const dirs = new Set<string>([root]);
   let fetchedFiles = 0;
   let fetchedBytes = 0;
-  let batchFsync = false; // the configuration comes alone, before the batch is known
-  const fetched: string[] = [];
-  const made = new Map<string, Promise<unknown>>();
-  const ensureDir = (dir: string) => {
-    let pending = made.get(dir);
-    if (!pending) made.set(dir, (pending = mkdir(dir, { recursive: true })));
-    return pending;
-  };
-  const place = async (entry: FileEntry) => {
-    const target = join(root, entry.path);
-    const existing = reusable.get(entry.sha256);
-    await ensureDir(dirname(target));
-    if (existing) {
-      // Same content, already verified: a hard link costs no copy and no transfer.
-      await link(existing, target);
-      return;
+
+  const place = async (entries: readonly FileEntry[]) => {
+    const wanted = [...new Set(entries.map((entry) => dirname(join(root, entry.path))))].filter((dir) => !dirs.has(dir));
+    for (const dir of wanted) {
+      for (let parent = dir; !dirs.has(parent); parent = dirname(parent)) {
+        dirs.add(parent);
+        created.push(parent);
+      }
     }
-    if (TEST_FETCH_DELAY_MS) await new Promise((resolve) => setTimeout(resolve, TEST_FETCH_DELAY_MS));
-    await source.copy(entry, target, !batchFsync);
-    fetched.push(target);
-    fetchedFiles += 1;
-    fetchedBytes += entry.size;
+    await settleAll(wanted.map((dir) => mkdir(dir, { recursive: true })));
+    const fresh: Placement[] = [];
+    const linked: Array<[string, string]> = [];
+    for (const entry of entries) {
+      const target = join(root, entry.path);
+      const existing = reusable.get(entry.sha256);
+      // Same content, already verified: a hard link costs no copy and no transfer.
+      if (existing) linked.push([existing, target]);
+      else fresh.push({ entry, target });
+    }
+    await settleAll([
+      forEachConcurrent(linked, LINK_CONCURRENCY, ([existing, target]) => link(existing, target)),
+      fresh.length > 0 ? source.fetch(fresh, beforeFile) : Promise.resolve(),
+    ]);
+    for (const { entry, target } of fresh) {
+      created.push(target);
+      fetchedFiles += 1;
+      fetchedBytes += entry.size;
+    }
   };
 
   // The configuration comes first: it says which applications this server keeps.
   const configEntry = manifest.files.find((file) => file.path === GENERATION_CONFIG_FILE);
   if (!configEntry) throw new IntegrityError(`${source.description} sent a generation without ${GENERATION_CONFIG_FILE}`);
-  await place(configEntry);
+  await place([configEntry]);
   const config = parseDomainConfig(await readFile(join(root, GENERATION_CONFIG_FILE), 'utf8'), {
     file: `${GENERATION_CONFIG_FILE} of generation ${manifest.generation} from ${source.description}`,
     expectedName: request.domain,
@@ -111,17 +122,13 @@ async function build(
   const kept = manifest.files.filter(
     (file) => file === configEntry || prefixes.some((prefix) => file.path.startsWith(prefix)),
   );
+  await place(kept.filter((file) => file !== configEntry));
 
-  const rest = kept.filter((file) => file !== configEntry);
-  batchFsync = rest.filter((file) => !reusable.has(file.sha256)).length >= BATCH_FSYNC_FROM;
-  await forEachConcurrent(rest, FETCH_CONCURRENCY, place);
-  // Every new file is durable before the generation that lists it can become current.
-  if (batchFsync) await syncFilesBelow(root, fetched);
+  const generation = await cache.commit(staging, { generation: manifest.generation, sourceDigest: manifest.digest, files: kept }, created);
+  return { generation, config, unchanged: false, fetchedFiles, fetchedBytes };
+}
 
-  const generation = await cache.commit(staging, {
-    generation: manifest.generation,
-    sourceDigest: manifest.digest,
-    files: kept,
-  });
-  return { generation, unchanged: false, fetchedFiles, fetchedBytes };
+/** Waits for every one, then throws the first failure: nothing still writes when staging is removed. */
+async function settleAll(work: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  for (const outcome of await Promise.allSettled(work)) if (outcome.status === 'rejected') throw outcome.reason;
 }

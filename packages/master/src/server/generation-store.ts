@@ -7,6 +7,7 @@ import {
   scanGeneration,
   writeGenerationFile,
   type DomainLayout,
+  type FileEntry,
   type GenerationManifest,
 } from '@flotilla/core';
 
@@ -17,13 +18,23 @@ import {
  */
 export class GenerationStore {
   private readonly hashCache = new Map<string, string>();
-  private byHash = new Map<string, string>();
+  private byHash = new Map<string, FileEntry>();
   private current!: GenerationManifest;
+  private serialized?: Buffer;
 
   constructor(private readonly layout: DomainLayout) {}
 
   get manifest(): GenerationManifest {
     return this.current;
+  }
+
+  /**
+   * The manifest as JSON, serialised once per generation: every server of a domain asks for it
+   * after each change, and a manifest of thousands of files costs milliseconds to serialise.
+   */
+  get manifestJson(): Buffer {
+    this.serialized ??= Buffer.from(JSON.stringify(this.current));
+    return this.serialized;
   }
 
   /** Rescans the domain; returns true when that made a new generation. */
@@ -35,13 +46,14 @@ export class GenerationStore {
     const changed = generation !== stored?.generation;
     if (changed) await writeGenerationFile(this.layout.generationFile, { generation, digest });
     this.current = { protocol: PROTOCOL_VERSION, domain: this.layout.name, generation, digest, files };
-    this.byHash = new Map(files.map((file) => [file.sha256, file.path]));
+    this.serialized = undefined;
+    this.byHash = new Map(files.map((file) => [file.sha256, file]));
     return changed;
   }
 
-  /** The file that holds content with this hash in the current generation. */
-  pathOf(sha256: string): string | undefined {
-    const relative = this.byHash.get(sha256);
-    return relative && join(this.layout.dir, relative);
+  /** The file that holds content with this hash in the current generation, and its size. */
+  contentOf(sha256: string): { path: string; size: number } | undefined {
+    const entry = this.byHash.get(sha256);
+    return entry && { path: join(this.layout.dir, entry.path), size: entry.size };
   }
 }

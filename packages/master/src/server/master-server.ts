@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import {
   API_PREFIX,
   HANDLED,
+  MAX_CONTENT_REQUEST_BODY,
   PeerClient,
   UsageError,
   acquireServerLock,
@@ -38,6 +38,7 @@ import { backupMessages } from './backup/messages.js';
 import { requestedTarget } from './backup/requested-backup.js';
 import { clearSnapshots } from './backup/snapshot.js';
 import { changeConfig } from './config-changes.js';
+import { requestedContent, sendContent } from './content-stream.js';
 import { WebConsole } from './console/web-console.js';
 import { FailureWatch } from './failure-watch.js';
 import { Restarter } from './restarter.js';
@@ -51,8 +52,6 @@ import { policyView } from '../set-domain-backup/show-policy.js';
 export const STREAM_PING_MS = 1_000;
 /** A master-up event that cannot be delivered this fast is left to the MS's own retries. */
 const MASTER_UP_TIMEOUT_MS = 2_000;
-/** Large reads keep a content transfer to a few syscalls per megabyte. */
-const CONTENT_CHUNK = 1024 * 1024;
 
 export interface MasterOptions {
   home: string;
@@ -281,23 +280,22 @@ export class MasterServer {
       {
         method: 'GET',
         path: `${API_PREFIX}/generation`,
-        handle: ({ query }) => {
+        handle: ({ query, response }) => {
           const manifest = this.store.manifest;
           // A server that already holds this generation gets a short answer: the no-change fast path.
           if (query.get('known') === manifest.digest) return { unchanged: true, generation: manifest.generation, digest: manifest.digest };
-          return manifest;
+          const body = this.store.manifestJson;
+          response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+          response.end(body);
+          return HANDLED;
         },
       },
       {
-        method: 'GET',
-        path: `${API_PREFIX}/content/:sha256`,
-        handle: ({ params, response }) => {
-          const path = /^[0-9a-f]{64}$/.test(params.sha256!) ? this.store.pathOf(params.sha256!) : undefined;
-          if (!path) throw new UsageError(`no content with hash ${params.sha256} in generation ${this.store.manifest.generation}`);
-          response.writeHead(200, { 'content-type': 'application/octet-stream' });
-          createReadStream(path, { highWaterMark: CONTENT_CHUNK })
-            .on('error', () => response.destroy())
-            .pipe(response);
+        method: 'POST',
+        path: `${API_PREFIX}/content`,
+        maxBody: MAX_CONTENT_REQUEST_BODY,
+        handle: ({ body, response }) => {
+          sendContent(response, requestedContent(body, (sha256) => this.store.contentOf(sha256), this.store.manifest.generation));
           return HANDLED;
         },
       },

@@ -53,8 +53,8 @@ describe('management requests are authenticated with the domain key', () => {
     expect(oversized.status).toBe(413);
 
     // Content is fetched by hash only: no request names a file path.
-    const byPath = signRequest(key, 'GET', '/v1/content/..%2Fconfig%2Fsecurity%2Fdomain.key', 'cli');
-    const refused = await send(domain.masterPort, 'GET', '/v1/content/..%2Fconfig%2Fsecurity%2Fdomain.key', byPath);
+    const byPathBody = JSON.stringify({ hashes: ['../config/security/domain.key'] });
+    const refused = await send(domain.masterPort, 'POST', '/v1/content', signRequest(key, 'POST', '/v1/content', 'cli', byPathBody), byPathBody);
     expect(refused.status).toBe(400);
     expect(refused.body).not.toContain(await readKey(domain));
 

@@ -1,0 +1,103 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { IntegrityError, PeerClient, PeerUnreachableError, readDomainKey, type FileEntry, type Logger } from '@flotilla/core';
+import { tempHome } from '../../../../test-support/index.js';
+import { createTestDomain, startMaster } from '../../../../test-support/domain.js';
+import { CacheStore } from './cache-store.js';
+import { MasterSource } from './sources.js';
+import { syncGeneration } from './sync.js';
+import { receiveFiles, type Placement } from './verified-copy.js';
+
+const silent: Logger = { info() {}, warn() {}, error() {} } as unknown as Logger;
+const APP_CONFIG = '  applications: { app: { context: "/app", targets: ["cluster1"] } },\n';
+
+function placementsFor(dir: string, contents: Buffer[]): Placement[] {
+  return contents.map((data, i) => ({
+    entry: { path: `f${i}`, size: data.length, mode: 0o640, sha256: createHash('sha256').update(data).digest('hex') } satisfies FileEntry,
+    target: join(dir, `f${i}`),
+  }));
+}
+
+/** The bytes as a network would deliver them: in pieces that straddle the files' boundaries. */
+function streamOf(data: Buffer, piece = 1000): Readable {
+  return Readable.from(Array.from({ length: Math.ceil(data.length / piece) }, (_, i) => data.subarray(i * piece, (i + 1) * piece)));
+}
+
+describe('receiving a batch of files', () => {
+  it('splits the stream into its files, each verified, with its mode', async () => {
+    const dir = await tempHome();
+    const contents = [Buffer.from('a'), Buffer.alloc(0), randomBytes(3 * 1024 * 1024 + 5), Buffer.from('last one\n')];
+    await receiveFiles(streamOf(Buffer.concat(contents), 65_536), placementsFor(dir, contents), 'the test', undefined);
+    for (const [i, data] of contents.entries()) expect((await readFile(join(dir, `f${i}`))).equals(data)).toBe(true);
+    expect((await stat(join(dir, 'f2'))).mode & 0o777).toBe(0o640);
+  });
+
+  it('refuses a corrupted byte, a short stream and extra bytes', async () => {
+    const contents = Array.from({ length: 50 }, (_, i) => Buffer.from(`file ${i} `.repeat(i + 1)));
+    const good = Buffer.concat(contents);
+
+    const corrupted = Buffer.from(good);
+    corrupted[700] = corrupted[700]! ^ 1;
+    const dir1 = await tempHome();
+    await expect(receiveFiles(streamOf(corrupted), placementsFor(dir1, contents), 'the test', undefined)).rejects.toThrow(IntegrityError);
+
+    const dir2 = await tempHome();
+    const short = receiveFiles(streamOf(good.subarray(0, good.length - 3)), placementsFor(dir2, contents), 'the test', undefined);
+    await expect(short).rejects.toThrow(PeerUnreachableError);
+    await expect(short).rejects.toThrow(/stopped sending f49 after/);
+
+    const dir3 = await tempHome();
+    const extra = receiveFiles(streamOf(Buffer.concat([good, Buffer.from('!')])), placementsFor(dir3, contents), 'the test', undefined);
+    await expect(extra).rejects.toThrow(/sent more bytes than the 50 files asked for/);
+  });
+
+  it('reports a local write failure as such, not as the peer going away', async () => {
+    const contents = [Buffer.from('one'), Buffer.from('two')];
+    const placements = placementsFor(join(await tempHome(), 'no-such-dir'), contents);
+    const error: unknown = await receiveFiles(streamOf(Buffer.concat(contents)), placements, 'the test', undefined).catch((failure: unknown) => failure);
+    expect(error).toMatchObject({ code: 'ENOENT' });
+    expect(error).not.toBeInstanceOf(PeerUnreachableError);
+  });
+});
+
+describe('a sync from the MASTER', () => {
+  it('moves many small files in a few requests, and refuses a file whose bytes are not its manifest', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'sy', ['server1'], APP_CONFIG);
+    const dir = join(domain.dir, 'apps', 'app');
+    for (let d = 0; d < 10; d++) {
+      await mkdir(join(dir, `d${d}`), { recursive: true });
+      await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(join(dir, `d${d}`, `f${f}.js`), `module.exports = ${d * 100 + f};\n`)));
+    }
+    await startMaster(domain);
+    const client = new PeerClient({ address: '127.0.0.1', port: domain.masterPort }, await readDomainKey(domain.keyFile), 'server1');
+    const open = client.open.bind(client);
+    let contentRequests = 0;
+    client.open = (method, path, options) => {
+      if (path === '/v1/content') contentRequests += 1;
+      return open(method, path, options);
+    };
+    try {
+      const cache = new CacheStore(join(await tempHome(), 'cache'), silent);
+      const sync = () => syncGeneration({ cache, source: new MasterSource(client), domain: 'sy', server: 'server1', current: undefined });
+      const result = await sync();
+      expect(result.fetchedFiles).toBe(1001);
+      expect(contentRequests).toBe(2); // the configuration first, then every application file at once
+      expect(await readFile(join(result.generation.root, 'apps', 'app', 'd7', 'f42.js'), 'utf8')).toBe('module.exports = 742;\n');
+      expect(!result.unchanged && result.config.applications.app?.context).toBe('/app');
+
+      // Same size, one byte changed behind the MASTER's back: the server sees it and keeps nothing.
+      await writeFile(join(dir, 'd3', 'f5.js'), 'module.exports = 305;\n'.replace('305', '306'));
+      const cacheDir = join(await tempHome(), 'cache');
+      const failing = syncGeneration({ cache: new CacheStore(cacheDir, silent), source: new MasterSource(client), domain: 'sy', server: 'server1', current: undefined });
+      await expect(failing).rejects.toThrow(IntegrityError);
+      await expect(failing).rejects.toThrow('apps/app/d3/f5.js from MASTER at 127.0.0.1');
+      expect((await readdir(cacheDir)).filter((name) => name.startsWith('staging-') || name.startsWith('gen-'))).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+});
