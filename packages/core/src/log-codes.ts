@@ -42,6 +42,7 @@ export const LOG_CODES = {
   'MS-0031': 'The connection to the MASTER was lost: INDEPENDENT, serving from the cache, retrying.',
   'MS-0032': 'The MASTER announced itself (master-up); re-synchronising.',
   'MS-0033': 'The MASTER announced a new address; remembered for the next start.',
+  'MS-0034': 'Back under management with reattach.applyApplications false: the new generation is in the cache, the applications keep running as they were.',
   'MS-0040': 'A request was refused: not signed with the domain key, stale, or replayed (HTTP 401).',
   'MS-0041': 'A metrics scrape was refused: no bearer token, or not the one master metrics-token prints (HTTP 401).',
   'MS-0051': 'The MASTER is unreachable but this home holds the MASTER\'s own files: starting from them (INDEPENDENT).',

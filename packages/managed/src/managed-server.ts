@@ -212,11 +212,17 @@ export class ManagedServer {
   /** Syncs the MASTER's current generation into the cache; syncs never overlap. */
   private syncWithMaster(): Promise<void> {
     const run = async () => {
+      // Coming back from INDEPENDENT: what the sync brings was changed while the server was away.
+      const reattaching = this.state.mode === 'INDEPENDENT';
       const result = await this.syncFrom(new MasterSource(this.client), this.current);
       if (!result.unchanged) {
         this.current = result.generation;
         this.config = result.config;
         await this.writeState();
+        if (reattaching && !this.config.reattach.applyApplications) {
+          this.log.info('MS-0034', `generation ${this.current.generation} is in the cache; the applications keep running as they are (reattach.applyApplications is false) until the server restarts or a change reaches it while managed`);
+          return;
+        }
         // What changed while it was away, or just now: new applications start, changed ones are
         // replaced without a failed request, removed ones stop.
         await this.apps.apply(this.config, this.current);

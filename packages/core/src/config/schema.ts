@@ -124,6 +124,16 @@ export const BackupSchema = z.strictObject({
     .default(10),
 });
 
+/** What a managed server does when it comes back under management (SPEC section 6). */
+export const ReattachSchema = z.strictObject({
+  /**
+   * On by default: a server that was away must end up running what the domain says. Off, the
+   * cache still synchronises, and the applications stay as they run until the server restarts or a
+   * change reaches it while managed: for domains where an unattended redeploy is not wanted.
+   */
+  applyApplications: z.boolean().default(true),
+});
+
 export const ApplicationSchema = z.strictObject({
   context: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, {
     error: 'must be a path that starts with "/" and uses A-Z a-z 0-9 . _ ~ - /',
@@ -141,6 +151,7 @@ export const DomainConfigSchema = z.strictObject({
   heartbeat: HeartbeatSchema.prefault({}),
   backup: BackupSchema.prefault({}),
   restart: RestartSchema.prefault({}),
+  reattach: ReattachSchema.prefault({}),
   applications: z.record(name, ApplicationSchema).default({}),
 });
 

@@ -129,6 +129,39 @@ describe('applications on managed servers', () => {
     expect((await get(port, '/hello')).body).toMatchObject({ version: '2', server: 'server1' });
   });
 
+  it('with reattach.applyApplications false, keeps running what it ran when it comes back, until it restarts', async () => {
+    const home = await tempHome();
+    const remoteHome = await tempHome();
+    const domain = await createTestDomain(home, 'a4', ['server1'],
+      '  reattach: { applyApplications: false },\n  applications: { hello: { context: "/hello", targets: ["server1"] } },\n');
+    await addApp(domain, 'hello', hello);
+    let master = await startMaster(domain);
+    const args = ['--master', `127.0.0.1:${domain.masterPort}`, '--key-file', domain.keyFile];
+    let server = await startManaged(remoteHome, 'a4', 'server1', args);
+    const port = domain.servers.server1!.http;
+    expect((await get(port, '/hello')).body.version).toBe('1');
+    const away = (await managedStatus(remoteHome, 'a4', 'server1')).generation;
+
+    killPid(master.pid);
+    await master.child;
+    await waitFor('server1 INDEPENDENT', async () => (await managedStatus(remoteHome, 'a4', 'server1')).mode === 'INDEPENDENT');
+    const indexFile = join(domain.dir, 'apps', 'hello', 'index.js');
+    await writeFile(indexFile, (await readFile(indexFile, 'utf8')).replace("process.env.HELLO_VERSION || '1'", "'2'"));
+    master = await startMaster(domain);
+    const back = await waitFor('server1 MANAGED on the new generation', async () => {
+      const status = await managedStatus(remoteHome, 'a4', 'server1');
+      return status.mode === 'MANAGED' && status.generation > away ? status : undefined;
+    });
+    expect(back.apps).toEqual([{ name: 'hello', context: '/hello', status: 'RUNNING', restarts: 0 }]);
+    expect((await get(port, '/hello')).body.version).toBe('1');
+
+    // The next start runs what the cache holds.
+    killPid(server.pid);
+    await server.child;
+    server = await startManaged(remoteHome, 'a4', 'server1');
+    expect((await get(port, '/hello')).body.version).toBe('2');
+  });
+
   it('restarts a crashed application; one that cannot start leaves the server STANDBY', async () => {
     const home = await tempHome();
     const domain = await createTestDomain(home, 'a3', ['server1'],

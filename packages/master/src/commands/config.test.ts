@@ -90,6 +90,7 @@ const cases: Case[] = [
   { name: 'two applications on one context', from: 'targets: ["cluster1"] } }', to: 'targets: ["cluster1"] }, hi: { context: @@"/hello", targets: ["server2"] } }', setting: 'applications.hi.context', says: ['context "/hello" is already used by application "hello" on server "server2"'] },
   { name: 'unicast heartbeats on one address:port', from: 'mode: "multicast"', to: 'mode: "unicast"', also: ['    server1: {', '    @@server1: {'], setting: 'servers.server1', says: ['unicast heartbeats of server1 and adminServer would share 127.0.0.1:3030', 'heartbeatPort'] },
   { name: 'unknown heartbeat timing', from: 'port: 3030 }', to: 'port: 3030, timings: { @@probeMs: 5 } }', setting: 'heartbeat.timings.probeMs', says: ['unknown key "probeMs"', 'did you mean "probeTimeoutMs"'] },
+  { name: 'reattach switch not a boolean', from: '  applications:', to: '  reattach: { applyApplications: @@"no" },\n  applications:', setting: 'reattach.applyApplications', says: ['expected true or false', '"no"'] },
   { name: 'restart attempts out of range', from: '  applications:', to: '  restart: { attempts: @@0 },\n  applications:', setting: 'restart.attempts', says: ['must be from 1 to 100'] },
   { name: 'empty cluster', from: 'servers: ["server1", "server2"]', to: 'servers: @@[]', setting: 'clusters.cluster1.servers', says: ['at least one server'] },
 ];
