@@ -1,7 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { killPid, run, tempHome, waitFor } from '../../../test-support/index.js';
+import { runOnTerminal } from '../../../test-support/terminal.js';
 import {
   createTestDomain,
   freePorts,
@@ -145,6 +146,27 @@ describe('managed servers and their MASTER', () => {
     const second = await run('managed', ['start', 'd5', 'server1', '--home', home]);
     expect(second.exitCode).toBe(1);
     expect(second.stderr).toContain(`server server1 of d5 is already running (pid ${first.pid})`);
+  });
+
+  it('shows the progress of a long sync at start on a terminal, and never when stderr is not one', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'pg', ['server1'], '  applications: { files: { context: "/files", targets: ["server1"] } },\n');
+    await mkdir(join(domain.dir, 'apps', 'files'), { recursive: true });
+    for (let i = 0; i < 6; i++) await writeFile(join(domain.dir, 'apps', 'files', `part-${i}.txt`), `part ${i}\n`.repeat(1000));
+    await startMaster(domain);
+    // A pause before each file makes the sync outlast the second a progress line waits for.
+    const env = { FLOTILLA_TEST_FETCH_DELAY_MS: '300' };
+    const args = ['start', 'pg', 'server1', ...remoteArgs(domain.masterPort, domain.keyFile)];
+
+    const terminal = runOnTerminal('managed', [...args, '--home', await tempHome()], env);
+    await terminal.waitForText('[MS-0002]');
+    expect(terminal.output()).toMatch(/Synchronising server1: \d\/6 files, [\d.]+ \w+ of 41\.0 KiB \(\d+%\)/);
+    terminal.kill('SIGTERM');
+    await terminal.exited;
+
+    const piped = await startManaged(await tempHome(), 'pg', 'server1', remoteArgs(domain.masterPort, domain.keyFile), env);
+    expect(piped.stderr()).toContain('[MS-0010]');
+    expect(piped.stderr()).not.toContain('Synchronising');
   });
 
   it('stops gracefully: the MASTER shows SHUTDOWN, not FAILED', async () => {

@@ -8,12 +8,14 @@ import {
   IntegrityError,
   PeerClient,
   PeerUnreachableError,
+  TerminalProgress,
   UnreachableError,
   UsageError,
   acquireServerLock,
   assertName,
   createLogger,
   createManagementServer,
+  describeProgress,
   domainLayout,
   isWildcardAddress,
   listen,
@@ -27,6 +29,7 @@ import {
   type DomainConfig,
   type Logger,
   type ManagedStatus,
+  type ProgressCounts,
   type MasterAddress,
   type MasterUpEvent,
   type Route,
@@ -142,7 +145,7 @@ export class ManagedServer {
 
     let attached = false;
     try {
-      this.current = (await this.syncFrom(new MasterSource(this.client), cached)).generation;
+      this.current = (await this.syncFrom(new MasterSource(this.client), cached, true)).generation;
       attached = true;
       if (options.keyFile) await this.cache.writeFile('domain.key', `${this.key.toString('hex')}\n`, 0o600);
       await this.rememberMaster();
@@ -155,7 +158,7 @@ export class ManagedServer {
       this.log.warn('MS-0052', `Receiving the configuration failed. Attempting to start as INDEPENDENT. (${error.message})`);
       if (this.sharedDomainDir) {
         this.log.info('MS-0051', `MASTER at ${this.client.where} is unreachable; starting from the MASTER's own files in ${this.sharedDomainDir}`);
-        this.current = (await this.syncFrom(new LocalDomainSource(this.sharedDomainDir, this.domain), cached)).generation;
+        this.current = (await this.syncFrom(new LocalDomainSource(this.sharedDomainDir, this.domain), cached, true)).generation;
       } else if (cached) {
         this.current = cached;
         this.log.info('MS-0053', `started from the local cache, generation ${cached.generation} (INDEPENDENT)`);
@@ -192,12 +195,18 @@ export class ManagedServer {
     void this.supervise();
   }
 
-  private async syncFrom(source: ContentSource, current: VerifiedGeneration | undefined) {
+  /**
+   * Syncs from `source`. With `showProgress` (the syncs at start), a long one shows its progress on
+   * a terminal (SPEC section 5), cleared before anything is logged; later syncs are only logged.
+   */
+  private async syncFrom(source: ContentSource, current: VerifiedGeneration | undefined, showProgress = false) {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     let result: SyncResult;
     try {
-      result = await syncGeneration({ cache: this.cache, source, domain: this.domain, server: this.name, current });
+      const progress = showProgress ? TerminalProgress.forStderr() : undefined;
+      const onProgress = (counts: ProgressCounts) => progress?.update(describeProgress(`Synchronising ${this.name}`, counts));
+      result = await syncGeneration({ cache: this.cache, source, domain: this.domain, server: this.name, current, onProgress }).finally(() => progress?.done());
     } catch (error) {
       this.metrics.synced('failed', seconds());
       throw error;

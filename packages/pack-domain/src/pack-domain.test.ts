@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { killPid, run, start, tempHome, waitFor } from '../../../test-support/index.js';
 import { createDomainWithApps } from '../../unpack-domain/src/test/fixtures.js';
-import { runOnTerminal } from '../../unpack-domain/src/test/terminal.js';
+import { runOnTerminal } from '../../../test-support/terminal.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 

@@ -4,7 +4,7 @@ import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { run, tempHome } from '../../../test-support/index.js';
 import { createDomainWithApps } from './test/fixtures.js';
-import { runOnTerminal } from './test/terminal.js';
+import { runOnTerminal } from '../../../test-support/terminal.js';
 
 const ADDRESS_QUESTION = 'The Master Server listener address is already set to [0.0.0.0]. Do you want to change it? (y/n): ';
 const ADDRESS_PROMPT = 'Enter the Master Server base listener address: ';

@@ -14,7 +14,7 @@ import {
   type GenerationManifest,
   type PeerClient,
 } from '@flotilla/core';
-import { copyVerified, receiveFiles, type BeforeFile, type Placement } from './verified-copy.js';
+import { copyVerified, receiveFiles, type FileHooks, type Placement } from './verified-copy.js';
 
 /** Where a generation comes from: the MASTER over the network, or its own files on this machine. */
 export interface ContentSource {
@@ -22,7 +22,7 @@ export interface ContentSource {
   /** The current generation, or undefined when it is the one whose digest is `known`. */
   manifest(known?: string): Promise<GenerationManifest | undefined>;
   /** Writes each file of that generation to its target, verified against its entry (not fsynced). */
-  fetch(placements: readonly Placement[], beforeFile: BeforeFile): Promise<void>;
+  fetch(placements: readonly Placement[], hooks: FileHooks): Promise<void>;
 }
 
 /** A large application over a slow link still moves; a dead MASTER is noticed within this. */
@@ -47,11 +47,11 @@ export class MasterSource implements ContentSource {
     return 'unchanged' in answer ? undefined : answer;
   }
 
-  async fetch(placements: readonly Placement[], beforeFile: BeforeFile): Promise<void> {
-    await forEachConcurrent(batchesOf(placements), BATCHES_IN_FLIGHT, (batch) => this.fetchBatch(batch, beforeFile));
+  async fetch(placements: readonly Placement[], hooks: FileHooks): Promise<void> {
+    await forEachConcurrent(batchesOf(placements), BATCHES_IN_FLIGHT, (batch) => this.fetchBatch(batch, hooks));
   }
 
-  private async fetchBatch(batch: readonly Placement[], beforeFile: BeforeFile): Promise<void> {
+  private async fetchBatch(batch: readonly Placement[], hooks: FileHooks): Promise<void> {
     const body: ContentRequest = { hashes: batch.map((placement) => placement.entry.sha256) };
     const response = await this.client.open('POST', `${API_PREFIX}/content`, { body, timeoutMs: CONTENT_IDLE_TIMEOUT_MS });
     if (response.statusCode !== 200) {
@@ -60,7 +60,7 @@ export class MasterSource implements ContentSource {
       throw errorFrom(response.statusCode ?? 0, Buffer.concat(chunks), this.client.where);
     }
     response.setTimeout(CONTENT_IDLE_TIMEOUT_MS, () => response.destroy(new Error(`no byte for ${CONTENT_IDLE_TIMEOUT_MS / 1000} s`)));
-    await receiveFiles(response, batch, this.description, beforeFile);
+    await receiveFiles(response, batch, this.description, hooks);
   }
 }
 
@@ -108,11 +108,12 @@ export class LocalDomainSource implements ContentSource {
     return { protocol: PROTOCOL_VERSION, domain: this.domain, generation, digest, files };
   }
 
-  async fetch(placements: readonly Placement[], beforeFile: BeforeFile): Promise<void> {
+  async fetch(placements: readonly Placement[], hooks: FileHooks): Promise<void> {
     await forEachConcurrent(placements, COPY_CONCURRENCY, async (placement) => {
-      await beforeFile?.();
+      await hooks.before?.();
       const relative = this.byHash.get(placement.entry.sha256) ?? placement.entry.path;
       await copyVerified(join(this.domainDir, relative), placement, this.description);
+      hooks.progress?.(placement.entry.size, 1);
     });
   }
 }

@@ -30,7 +30,7 @@ describe('receiving a batch of files', () => {
   it('splits the stream into its files, each verified, with its mode', async () => {
     const dir = await tempHome();
     const contents = [Buffer.from('a'), Buffer.alloc(0), randomBytes(3 * 1024 * 1024 + 5), Buffer.from('last one\n')];
-    await receiveFiles(streamOf(Buffer.concat(contents), 65_536), placementsFor(dir, contents), 'the test', undefined);
+    await receiveFiles(streamOf(Buffer.concat(contents), 65_536), placementsFor(dir, contents), 'the test', {});
     for (const [i, data] of contents.entries()) expect((await readFile(join(dir, `f${i}`))).equals(data)).toBe(true);
     expect((await stat(join(dir, 'f2'))).mode & 0o777).toBe(0o640);
   });
@@ -42,22 +42,22 @@ describe('receiving a batch of files', () => {
     const corrupted = Buffer.from(good);
     corrupted[700] = corrupted[700]! ^ 1;
     const dir1 = await tempHome();
-    await expect(receiveFiles(streamOf(corrupted), placementsFor(dir1, contents), 'the test', undefined)).rejects.toThrow(IntegrityError);
+    await expect(receiveFiles(streamOf(corrupted), placementsFor(dir1, contents), 'the test', {})).rejects.toThrow(IntegrityError);
 
     const dir2 = await tempHome();
-    const short = receiveFiles(streamOf(good.subarray(0, good.length - 3)), placementsFor(dir2, contents), 'the test', undefined);
+    const short = receiveFiles(streamOf(good.subarray(0, good.length - 3)), placementsFor(dir2, contents), 'the test', {});
     await expect(short).rejects.toThrow(PeerUnreachableError);
     await expect(short).rejects.toThrow(/stopped sending f49 after/);
 
     const dir3 = await tempHome();
-    const extra = receiveFiles(streamOf(Buffer.concat([good, Buffer.from('!')])), placementsFor(dir3, contents), 'the test', undefined);
+    const extra = receiveFiles(streamOf(Buffer.concat([good, Buffer.from('!')])), placementsFor(dir3, contents), 'the test', {});
     await expect(extra).rejects.toThrow(/sent more bytes than the 50 files asked for/);
   });
 
   it('reports a local write failure as such, not as the peer going away', async () => {
     const contents = [Buffer.from('one'), Buffer.from('two')];
     const placements = placementsFor(join(await tempHome(), 'no-such-dir'), contents);
-    const error: unknown = await receiveFiles(streamOf(Buffer.concat(contents)), placements, 'the test', undefined).catch((failure: unknown) => failure);
+    const error: unknown = await receiveFiles(streamOf(Buffer.concat(contents)), placements, 'the test', {}).catch((failure: unknown) => failure);
     expect(error).toMatchObject({ code: 'ENOENT' });
     expect(error).not.toBeInstanceOf(PeerUnreachableError);
   });

@@ -7,12 +7,13 @@ import {
   forEachConcurrent,
   parseDomainConfig,
   type DomainConfig,
+  type ProgressCounts,
   type FileEntry,
   type GenerationManifest,
 } from '@flotilla/core';
 import type { CacheStore, VerifiedGeneration } from './cache-store.js';
 import type { ContentSource } from './sources.js';
-import type { BeforeFile, Placement } from './verified-copy.js';
+import type { FileHooks, Placement } from './verified-copy.js';
 
 /** Hard links made in parallel: each is one quick metadata call. */
 const LINK_CONCURRENCY = 16;
@@ -22,7 +23,7 @@ const LINK_CONCURRENCY = 16;
  * the middle of a sync. Unset in production.
  */
 const TEST_FETCH_DELAY_MS = Number(process.env.FLOTILLA_TEST_FETCH_DELAY_MS ?? 0);
-const beforeFile: BeforeFile = TEST_FETCH_DELAY_MS ? () => new Promise((resolve) => setTimeout(resolve, TEST_FETCH_DELAY_MS)) : undefined;
+const beforeFile = TEST_FETCH_DELAY_MS ? () => new Promise<void>((resolve) => setTimeout(resolve, TEST_FETCH_DELAY_MS)) : undefined;
 
 /**
  * `unchanged`: nothing moved, the cache already held the source's generation. Otherwise the new
@@ -41,6 +42,8 @@ export interface SyncRequest {
   server: string;
   /** The verified generation in use, whose files are reused by hash. */
   current: VerifiedGeneration | undefined;
+  /** The application files that move, counted as they arrive (the configuration, one small file, is not). */
+  onProgress?: (counts: ProgressCounts) => void;
 }
 
 /**
@@ -81,7 +84,7 @@ async function build(
   let fetchedFiles = 0;
   let fetchedBytes = 0;
 
-  const place = async (entries: readonly FileEntry[]) => {
+  const place = async (entries: readonly FileEntry[], hooks: FileHooks) => {
     const wanted = [...new Set(entries.map((entry) => dirname(join(root, entry.path))))].filter((dir) => !dirs.has(dir));
     for (const dir of wanted) {
       for (let parent = dir; !dirs.has(parent); parent = dirname(parent)) {
@@ -101,7 +104,7 @@ async function build(
     }
     await settleAll([
       forEachConcurrent(linked, LINK_CONCURRENCY, ([existing, target]) => link(existing, target)),
-      fresh.length > 0 ? source.fetch(fresh, beforeFile) : Promise.resolve(),
+      fresh.length > 0 ? source.fetch(fresh, hooks) : Promise.resolve(),
     ]);
     for (const { entry, target } of fresh) {
       created.push(target);
@@ -113,7 +116,7 @@ async function build(
   // The configuration comes first: it says which applications this server keeps.
   const configEntry = manifest.files.find((file) => file.path === GENERATION_CONFIG_FILE);
   if (!configEntry) throw new IntegrityError(`${source.description} sent a generation without ${GENERATION_CONFIG_FILE}`);
-  await place([configEntry]);
+  await place([configEntry], { before: beforeFile });
   const config = parseDomainConfig(await readFile(join(root, GENERATION_CONFIG_FILE), 'utf8'), {
     file: `${GENERATION_CONFIG_FILE} of generation ${manifest.generation} from ${source.description}`,
     expectedName: request.domain,
@@ -122,7 +125,17 @@ async function build(
   const kept = manifest.files.filter(
     (file) => file === configEntry || prefixes.some((prefix) => file.path.startsWith(prefix)),
   );
-  await place(kept.filter((file) => file !== configEntry));
+  const rest = kept.filter((file) => file !== configEntry);
+  const moving = rest.filter((file) => !reusable.has(file.sha256));
+  const counts: ProgressCounts = { files: 0, totalFiles: moving.length, bytes: 0, totalBytes: moving.reduce((sum, file) => sum + file.size, 0) };
+  await place(rest, {
+    before: beforeFile,
+    progress: (bytes, files) => {
+      counts.bytes += bytes;
+      counts.files += files;
+      request.onProgress?.(counts);
+    },
+  });
 
   const generation = await cache.commit(staging, { generation: manifest.generation, sourceDigest: manifest.digest, files: kept }, created);
   return { generation, config, unchanged: false, fetchedFiles, fetchedBytes };

@@ -10,8 +10,13 @@ export interface Placement {
   target: string;
 }
 
-/** Runs before each file is written (the sync's test-only fault hook). */
-export type BeforeFile = (() => Promise<void>) | undefined;
+/** What a sync watches while files arrive. */
+export interface FileHooks {
+  /** Runs before each file is written (the sync's test-only fault hook). */
+  before?: () => Promise<void>;
+  /** Bytes received and checked so far, and each file complete (`files` 1): for a progress line. */
+  progress?: (bytes: number, files: number) => void;
+}
 
 /** Files up to this size are gathered in memory and written with one call. */
 const WHOLE_FILE_MAX = 1024 * 1024;
@@ -26,17 +31,18 @@ const WRITES_IN_FLIGHT = 16;
  * SHA-256. Nothing is fsynced: the sync makes the whole generation durable at once before it
  * becomes current. `from` names the peer in errors.
  */
-export async function receiveFiles(stream: Readable, placements: readonly Placement[], from: string, beforeFile: BeforeFile): Promise<void> {
+export async function receiveFiles(stream: Readable, placements: readonly Placement[], from: string, hooks: FileHooks): Promise<void> {
   const writes = new BoundedWrites();
   let index = 0;
   let file: IncomingFile | undefined;
   const next = async (): Promise<void> => {
     // Empty files take no bytes: they are complete as soon as they are reached.
     for (file = undefined; index < placements.length; ) {
-      await beforeFile?.();
+      await hooks.before?.();
       file = new IncomingFile(placements[index++]!, from);
       if (file.remaining > 0) return;
       file.verify();
+      hooks.progress?.(0, 1);
       await writes.add(file.finish());
     }
   };
@@ -57,8 +63,10 @@ export async function receiveFiles(stream: Readable, placements: readonly Placem
         const taken = Math.min(file.remaining, chunk.length - offset);
         await file.take(chunk.subarray(offset, offset + taken));
         offset += taken;
+        hooks.progress?.(taken, 0);
         if (file.remaining === 0) {
           file.verify();
+          hooks.progress?.(0, 1);
           await writes.add(file.finish());
           await next();
         }

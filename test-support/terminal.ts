@@ -1,6 +1,6 @@
 /** Test-only: a binary run on a pseudo-terminal, as an operator would run it, with its output collected. */
 import { spawn, type IPty } from 'node-pty';
-import { binaryPath, onCleanup, waitFor, type Binary } from '../../../../test-support/index.js';
+import { binaryPath, onCleanup, waitFor, type Binary } from './index.js';
 
 export interface TerminalRun {
   /** Everything written to the terminal so far (stdout and stderr alike), escape sequences included. */
@@ -8,6 +8,8 @@ export interface TerminalRun {
   /** Waits until `text` has appeared `times` times in the output. */
   waitForText(text: string, times?: number): Promise<void>;
   type(line: string): void;
+  /** Signals the process on the terminal, as the operator's Ctrl-C or a kill would. */
+  kill(signal: NodeJS.Signals): void;
   exited: Promise<number>;
 }
 
@@ -38,6 +40,7 @@ export function runOnTerminal(binary: Binary, args: string[], env: Record<string
       await waitFor(`"${text}" on the terminal (so far: ${JSON.stringify(output.slice(-300))})`, () => count(text) >= times);
     },
     type: (line) => pty.write(`${line}\r`),
+    kill: (signal) => pty.kill(signal),
     exited,
   };
 }
