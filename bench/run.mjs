@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench [-- --quick] [-- --only SUITE]: runs every benchmark suite, writes
 // bench/results/latest.json and renders BENCHMARKS.md (each figure beside its target and peers).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ for (const file of suites) {
     process.stderr.write(`   FAILED: ${error?.stack ?? error}\n`);
   } finally {
     await cleanupAll();
+    // One suite's writeback (gigabytes, after the backups) must not slow the next one down.
+    execFileSync('sync');
   }
 }
 
