@@ -52,10 +52,10 @@ interface Pending {
 }
 
 /**
- * Deflates batches of small files on worker threads, one per core. Small files cannot go to libuv's
- * thread pool one by one: each trip costs more than deflating a few KiB (6 000 files of 2.5 KiB:
- * 880 ms through the pool, 150 ms on one thread). A batch of many files per message costs one trip,
- * and the workers deflate while the main thread reads, hashes and writes.
+ * Deflates batches of small files on worker threads, one per core besides the main thread's. Small
+ * files cannot go to libuv's thread pool one by one: each trip costs more than deflating a few KiB
+ * (6 000 files of 2.5 KiB: 880 ms through the pool, 150 ms on one thread). A batch of many files
+ * per message costs one trip, and the workers deflate while the main thread reads, hashes and writes.
  */
 export class DeflatePool {
   private readonly workers: Worker[] = [];
