@@ -1,5 +1,7 @@
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { killPid, onCleanup, run, tempHome } from '../../../test-support/index.js';
@@ -40,6 +42,27 @@ describe('unpack-domain', () => {
     const config = await run('master', ['config', 'domain1', '--home', otherHome, '--json']);
     expect(config.exitCode, config.stderr).toBe(0);
     expect(JSON.parse(config.stdout)).toMatchObject({ name: 'domain1', master: { node: 'node1', port: 9736 } });
+  });
+
+  it('round-trips large files, deflated in parallel blocks or stored, and zip tools agree', async () => {
+    const home = await tempHome();
+    const dir = await createDomainWithApps(home);
+    const lines = Array.from({ length: 120_000 }, (_, i) => `${i % 977} request served in ${(i * 7919) % 1000} ms\n`).join('');
+    await writeFile(join(dir, 'apps', 'hello', 'access.log'), lines); // several 1 MiB blocks
+    await writeFile(join(dir, 'apps', 'hello', 'bundle.jar'), randomBytes(3 * 1024 * 1024 + 5), { mode: 0o640 });
+    const packed = await run('pack-domain', ['domain1', '--home', home]);
+    expect(packed.exitCode, packed.stderr).toBe(0);
+    const archive = join(home, 'domains', 'domain1_packed.zip');
+    expect((await execa('unzip', ['-t', archive], { reject: false })).exitCode).toBe(0);
+    const listing = (await execa('zipinfo', [archive])).stdout;
+    expect(listing).toMatch(/defN .* apps\/hello\/access\.log/);
+    expect(listing).toMatch(/-rw-r----- .* stor .* apps\/hello\/bundle\.jar/);
+
+    const otherHome = await tempHome();
+    const restored = await run('unpack-domain', ['-f', archive, '--home', otherHome]);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    const copy = await snapshot(join(otherHome, 'domains', 'domain1'));
+    expect(filesUnder(copy, 'config', 'apps')).toEqual(filesUnder(await snapshot(dir), 'config', 'apps'));
   });
 
   it('applies --address, --port and --node, renaming the node everywhere and keeping the packed file in .history', async () => {
