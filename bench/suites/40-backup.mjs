@@ -34,7 +34,7 @@ function compressible(bytes, seed) {
 }
 
 /** Writes the application files of a test domain; returns their total size. */
-export function fillDomain(dir, { small, random, text }) {
+function fillDomain(dir, { small, random, text }) {
   let total = 0;
   const base = join(dir, 'apps', 'data');
   const chunk = compressible(4 * MiB, 7);
