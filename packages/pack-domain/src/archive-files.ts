@@ -28,8 +28,8 @@ interface Batch {
 /**
  * Writes `files` into the archive in their order and returns what the manifest says of each. Small
  * files are read, checked and hashed here, and deflated on worker threads, batch after batch, while
- * the next ones are read (and here too when the workers are behind); a large file streams in parallel blocks (writeLargeFile). Memory holds a
- * few batches and blocks, whatever the domain's size.
+ * the next ones are read (and here too when the workers are behind); a large file streams in
+ * parallel blocks (writeLargeFile). Memory holds a few batches and blocks, whatever the domain's size.
  */
 export async function writeFiles(writer: ZipWriter, files: readonly ListedFile[], date: Date, onBytes: (count: number) => void, onFile: () => void): Promise<PackedFile[]> {
   const pool = new DeflatePool(DEFLATE_LEVEL);
