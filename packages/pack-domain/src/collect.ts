@@ -13,7 +13,7 @@ export interface ListedFile {
   size: number;
   /** Permission bits. */
   mode: number;
-  /** What any write to the file changes: compared again after it is read (see sameFile). */
+  /** What any write to the file changes: compared again after it is read (see requireUnchanged). */
   identity: FileIdentity;
 }
 
@@ -59,10 +59,6 @@ export async function collectDomainFiles(domainDir: string, options: CollectOpti
 
 export function identityOf(info: Stats): FileIdentity {
   return { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
-}
-
-export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
-  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 async function walk(domainDir: string, relative: string, excluded: Set<string>, into: string[]): Promise<void> {

@@ -4,8 +4,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { constants as zlibConstants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { FlotillaError } from '@flotilla/core';
-import { identityOf, sameFile, type ListedFile } from './collect.js';
-import { FileChangedError } from './content-check.js';
+import type { ListedFile } from './collect.js';
+import { FileChangedError, requireUnchanged } from './content-check.js';
 import { METHOD_DEFLATED, METHOD_STORED, type ZipMethod, type ZipWriter } from './zip-writer.js';
 
 /** Info-ZIP's default level: the benchmark compares against `zip -r` at this same level. */
@@ -70,7 +70,7 @@ export function readSmallFile(file: ListedFile): SmallFile {
       if (count === 0) throw new FileChangedError(file.path, `shrank from ${file.size} bytes`);
       filled += count;
     }
-    if (!sameFile(identityOf(fstatSync(fd)), file.identity)) throw new FileChangedError(file.path, 'changed');
+    requireUnchanged(file, fstatSync(fd));
   } catch (error) {
     throw error instanceof FlotillaError ? error : readFailure(file, error);
   } finally {
@@ -135,7 +135,8 @@ export async function writeLargeFile(writer: ZipWriter, file: ListedFile, date: 
       onBytes(block.length);
     }
     while (inFlight.length) await writeOldest();
-    await checkUnchanged(handle, file);
+    // Any write since the listing, before or while it was read, shows here: the blocks may mix two versions.
+    requireUnchanged(file, await handle.stat());
     await entry.end({ crc32: checksum, compressedSize });
     return packedFile(file, hash.digest('hex'));
   } finally {
@@ -188,14 +189,6 @@ async function readExactly(handle: FileHandle, file: ListedFile, position: numbe
     filled += bytesRead;
   }
   return buffer;
-}
-
-/**
- * Any write to the file since it was listed, before or while it was read, shows in its identity:
- * the bytes read may be a mix of two versions, so the attempt is abandoned.
- */
-async function checkUnchanged(handle: FileHandle, file: ListedFile): Promise<void> {
-  if (!sameFile(identityOf(await handle.stat()), file.identity)) throw new FileChangedError(file.path, 'changed');
 }
 
 function readFailure(file: ListedFile, error: unknown): Error {

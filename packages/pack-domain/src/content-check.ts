@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { FlotillaError, eventLoopBreather } from '@flotilla/core';
-import { identityOf, sameFile, type ListedFile } from './collect.js';
+import type { Stats } from 'node:fs';
+import { identityOf, type ListedFile } from './collect.js';
 import { packMessages } from './messages.js';
 
 /**
@@ -23,7 +24,14 @@ export async function checkStillListed(files: readonly ListedFile[]): Promise<vo
   for (const file of files) {
     const info = statSync(file.absolute, { throwIfNoEntry: false });
     if (!info) throw new FileChangedError(file.path, 'was removed');
-    if (!sameFile(identityOf(info), file.identity)) throw new FileChangedError(file.path, 'changed');
+    requireUnchanged(file, info);
     await breathe();
   }
+}
+
+/** Throws a FileChangedError unless `info` (a fresh stat of `file`) is still the file as listed. */
+export function requireUnchanged(file: ListedFile, info: Stats): void {
+  const now = identityOf(info);
+  const { ino, size, mtimeMs } = file.identity;
+  if (now.ino !== ino || now.size !== size || now.mtimeMs !== mtimeMs) throw new FileChangedError(file.path, 'changed');
 }
