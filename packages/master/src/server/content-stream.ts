@@ -1,8 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { MAX_CONTENT_HASHES, UsageError, type ContentRequest } from '@flotilla/core';
+import { BufferPool, MAX_CONTENT_HASHES, UsageError, forEachConcurrent, type ContentRequest } from '@flotilla/core';
 
 /** A file to send: where it is and how many bytes its manifest promises. */
 export interface ContentFile {
@@ -10,14 +8,16 @@ export interface ContentFile {
   size: number;
 }
 
-/** Large reads keep a transfer to a few syscalls per megabyte. */
-const READ_CHUNK = 1024 * 1024;
+/** An answer is sent in blocks this large: a few socket writes per megabyte, small files packed together. */
+const BLOCK_BYTES = 1024 * 1024;
 /**
- * Small files read ahead while earlier ones are sent, so that their opens and reads overlap; bounded
- * in bytes too, as many servers may sync at once.
+ * Blocks per answer, reused: one filling while the others are sent. A transfer allocates nothing per
+ * megabyte (fresh buffers cost page faults and garbage collection), and an answer holds at most
+ * this many blocks however many servers sync at once.
  */
-const READ_AHEAD_FILES = 16;
-const READ_AHEAD_BYTES = 1024 * 1024;
+const BLOCKS_PER_ANSWER = 3;
+/** Files of one block read at once, so that their opens and reads overlap. */
+const READS_IN_FLIGHT = 16;
 
 /**
  * The files a `POST /v1/content` body asks for, each checked against the current generation
@@ -44,56 +44,61 @@ export function sendContent(response: ServerResponse, files: readonly ContentFil
   const total = files.reduce((sum, file) => sum + file.size, 0);
   response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
   // A file that changed under us ends the answer short: the server sees it and retries the sync.
-  // Bytes, not objects: what waits in the stream stays about one read, whatever the files' sizes.
-  pipeline(Readable.from(concatenated(files), { objectMode: false, highWaterMark: READ_CHUNK }), response).catch(() => response.destroy());
+  sendBlocks(response, files).then(
+    () => response.end(),
+    () => response.destroy(),
+  );
 }
 
-async function* concatenated(files: readonly ContentFile[]): AsyncGenerator<Buffer> {
-  const early = new Map<number, Promise<Buffer>>();
-  let earlyBytes = 0;
-  let next = 0; // the next file to consider reading early
-  for (let i = 0; i < files.length; i++) {
-    for (next = Math.max(next, i); next < Math.min(files.length, i + READ_AHEAD_FILES) && earlyBytes < READ_AHEAD_BYTES; next++) {
-      const file = files[next]!;
-      if (file.size > READ_CHUNK) break; // a large file streams in its turn; reading resumes after it
-      const read = readExactly(file);
-      read.catch(() => {}); // awaited in its turn; a stream that stops early must not leave it unhandled
-      early.set(next, read);
-      earlyBytes += file.size;
-    }
-    const read = early.get(i);
-    if (read) {
-      early.delete(i);
-      earlyBytes -= files[i]!.size;
-      yield await read;
-    } else {
-      yield* inChunks(files[i]!);
-    }
-  }
+/** Where a block's bytes come from: `length` bytes of `file` at `offset`, placed at `at`. */
+interface Segment {
+  file: ContentFile;
+  offset: number;
+  length: number;
+  at: number;
 }
 
-/** A small file, whole: a file that is no longer its manifest size is an error, never sent. */
-async function readExactly(file: ContentFile): Promise<Buffer> {
-  const handle = await open(file.path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(file.size);
-    const { bytesRead } = await handle.read(buffer, 0, file.size, 0);
-    if (bytesRead !== file.size) throw new Error(`${file.path} is no longer the ${file.size} bytes of its manifest`);
-    return buffer;
-  } finally {
-    await handle.close();
-  }
-}
-
-async function* inChunks(file: ContentFile): AsyncGenerator<Buffer> {
-  const handle = await open(file.path, 'r');
-  try {
+/** The answer cut into blocks of BLOCK_BYTES (the last one shorter): which bytes of which files fill each. */
+function* blocksOf(files: readonly ContentFile[], blockBytes = BLOCK_BYTES): Generator<{ segments: Segment[]; length: number }> {
+  let segments: Segment[] = [];
+  let used = 0;
+  for (const file of files) {
     for (let offset = 0; offset < file.size; ) {
-      const length = Math.min(READ_CHUNK, file.size - offset);
-      const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(length), 0, length, offset);
+      const length = Math.min(file.size - offset, blockBytes - used);
+      segments.push({ file, offset, length, at: used });
+      offset += length;
+      used += length;
+      if (used === blockBytes) {
+        yield { segments, length: used };
+        segments = [];
+        used = 0;
+      }
+    }
+  }
+  if (used > 0) yield { segments, length: used };
+}
+
+async function sendBlocks(response: ServerResponse, files: readonly ContentFile[]): Promise<void> {
+  const blocks = new BufferPool(BLOCKS_PER_ANSWER, BLOCK_BYTES);
+  // A server that hangs up leaves its blocks in a destroyed socket: nothing more is read for it.
+  const gone = new Promise<undefined>((resolve) => response.once('close', () => resolve(undefined)));
+  for (const { segments, length } of blocksOf(files)) {
+    const block = response.destroyed ? undefined : await Promise.race([blocks.take(), gone]);
+    if (!block) return;
+    await forEachConcurrent(segments, READS_IN_FLIGHT, (segment) => readSegment(segment, block));
+    if (response.destroyed) return;
+    response.write(block.subarray(0, length), () => blocks.give(block));
+  }
+}
+
+/** Reads a segment exactly: a file shorter than its manifest says is an error, never sent. */
+async function readSegment({ file, offset, length, at }: Segment, block: Buffer): Promise<void> {
+  const handle = await open(file.path, 'r');
+  try {
+    for (let done = 0; done < length; ) {
+      const { bytesRead } = await handle.read(block, at + done, length - done, offset + done);
       if (bytesRead === 0) throw new Error(`${file.path} is shorter than the ${file.size} bytes of its manifest`);
-      offset += bytesRead;
-      yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+      done += bytesRead;
     }
   } finally {
     await handle.close();
