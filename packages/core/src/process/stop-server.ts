@@ -1,4 +1,5 @@
-import { PeerUnreachableError, type PeerClient } from '../protocol/http-client.js';
+import type { PeerClient } from '../protocol/http-client.js';
+import { PeerUnreachableError } from '../protocol/peer-errors.js';
 import { API_PREFIX } from '../protocol/sync.js';
 import { runningPid } from './server-lock.js';
 import { waitForExit } from './wait-for-exit.js';

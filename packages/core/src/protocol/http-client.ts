@@ -1,15 +1,12 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { ExitCode, FlotillaError, UnreachableError } from '../errors.js';
+import { ExitCode, FlotillaError } from '../errors.js';
 import { signRequest } from './auth.js';
+import { PeerUnreachableError, connectionError } from './peer-errors.js';
+import { streamRequest, type BodySink } from './streamed-body.js';
 import type { ErrorBody, MasterAddress } from './sync.js';
 
 /** Long enough for a busy peer, short enough that an operator is not left waiting on a dead one. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
-
-/** The peer could not be reached at all (refused, timed out, no route). */
-export class PeerUnreachableError extends UnreachableError {}
-
-const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -59,11 +56,7 @@ export class PeerClient {
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
       req.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(
-          CONNECTION_FAILURES.has(error.code ?? '')
-            ? new PeerUnreachableError(`${this.where} is unreachable (${error.code})`, { cause: error })
-            : error,
-        );
+        reject(connectionError(this.where, error));
       });
       req.end(body);
     });
@@ -74,6 +67,28 @@ export class PeerClient {
     const text = await readAll(response, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, this.where);
     if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, text, this.where);
     return JSON.parse(text.toString('utf8')) as T;
+  }
+
+  /**
+   * POSTs `body` and streams the answer's body into `sink` (see streamed-body.ts: for gigabytes of
+   * content); a non-200 answer rejects with the error the peer sent.
+   */
+  async receive(path: string, body: unknown, sink: BodySink, idleTimeoutMs: number): Promise<void> {
+    const text = JSON.stringify(body);
+    const answer = await streamRequest(
+      {
+        host: this.peer.address,
+        port: this.peer.port,
+        method: 'POST',
+        path,
+        headers: { ...signRequest(this.key, 'POST', path, this.sender, text), 'content-type': 'application/json' },
+        body: text,
+        idleTimeoutMs,
+        where: this.where,
+      },
+      sink,
+    );
+    if ('errorBody' in answer) throw errorFrom(answer.status, answer.errorBody, this.where);
   }
 
   close(): void {

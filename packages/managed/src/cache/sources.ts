@@ -5,7 +5,6 @@ import {
   PROTOCOL_VERSION,
   digestEntries,
   domainFiles,
-  errorFrom,
   forEachConcurrent,
   numberGeneration,
   readGenerationFile,
@@ -53,14 +52,7 @@ export class MasterSource implements ContentSource {
 
   private async fetchBatch(batch: readonly Placement[], hooks: FileHooks): Promise<void> {
     const body: ContentRequest = { hashes: batch.map((placement) => placement.entry.sha256) };
-    const response = await this.client.open('POST', `${API_PREFIX}/content`, { body, timeoutMs: CONTENT_IDLE_TIMEOUT_MS });
-    if (response.statusCode !== 200) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of response) chunks.push(chunk as Buffer);
-      throw errorFrom(response.statusCode ?? 0, Buffer.concat(chunks), this.client.where);
-    }
-    response.setTimeout(CONTENT_IDLE_TIMEOUT_MS, () => response.destroy(new Error(`no byte for ${CONTENT_IDLE_TIMEOUT_MS / 1000} s`)));
-    await receiveFiles(response, batch, this.description, hooks);
+    await receiveFiles((sink) => this.client.receive(`${API_PREFIX}/content`, body, sink, CONTENT_IDLE_TIMEOUT_MS), batch, this.description, hooks);
   }
 }
 

@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, PeerClient, PeerUnreachableError, readDomainKey, type FileEntry, type Logger } from '@flotilla/core';
+import { IntegrityError, PeerClient, PeerUnreachableError, readDomainKey, type BodySink, type FileEntry, type Logger } from '@flotilla/core';
 import { tempHome } from '../../../../test-support/index.js';
 import { createTestDomain, startMaster } from '../../../../test-support/domain.js';
 import { CacheStore } from './cache-store.js';
@@ -21,16 +20,27 @@ function placementsFor(dir: string, contents: Buffer[]): Placement[] {
   }));
 }
 
-/** The bytes as a network would deliver them: in pieces that straddle the files' boundaries. */
-function streamOf(data: Buffer, piece = 1000): Readable {
-  return Readable.from(Array.from({ length: Math.ceil(data.length / piece) }, (_, i) => data.subarray(i * piece, (i + 1) * piece)));
+/**
+ * The bytes as a network would deliver them: in pieces that straddle the files' boundaries, each in
+ * the same read buffer, overwritten as soon as the sink is done with it.
+ */
+function transferOf(data: Buffer, piece = 1000) {
+  return async (sink: BodySink) => {
+    const readBuffer = Buffer.alloc(piece);
+    for (let offset = 0; offset < data.length; offset += piece) {
+      const length = data.copy(readBuffer, 0, offset, offset + piece);
+      await sink.data(readBuffer.subarray(0, length));
+      readBuffer.fill(0xee);
+    }
+  };
 }
 
 describe('receiving a batch of files', () => {
   it('splits the stream into its files, each verified, with its mode', async () => {
     const dir = await tempHome();
-    const contents = [Buffer.from('a'), Buffer.alloc(0), randomBytes(3 * 1024 * 1024 + 5), Buffer.from('last one\n')];
-    await receiveFiles(streamOf(Buffer.concat(contents), 65_536), placementsFor(dir, contents), 'the test', {});
+    // The large file is more blocks than a transfer has: each is written, then filled again.
+    const contents = [Buffer.from('a'), Buffer.alloc(0), randomBytes(9 * 1024 * 1024 + 5), Buffer.from('last one\n')];
+    await receiveFiles(transferOf(Buffer.concat(contents), 65_539), placementsFor(dir, contents), 'the test', {});
     for (const [i, data] of contents.entries()) expect((await readFile(join(dir, `f${i}`))).equals(data)).toBe(true);
     expect((await stat(join(dir, 'f2'))).mode & 0o777).toBe(0o640);
   });
@@ -42,22 +52,29 @@ describe('receiving a batch of files', () => {
     const corrupted = Buffer.from(good);
     corrupted[700] = corrupted[700]! ^ 1;
     const dir1 = await tempHome();
-    await expect(receiveFiles(streamOf(corrupted), placementsFor(dir1, contents), 'the test', {})).rejects.toThrow(IntegrityError);
+    await expect(receiveFiles(transferOf(corrupted), placementsFor(dir1, contents), 'the test', {})).rejects.toThrow(IntegrityError);
+
+    const large = [Buffer.from('before'), randomBytes(6 * 1024 * 1024)];
+    const corruptedLarge = Buffer.concat(large);
+    const at = corruptedLarge.length - 10;
+    corruptedLarge[at] = corruptedLarge[at]! ^ 1;
+    const dirLarge = await tempHome();
+    await expect(receiveFiles(transferOf(corruptedLarge, 65_536), placementsFor(dirLarge, large), 'the test', {})).rejects.toThrow('f1 from the test does not match its manifest');
 
     const dir2 = await tempHome();
-    const short = receiveFiles(streamOf(good.subarray(0, good.length - 3)), placementsFor(dir2, contents), 'the test', {});
+    const short = receiveFiles(transferOf(good.subarray(0, good.length - 3)), placementsFor(dir2, contents), 'the test', {});
     await expect(short).rejects.toThrow(PeerUnreachableError);
     await expect(short).rejects.toThrow(/stopped sending f49 after/);
 
     const dir3 = await tempHome();
-    const extra = receiveFiles(streamOf(Buffer.concat([good, Buffer.from('!')])), placementsFor(dir3, contents), 'the test', {});
+    const extra = receiveFiles(transferOf(Buffer.concat([good, Buffer.from('!')])), placementsFor(dir3, contents), 'the test', {});
     await expect(extra).rejects.toThrow(/sent more bytes than the 50 files asked for/);
   });
 
   it('reports a local write failure as such, not as the peer going away', async () => {
     const contents = [Buffer.from('one'), Buffer.from('two')];
     const placements = placementsFor(join(await tempHome(), 'no-such-dir'), contents);
-    const error: unknown = await receiveFiles(streamOf(Buffer.concat(contents)), placements, 'the test', {}).catch((failure: unknown) => failure);
+    const error: unknown = await receiveFiles(transferOf(Buffer.concat(contents)), placements, 'the test', {}).catch((failure: unknown) => failure);
     expect(error).toMatchObject({ code: 'ENOENT' });
     expect(error).not.toBeInstanceOf(PeerUnreachableError);
   });
@@ -74,11 +91,11 @@ describe('a sync from the MASTER', () => {
     }
     await startMaster(domain);
     const client = new PeerClient({ address: '127.0.0.1', port: domain.masterPort }, await readDomainKey(domain.keyFile), 'server1');
-    const open = client.open.bind(client);
+    const receive = client.receive.bind(client);
     let contentRequests = 0;
-    client.open = (method, path, options) => {
-      if (path === '/v1/content') contentRequests += 1;
-      return open(method, path, options);
+    client.receive = (...args) => {
+      contentRequests += 1;
+      return receive(...args);
     };
     try {
       const cache = new CacheStore(join(await tempHome(), 'cache'), silent);

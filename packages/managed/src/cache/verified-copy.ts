@@ -1,8 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { IntegrityError, PeerUnreachableError, sha256File, type FileEntry } from '@flotilla/core';
+import { BufferPool, IntegrityError, PeerUnreachableError, sha256File, type BodySink, type FileEntry } from '@flotilla/core';
 
 /** One file to write into the staging directory: what it must be, and where. */
 export interface Placement {
@@ -18,155 +17,233 @@ export interface FileHooks {
   progress?: (bytes: number, files: number) => void;
 }
 
-/** Files up to this size are gathered in memory and written with one call. */
-const WHOLE_FILE_MAX = 1024 * 1024;
-/** Larger files are written as they stream, in writes this large: a few syscalls per megabyte. */
-const WRITE_CHUNK = 1024 * 1024;
-/** Small files written in parallel while the stream goes on. */
-const WRITES_IN_FLIGHT = 16;
+/** Large files are written in blocks of this size, each at its offset: a few syscalls per megabyte. */
+const BLOCK_BYTES = 1024 * 1024;
+/** Blocks per transfer, reused: one filling while the others are written. */
+const BLOCKS_PER_TRANSFER = 4;
+/** Files up to one block are gathered whole and written with one call. */
+const WHOLE_FILE_MAX = BLOCK_BYTES;
+/** Files finishing (written, closed) while the transfer goes on. */
+const FILES_FINISHING = 16;
 
 /**
- * Splits `stream`, the files of `placements` one after the other (each exactly its manifest size),
- * into those files, checking each while it streams: never more bytes than declared, then its
- * SHA-256. Nothing is fsynced: the sync makes the whole generation durable at once before it
- * becomes current. `from` names the peer in errors.
+ * Splits a transfer's body, the files of `placements` one after the other (each exactly its manifest
+ * size), into those files, checking each as it streams: never more bytes than declared, then its
+ * SHA-256. `transfer` sends the body into the sink it is given. Nothing is fsynced: the sync makes the
+ * whole generation durable at once before it becomes current. `from` names the peer in errors.
  */
-export async function receiveFiles(stream: Readable, placements: readonly Placement[], from: string, hooks: FileHooks): Promise<void> {
-  const writes = new BoundedWrites();
-  let index = 0;
-  let file: IncomingFile | undefined;
-  const next = async (): Promise<void> => {
-    // Empty files take no bytes: they are complete as soon as they are reached.
-    for (file = undefined; index < placements.length; ) {
-      await hooks.before?.();
-      file = new IncomingFile(placements[index++]!, from);
-      if (file.remaining > 0) return;
-      file.verify();
-      hooks.progress?.(0, 1);
-      await writes.add(file.finish());
-    }
-  };
-  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const nextChunk = async () => {
-    try {
-      return await chunks.next();
-    } catch (error) {
-      throw new PeerUnreachableError(`${from} stopped sending mid-transfer (${(error as Error).message})`, { cause: error });
-    }
-  };
+export async function receiveFiles(
+  transfer: (sink: BodySink) => Promise<void>,
+  placements: readonly Placement[],
+  from: string,
+  hooks: FileHooks,
+): Promise<void> {
+  const receiver = new Receiver(placements, from, hooks);
   try {
-    await next();
-    for (let step = await nextChunk(); !step.done; step = await nextChunk()) {
-      const chunk = step.value;
-      for (let offset = 0; offset < chunk.length; ) {
-        if (!file) throw new IntegrityError(`${from} sent more bytes than the ${placements.length} files asked for; nothing of it used`);
-        const taken = Math.min(file.remaining, chunk.length - offset);
-        await file.take(chunk.subarray(offset, offset + taken));
-        offset += taken;
-        hooks.progress?.(taken, 0);
-        if (file.remaining === 0) {
-          file.verify();
-          hooks.progress?.(0, 1);
-          await writes.add(file.finish());
-          await next();
-        }
-      }
-    }
-    if (file) throw new PeerUnreachableError(`${from} stopped sending ${file.entry.path} after ${file.entry.size - file.remaining} of its ${file.entry.size} bytes`);
-    await writes.drain();
+    await receiver.advance();
+    await transfer(receiver);
+    if (receiver.file) throw new PeerUnreachableError(`${from} stopped sending ${receiver.file.entry.path} after ${receiver.file.entry.size - receiver.file.remaining} of its ${receiver.file.entry.size} bytes`);
+    await receiver.finishing.drain();
   } catch (error) {
-    stream.destroy();
-    await file?.abandon();
-    await writes.settle();
+    await receiver.abandon();
     throw error;
   }
 }
 
-/** One file being received: hashed as it comes, written whole (small) or as it streams (large). */
-class IncomingFile {
-  readonly entry: FileEntry;
-  remaining: number;
-  private readonly hash: Hash = createHash('sha256');
-  private readonly target: string;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private handle?: Promise<FileHandle>;
-  private writing: Promise<unknown> = Promise.resolve();
+/** Takes the body's bytes into the file they belong to, in order. */
+class Receiver implements BodySink {
+  file: IncomingFile | undefined;
+  readonly finishing = new BoundedWrites(FILES_FINISHING);
+  private readonly blocks = new BufferPool(BLOCKS_PER_TRANSFER, BLOCK_BYTES);
+  private index = 0;
 
   constructor(
-    placement: Placement,
+    private readonly placements: readonly Placement[],
     private readonly from: string,
-  ) {
+    private readonly hooks: FileHooks,
+  ) {}
+
+  async data(chunk: Buffer): Promise<void> {
+    for (let offset = 0; offset < chunk.length; ) {
+      const file = this.file;
+      if (!file) throw new IntegrityError(`${this.from} sent more bytes than the ${this.placements.length} files asked for; nothing of it used`);
+      const taken = file.take(chunk, offset);
+      offset += taken;
+      if (taken > 0) this.hooks.progress?.(taken, 0);
+      if (file.remaining === 0) {
+        await this.complete(file);
+        await this.advance();
+      } else if (offset < chunk.length) await file.waitForBlock();
+    }
+  }
+
+  /** Moves to the next file with bytes to come; empty files are complete as soon as they are reached. */
+  async advance(): Promise<void> {
+    for (this.file = undefined; this.index < this.placements.length; ) {
+      if (this.hooks.before) await this.hooks.before();
+      const placement = this.placements[this.index++]!;
+      const file = placement.entry.size > WHOLE_FILE_MAX ? new LargeFile(placement, this.blocks) : new SmallFile(placement);
+      if (file.remaining > 0) {
+        this.file = file;
+        return;
+      }
+      await this.complete(file);
+    }
+  }
+
+  private async complete(file: IncomingFile): Promise<void> {
+    this.file = undefined;
+    file.verify(this.from);
+    this.hooks.progress?.(0, 1);
+    await this.finishing.add(file.finish());
+  }
+
+  /** After a failure: lets the writes still running end, so that nothing writes behind a cleanup. */
+  async abandon(): Promise<void> {
+    await this.file?.abandon();
+    await this.finishing.settle();
+  }
+}
+
+/** A file being received: its bytes taken in order, checked, then written. */
+interface IncomingFile {
+  readonly entry: FileEntry;
+  remaining: number;
+  /** Takes what it can of `chunk` from `offset` (all it needs, unless it must wait for a block); returns how much. */
+  take(chunk: Buffer, offset: number): number;
+  /** Resolves once it can take more (a block is free). */
+  waitForBlock(): Promise<void>;
+  /** Every byte is in: it is the manifest's content, or nothing of it is used. */
+  verify(from: string): void;
+  /** Writes what remains, once verified. */
+  finish(): Promise<void>;
+  abandon(): Promise<void>;
+}
+
+abstract class ReceivedFile {
+  readonly entry: FileEntry;
+  remaining: number;
+  protected readonly target: string;
+  protected readonly hash: Hash = createHash('sha256');
+
+  constructor(placement: Placement) {
     this.entry = placement.entry;
     this.target = placement.target;
     this.remaining = placement.entry.size;
   }
 
-  async take(piece: Buffer): Promise<void> {
-    this.hash.update(piece);
-    this.remaining -= piece.length;
-    this.pending.push(piece);
-    this.pendingBytes += piece.length;
-    if (this.entry.size > WHOLE_FILE_MAX && this.pendingBytes >= WRITE_CHUNK) await this.flush();
-  }
-
-  /** Writes what is gathered while the next megabyte streams in: one write in flight, in order. */
-  private async flush(): Promise<void> {
-    const pieces = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.handle ??= open(this.target, 'wx', this.entry.mode);
-    const handle = await this.handle;
-    await this.writing;
-    this.writing = writeAll(handle, pieces, this.target);
-    this.writing.catch(() => {}); // awaited by the next flush or by finish; never left unhandled
-  }
-
-  /** Every byte is in: it is the manifest's content, or nothing of it is used. */
-  verify(): void {
+  verify(from: string): void {
     if (this.hash.digest('hex') !== this.entry.sha256) {
-      throw new IntegrityError(`${this.entry.path} from ${this.from} does not match its manifest (SHA-256); not used`);
+      throw new IntegrityError(`${this.entry.path} from ${from} does not match its manifest (SHA-256); not used`);
     }
   }
 
-  /** Writes what remains once verified (a promise, so that the next files stream meanwhile). */
-  async finish(): Promise<void> {
-    if (!this.handle) {
-      await writeFile(this.target, this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending), { mode: this.entry.mode, flag: 'wx' });
-    } else {
-      await this.flush();
-      const handle = await this.handle;
-      await this.writing;
-      await handle.close();
-    }
-    // The umask may have narrowed the mode at creation; the manifest's mode is what it must have.
+  /** The umask may have narrowed the mode at creation; the manifest's mode is what it must have. */
+  protected async setMode(): Promise<void> {
     await chmod(this.target, this.entry.mode);
+  }
+}
+
+/** Gathered whole in memory, written with one call. */
+class SmallFile extends ReceivedFile implements IncomingFile {
+  private readonly bytes = Buffer.allocUnsafe(this.remaining);
+
+  take(chunk: Buffer, offset: number): number {
+    const taken = chunk.copy(this.bytes, this.entry.size - this.remaining, offset, offset + this.remaining);
+    this.remaining -= taken;
+    if (this.remaining === 0) this.hash.update(this.bytes);
+    return taken;
+  }
+
+  async waitForBlock(): Promise<void> {}
+
+  async finish(): Promise<void> {
+    await writeFile(this.target, this.bytes, { mode: this.entry.mode, flag: 'wx' });
+    await this.setMode();
+  }
+
+  async abandon(): Promise<void> {}
+}
+
+/** Written as it streams, in blocks from the transfer's pool, each at its offset while the next fills. */
+class LargeFile extends ReceivedFile implements IncomingFile {
+  private block: Buffer | undefined;
+  private filled = 0;
+  private position = 0;
+  private handle?: Promise<FileHandle>;
+  private readonly writes: Array<Promise<void>> = [];
+
+  constructor(
+    placement: Placement,
+    private readonly blocks: BufferPool,
+  ) {
+    super(placement);
+  }
+
+  take(chunk: Buffer, offset: number): number {
+    let taken = 0;
+    while (this.remaining > 0 && offset + taken < chunk.length) {
+      this.block ??= this.blocks.tryTake();
+      if (!this.block) break;
+      const copied = chunk.copy(this.block, this.filled, offset + taken, offset + taken + Math.min(this.remaining, BLOCK_BYTES - this.filled));
+      taken += copied;
+      this.filled += copied;
+      this.remaining -= copied;
+      if (this.filled === BLOCK_BYTES || this.remaining === 0) this.writeBlock();
+    }
+    return taken;
+  }
+
+  async waitForBlock(): Promise<void> {
+    this.block = await this.blocks.take();
+  }
+
+  /** Hashes the block and writes it at its offset; the block goes back to the pool once written. */
+  private writeBlock(): void {
+    const block = this.block!;
+    const bytes = block.subarray(0, this.filled);
+    this.hash.update(bytes);
+    this.handle ??= open(this.target, 'wx', this.entry.mode);
+    const position = this.position;
+    const write = this.handle.then((handle) => writeAllAt(handle, bytes, position, this.target)).finally(() => this.blocks.give(block));
+    write.catch(() => {}); // awaited by finish or abandon; never left unhandled
+    this.writes.push(write);
+    this.position += this.filled;
+    this.block = undefined;
+    this.filled = 0;
+  }
+
+  async finish(): Promise<void> {
+    await Promise.all(this.writes);
+    await (await this.handle!).close();
+    await this.setMode();
   }
 
   async abandon(): Promise<void> {
-    const handle = await this.handle?.catch(() => undefined);
-    await this.writing.catch(() => {});
-    await handle?.close().catch(() => {});
+    if (this.block) this.blocks.give(this.block);
+    await Promise.allSettled(this.writes);
+    await (await this.handle?.catch(() => undefined))?.close().catch(() => {});
   }
 }
 
 /** A short write on a regular file means the disk refused the rest (full, quota): an error, never a shorter file. */
-async function writeAll(handle: FileHandle, pieces: Buffer[], target: string): Promise<void> {
-  const expected = pieces.reduce((sum, piece) => sum + piece.length, 0);
-  const { bytesWritten } = await handle.writev(pieces);
-  if (bytesWritten !== expected) throw new Error(`could write only ${bytesWritten} of ${expected} bytes to ${target}`);
+async function writeAllAt(handle: FileHandle, bytes: Buffer, position: number, target: string): Promise<void> {
+  const { bytesWritten } = await handle.write(bytes, 0, bytes.length, position);
+  if (bytesWritten !== bytes.length) throw new Error(`could write only ${bytesWritten} of ${bytes.length} bytes to ${target}`);
 }
 
-/** Writes that run while the stream goes on, at most WRITES_IN_FLIGHT at once; the first failure wins. */
+/** Promises that run while the stream goes on, at most `limit` at once; the first failure wins. */
 class BoundedWrites {
   private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly limit: number) {}
 
   /** Starts waiting for `write`; waits only when too many are in flight. */
   async add(write: Promise<void>): Promise<void> {
     const tracked: Promise<void> = write.finally(() => this.running.delete(tracked));
     tracked.catch(() => {}); // observed by race or drain below, never left unhandled
     this.running.add(tracked);
-    if (this.running.size >= WRITES_IN_FLIGHT) await Promise.race(this.running);
+    if (this.running.size >= this.limit) await Promise.race(this.running);
   }
 
   async drain(): Promise<void> {
