@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, open, readdir } from 'node:fs/promises';
+import { BufferPool } from './buffer-pool.js';
 import { join } from 'node:path';
 import { forEachConcurrent } from './concurrency.js';
 
@@ -17,9 +17,34 @@ export interface FileEntry {
 /** Enough parallel reads to keep a disk busy without opening thousands of files at once. */
 export const HASH_CONCURRENCY = 8;
 
+/**
+ * Files are read a megabyte at a time, into the two halves of a buffer shared by every hash in
+ * flight: the next read runs while the last one is hashed. A read stream's fresh 64 KiB chunks made
+ * hashing a gigabyte take twice as long (allocation, garbage collection, no overlap).
+ */
+const HASH_READ_BYTES = 1024 * 1024;
+const hashBuffers = new BufferPool(HASH_CONCURRENCY, 2 * HASH_READ_BYTES);
+
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const handle = await open(path, 'r');
+  const buffer = await hashBuffers.take();
+  const halves = [buffer.subarray(0, HASH_READ_BYTES), buffer.subarray(HASH_READ_BYTES)];
+  // Reads go on from the file position, in order: each starts before the previous one is hashed.
+  const readInto = (half: number) => handle.read(halves[half]!, 0, HASH_READ_BYTES, null);
+  let reading = readInto(0);
+  try {
+    for (let turn = 1; ; turn++) {
+      const { bytesRead, buffer: filled } = await reading;
+      if (bytesRead === 0) break;
+      reading = readInto(turn % 2);
+      hash.update(filled.subarray(0, bytesRead));
+    }
+  } finally {
+    await reading.catch(() => {});
+    hashBuffers.give(buffer);
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 
