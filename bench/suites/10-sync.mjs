@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PeerClient, readDomainKey } from '@flotilla/core';
+import { PeerClient, readDomainKey, sha256File } from '@flotilla/core';
 import { CacheStore, MasterSource, syncGeneration } from '@flotilla/managed';
-import { cli, createDomain, onCleanup, startDetached, tempDir, timeMs } from '../lib.mjs';
+import { cli, createDomain, median, onCleanup, startDetached, tempDir, timeMs } from '../lib.mjs';
 
 export const title = 'sync';
 
@@ -41,35 +41,59 @@ export async function run({ quick, log }) {
   const figures = [];
   const app = '  applications: { big: { context: "/big", targets: ["cluster1"] } },\n';
 
-  // Cold sync of a large application set, against cp -r of the same files.
+  // Cold sync of a large application set, against cp -r of the same files. Each runs three times,
+  // in a rotating order, and the medians are compared: on this virtual machine, writing into memory
+  // the host has reclaimed costs several times more than writing into memory freed a moment ago,
+  // so whoever runs right after a cleanup is favoured.
   {
     const home = tempDir('cold');
     const domain = await createDomain(home, 'cold', 1, app);
     const files = quick ? 16 : 64;
     const sizeMiB = 16;
+    const rounds = quick ? 1 : 3;
     const dir = join(domain.dir, 'apps', 'big');
     mkdirSync(dir, { recursive: true });
-    for (let i = 0; i < files; i++) writeFileSync(join(dir, `blob-${i}.bin`), randomBytes(sizeMiB * 2 ** 20));
+    const blobs = Array.from({ length: files }, (_, i) => join(dir, `blob-${i}.bin`));
+    for (const blob of blobs) writeFileSync(blob, randomBytes(sizeMiB * 2 ** 20));
+    execFileSync('sync');
     const bytes = files * sizeMiB * 2 ** 20;
-    log(`cold sync of ${files * sizeMiB} MiB in ${files} files`);
-    const target = tempDir('cp');
-    const cp = timeMs(() => execFileSync('cp', ['-r', dir, join(target, 'big')]));
-    // Our sync makes every file durable before it counts; cp -r leaves its copy in the page cache.
-    const cpSync = timeMs(() => execFileSync('sh', ['-c', `cp -r "${dir}" "${join(target, 'big2')}" && sync`]));
-    const ours = await withMaster(domain, async () => {
-      const s = await syncer(domain, join(tempDir('cache'), 'cache'));
-      return timeMs(() => s.sync());
+    log(`cold sync of ${files * sizeMiB} MiB in ${files} files, ${rounds} rounds`);
+    const runs = { cp: [], cpSync: [], sha256: [], ours: [] };
+    await withMaster(domain, async () => {
+      for (let round = 0; round < rounds; round++) {
+        const target = tempDir('cp');
+        const cache = tempDir('cache');
+        const s = await syncer(domain, join(cache, 'cache'));
+        const contenders = [
+          ['cp', () => execFileSync('cp', ['-r', dir, join(target, 'big')])],
+          // Our sync makes every file durable before it counts; cp -r leaves its copy in the page cache.
+          ['cpSync', () => execFileSync('sh', ['-c', `cp -r "${dir}" "${join(target, 'big2')}" && sync`])],
+          // The check every byte must pass, alone (read and SHA-256, one core): a floor under any verified copy.
+          ['sha256', async () => { for (const blob of blobs) await sha256File(blob); }],
+          ['ours', () => s.sync()],
+        ];
+        for (let turn = 0; turn < contenders.length; turn++) {
+          const [name, work] = contenders[(turn + round) % contenders.length];
+          runs[name].push((await timeMs(work)).ms);
+        }
+        rmSync(target, { recursive: true, force: true });
+        rmSync(cache, { recursive: true, force: true });
+        execFileSync('sync');
+      }
     });
-    const ratio = cp.ms / ours.ms;
+    const speed = (ms) => bytes / 2 ** 20 / (ms / 1000);
+    const [cp, cpSync, sha256, ours] = [median(runs.cp), median(runs.cpSync), median(runs.sha256), median(runs.ours)];
+    const ratio = cp / ours;
     figures.push({
-      name: `cold sync ${files * sizeMiB} MiB (MiB/s)`,
-      value: bytes / 2 ** 20 / (ours.ms / 1000),
+      name: `cold sync ${files * sizeMiB} MiB (MiB/s, median of ${rounds})`,
+      value: speed(ours),
       unit: 'MiB/s',
-      peer: { name: 'cp -r', value: bytes / 2 ** 20 / (cp.ms / 1000) },
+      peer: { name: 'cp -r', value: speed(cp) },
     });
-    figures.push({ name: 'cp -r then sync (durable, like ours)', value: bytes / 2 ** 20 / (cpSync.ms / 1000), unit: 'MiB/s' });
+    figures.push({ name: 'cp -r then sync (durable, like ours)', value: speed(cpSync), unit: 'MiB/s' });
+    figures.push({ name: 'SHA-256 of the same files, one core (the check alone)', value: speed(sha256), unit: 'MiB/s' });
     figures.push({ name: 'cold sync speed relative to cp -r', value: ratio, unit: 'x', target: '>= 0.7x', meets: ratio >= 0.7 });
-    figures.push({ name: 'cold sync speed relative to cp -r then sync', value: cpSync.ms / ours.ms, unit: 'x' });
+    figures.push({ name: 'cold sync speed relative to cp -r then sync', value: cpSync / ours, unit: 'x' });
     rmSync(dir, { recursive: true, force: true });
   }
 
