@@ -112,7 +112,9 @@ export function streamRequest(request: StreamedRequest, sink: BodySink): Promise
               finishIfDone();
               return !settled;
             }
-            // The read buffer holds the piece until the sink is done with it; meanwhile the silence is ours, not the peer's.
+            // The read buffer holds the piece until the sink is done with it; meanwhile the silence is
+            // ours, not the peer's. Paused, the socket reads nothing and times nothing out, so the
+            // answer cannot end under a sink still at work.
             socket.pause();
             socket.setTimeout(0);
             waiting.then(() => {

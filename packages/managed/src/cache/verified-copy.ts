@@ -43,8 +43,7 @@ export async function receiveFiles(
   try {
     await receiver.advance();
     await transfer(receiver);
-    if (receiver.file) throw new PeerUnreachableError(`${from} stopped sending ${receiver.file.entry.path} after ${receiver.file.entry.size - receiver.file.remaining} of its ${receiver.file.entry.size} bytes`);
-    await receiver.finishing.drain();
+    await receiver.end();
   } catch (error) {
     await receiver.abandon();
     throw error;
@@ -53,8 +52,8 @@ export async function receiveFiles(
 
 /** Takes the body's bytes into the file they belong to, in order. */
 class Receiver implements BodySink {
-  file: IncomingFile | undefined;
-  readonly finishing = new BoundedWrites(FILES_FINISHING);
+  private file: IncomingFile | undefined;
+  private readonly finishing = new BoundedWrites(FILES_FINISHING);
   private readonly blocks = new BufferPool(BLOCKS_PER_TRANSFER, BLOCK_BYTES);
   private index = 0;
 
@@ -97,6 +96,13 @@ class Receiver implements BodySink {
     file.verify(this.from);
     this.hooks.progress?.(0, 1);
     await this.finishing.add(file.finish());
+  }
+
+  /** Once the body has ended: every file must be complete, and is once its writes are done. */
+  async end(): Promise<void> {
+    const file = this.file;
+    if (file) throw new PeerUnreachableError(`${this.from} stopped sending ${file.entry.path} after ${file.entry.size - file.remaining} of its ${file.entry.size} bytes`);
+    await this.finishing.drain();
   }
 
   /** After a failure: lets the writes still running end, so that nothing writes behind a cleanup. */
