@@ -59,16 +59,16 @@ interface Segment {
 }
 
 /** The answer cut into blocks of BLOCK_BYTES (the last one shorter): which bytes of which files fill each. */
-function* blocksOf(files: readonly ContentFile[], blockBytes = BLOCK_BYTES): Generator<{ segments: Segment[]; length: number }> {
+function* blocksOf(files: readonly ContentFile[]): Generator<{ segments: Segment[]; length: number }> {
   let segments: Segment[] = [];
   let used = 0;
   for (const file of files) {
     for (let offset = 0; offset < file.size; ) {
-      const length = Math.min(file.size - offset, blockBytes - used);
+      const length = Math.min(file.size - offset, BLOCK_BYTES - used);
       segments.push({ file, offset, length, at: used });
       offset += length;
       used += length;
-      if (used === blockBytes) {
+      if (used === BLOCK_BYTES) {
         yield { segments, length: used };
         segments = [];
         used = 0;
