@@ -40,9 +40,14 @@ describe('receiving a batch of files', () => {
     const dir = await tempHome();
     // The large file is more blocks than a transfer has: each is written, then filled again.
     const contents = [Buffer.from('a'), Buffer.alloc(0), randomBytes(9 * 1024 * 1024 + 5), Buffer.from('last one\n')];
-    await receiveFiles(transferOf(Buffer.concat(contents), 65_539), placementsFor(dir, contents), 'the test', {});
+    const placements = placementsFor(dir, contents);
+    // Modes the usual umask (022) would narrow at creation: each file still ends with its manifest's.
+    placements[0]!.entry.mode = 0o666;
+    placements[2]!.entry.mode = 0o666;
+    await receiveFiles(transferOf(Buffer.concat(contents), 65_539), placements, 'the test', {});
     for (const [i, data] of contents.entries()) expect((await readFile(join(dir, `f${i}`))).equals(data)).toBe(true);
-    expect((await stat(join(dir, 'f2'))).mode & 0o777).toBe(0o640);
+    const modes = await Promise.all(contents.map(async (_, i) => (await stat(join(dir, `f${i}`))).mode & 0o777));
+    expect(modes).toEqual([0o666, 0o640, 0o666, 0o640]);
   });
 
   it('refuses a corrupted byte, a short stream and extra bytes', async () => {

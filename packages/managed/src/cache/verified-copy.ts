@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, copyFile, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import { BufferPool, IntegrityError, PeerUnreachableError, sha256File, type BodySink, type FileEntry } from '@flotilla/core';
+import { closeSync, constants, fchmodSync, openSync, writeSync } from 'node:fs';
+import { chmod, copyFile, open, stat, type FileHandle } from 'node:fs/promises';
+import { BufferPool, IntegrityError, PeerUnreachableError, eventLoopBreather, sha256File, type BodySink, type FileEntry } from '@flotilla/core';
 
 /** One file to write into the staging directory: what it must be, and where. */
 export interface Placement {
@@ -55,6 +55,8 @@ class Receiver implements BodySink {
   private file: IncomingFile | undefined;
   private readonly finishing = new BoundedWrites(FILES_FINISHING);
   private readonly blocks = new BufferPool(BLOCKS_PER_TRANSFER, BLOCK_BYTES);
+  /** Small files are written synchronously: the server's requests still get in every 10 ms. */
+  private readonly breathe = eventLoopBreather();
   private index = 0;
 
   constructor(
@@ -95,7 +97,9 @@ class Receiver implements BodySink {
     this.file = undefined;
     file.verify(this.from);
     this.hooks.progress?.(0, 1);
-    await this.finishing.add(file.finish());
+    const finishing = file.finish();
+    if (finishing) await this.finishing.add(finishing);
+    else await this.breathe();
   }
 
   /** Once the body has ended: every file must be complete, and is once its writes are done. */
@@ -122,11 +126,15 @@ interface IncomingFile {
   waitForBlock(): Promise<void>;
   /** Every byte is in: it is the manifest's content, or nothing of it is used. */
   verify(from: string): void;
-  /** Writes what remains, once verified. */
-  finish(): Promise<void>;
+  /** Writes what remains, once verified: at once, or in the promise it returns. */
+  finish(): Promise<void> | undefined;
   abandon(): Promise<void>;
 }
 
+/**
+ * Each file is created with its manifest's mode and then set to it again (fchmod): the umask may
+ * have narrowed it at creation.
+ */
 abstract class ReceivedFile {
   readonly entry: FileEntry;
   remaining: number;
@@ -144,11 +152,6 @@ abstract class ReceivedFile {
       throw new IntegrityError(`${this.entry.path} from ${from} does not match its manifest (SHA-256); not used`);
     }
   }
-
-  /** The umask may have narrowed the mode at creation; the manifest's mode is what it must have. */
-  protected async setMode(): Promise<void> {
-    await chmod(this.target, this.entry.mode);
-  }
 }
 
 /** Gathered whole in memory, written with one call. */
@@ -164,9 +167,20 @@ class SmallFile extends ReceivedFile implements IncomingFile {
 
   async waitForBlock(): Promise<void> {}
 
-  async finish(): Promise<void> {
-    await writeFile(this.target, this.bytes, { mode: this.entry.mode, flag: 'wx' });
-    await this.setMode();
+  /**
+   * Written on the spot: four calls on the thread pool cost a small file more CPU than the write
+   * itself (10 000 files: 0.7 s against 0.2 s). The receiver lets the event loop breathe between files.
+   */
+  finish(): undefined {
+    const fd = openSync(this.target, 'wx', this.entry.mode);
+    try {
+      const written = writeSync(fd, this.bytes);
+      if (written !== this.bytes.length) throw new Error(`could write only ${written} of ${this.bytes.length} bytes to ${this.target}`);
+      fchmodSync(fd, this.entry.mode);
+    } finally {
+      closeSync(fd);
+    }
+    return undefined;
   }
 
   async abandon(): Promise<void> {}
@@ -225,9 +239,9 @@ class LargeFile extends ReceivedFile implements IncomingFile {
     const handle = await this.handle!;
     // Flushed now, while the transfer goes on, rather than all at the commit: where the disk is
     // slower than the network a sync takes the longer of the two, not their sum.
+    await handle.chmod(this.entry.mode);
     await handle.datasync();
     await handle.close();
-    await this.setMode();
   }
 
   async abandon(): Promise<void> {

@@ -1,6 +1,7 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { BufferPool, MAX_CONTENT_HASHES, UsageError, forEachConcurrent, type ContentRequest } from '@flotilla/core';
+import { BufferPool, MAX_CONTENT_HASHES, UsageError, eventLoopBreather, forEachConcurrent, type ContentRequest } from '@flotilla/core';
 
 /** A file to send: where it is and how many bytes its manifest promises. */
 export interface ContentFile {
@@ -16,8 +17,13 @@ const BLOCK_BYTES = 1024 * 1024;
  * this many blocks however many servers sync at once.
  */
 const BLOCKS_PER_ANSWER = 3;
-/** Files of one block read at once, so that their opens and reads overlap. */
+/** Parts of large files in one block read at once, so that their opens and reads overlap. */
 const READS_IN_FLIGHT = 16;
+/**
+ * Whole files up to this size are read synchronously: microseconds each from the page cache, where
+ * the scan that hashed them left them; one disk read otherwise.
+ */
+const READ_AT_ONCE_MAX = 64 * 1024;
 
 /**
  * The files a `POST /v1/content` body asks for, each checked against the current generation
@@ -80,14 +86,42 @@ function* blocksOf(files: readonly ContentFile[]): Generator<{ segments: Segment
 
 async function sendBlocks(response: ServerResponse, files: readonly ContentFile[]): Promise<void> {
   const blocks = new BufferPool(BLOCKS_PER_ANSWER, BLOCK_BYTES);
+  const breathe = eventLoopBreather();
   // A server that hangs up leaves its blocks in a destroyed socket: nothing more is read for it.
   const gone = new Promise<undefined>((resolve) => response.once('close', () => resolve(undefined)));
   for (const { segments, length } of blocksOf(files)) {
     const block = response.destroyed ? undefined : await Promise.race([blocks.take(), gone]);
     if (!block) return;
-    await forEachConcurrent(segments, READS_IN_FLIGHT, (segment) => readSegment(segment, block));
+    const [small, large] = partition(segments, (segment) => segment.length === segment.file.size && segment.length <= READ_AT_ONCE_MAX);
+    for (const segment of small) {
+      readWholeFile(segment, block);
+      await breathe();
+    }
+    await forEachConcurrent(large, READS_IN_FLIGHT, (segment) => readSegment(segment, block));
     if (response.destroyed) return;
     response.write(block.subarray(0, length), () => blocks.give(block));
+  }
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (test(item) ? yes : no).push(item);
+  return [yes, no];
+}
+
+/**
+ * A small file, read on the spot: three calls on the thread pool cost it more CPU than the read
+ * itself (10 000 files: 0.8 s of the MASTER's CPU). The answer lets the event loop breathe between
+ * files, so heartbeats and other servers' requests still get in every 10 ms.
+ */
+function readWholeFile({ file, length, at }: Segment, block: Buffer): void {
+  const fd = openSync(file.path, 'r');
+  try {
+    const bytesRead = readSync(fd, block, at, length, 0);
+    if (bytesRead !== length) throw new Error(`${file.path} is no longer the ${file.size} bytes of its manifest`);
+  } finally {
+    closeSync(fd);
   }
 }
 
