@@ -48,7 +48,12 @@ export async function writeFileAtomic(
 
 /** Makes renames and creations inside `dir` durable. */
 export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  await fsyncPath(dir);
+}
+
+/** fsync(2) of a file or directory by its path. */
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
@@ -56,22 +61,23 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** Past this many paths one filesystem flush (syncfs) is cheaper than an fsync each. */
+const FLUSH_FILESYSTEM_FROM = 16;
+
 /**
- * Makes every file written below `dir` durable at once: `sync -f` (syncfs(2)) flushes the whole
- * filesystem in one call, where thousands of fsyncs would each wait for the journal. Falls back to
- * fsyncing `files` one by one where `sync -f` is not available.
+ * Makes `paths` (files and directories below `dir`, all written since they were last flushed)
+ * durable: a few are fsynced one by one, in parallel; past FLUSH_FILESYSTEM_FROM, `sync -f`
+ * (syncfs(2)) flushes the whole filesystem in one call, where thousands of fsyncs would each wait
+ * for the journal. Where `sync -f` is not available, every path is fsynced.
  */
-export async function syncFilesBelow(dir: string, files: readonly string[]): Promise<void> {
-  try {
-    await execFileAsync('sync', ['-f', dir]);
-  } catch {
-    await forEachConcurrent(files, 8, async (file) => {
-      const handle = await open(file, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    });
+export async function syncFilesBelow(dir: string, paths: readonly string[]): Promise<void> {
+  if (paths.length >= FLUSH_FILESYSTEM_FROM) {
+    try {
+      await execFileAsync('sync', ['-f', dir]);
+      return;
+    } catch {
+      // fsynced one by one below
+    }
   }
+  await forEachConcurrent(paths, 8, fsyncPath);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import {
   HASH_CONCURRENCY,
@@ -32,27 +32,6 @@ export interface CachedGeneration {
   sourceDigest: string;
   /** What this server keeps of it: its configuration and the applications that target it. */
   files: FileEntry[];
-}
-
-/** Past this many paths one filesystem flush (syncfs) is cheaper than an fsync each. */
-const FLUSH_FILESYSTEM_FROM = 16;
-
-/** Makes `paths` (files and directories below `dir`) durable: fsyncs in parallel, or one syncfs. */
-async function makeDurable(dir: string, paths: readonly string[]): Promise<void> {
-  if (paths.length >= FLUSH_FILESYSTEM_FROM) {
-    await syncFilesBelow(dir, paths);
-    return;
-  }
-  await Promise.all(
-    paths.map(async (path) => {
-      const handle = await open(path, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }),
-  );
 }
 
 interface CurrentPointer {
@@ -168,7 +147,7 @@ export class CacheStore {
     await rm(sealed, { recursive: true, force: true }); // a leftover of the same name is not trusted
     await rename(staging, sealed);
     const moved = created.map((path) => join(sealed, relative(staging, path)));
-    await makeDurable(this.dir, [...moved, join(sealed, 'manifest.json'), sealed, pointer, this.dir]);
+    await syncFilesBelow(this.dir, [...moved, join(sealed, 'manifest.json'), sealed, pointer, this.dir]);
     await rename(pointer, this.currentFile());
     await syncDirectory(this.dir);
     await this.prune(dir);
