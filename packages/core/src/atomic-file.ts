@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
@@ -44,6 +45,26 @@ export async function writeFileAtomic(
     throw error;
   }
   await syncDirectory(dir);
+}
+
+/**
+ * Creates `path` (never replacing what is there: EEXIST) with `content` and exactly `mode`,
+ * synchronously: for a small file, the trips through the thread pool cost more than the write.
+ * The umask may narrow the mode at creation, so it is set again (the domain key must stay 0600,
+ * scripts executable). Not flushed: callers make many such files durable at once.
+ */
+export function writeNewFileSync(path: string, content: Uint8Array, mode: number): void {
+  const fd = openSync(path, 'wx', mode);
+  try {
+    for (let written = 0; written < content.length; ) {
+      const count = writeSync(fd, content, written);
+      if (count === 0) throw new Error(`could write only ${written} of ${content.length} bytes to ${path}`);
+      written += count;
+    }
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Makes renames and creations inside `dir` durable. */

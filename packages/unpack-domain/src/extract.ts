@@ -1,7 +1,7 @@
-import { closeSync, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { domainFiles, syncDirectory, syncFilesBelow, type ProgressCounts } from '@flotilla/core';
+import { domainFiles, syncDirectory, syncFilesBelow, writeNewFileSync, type ProgressCounts } from '@flotilla/core';
 import { forEachContent, type VerifiedBackup } from './verify.js';
 
 export interface ExtractOptions {
@@ -60,20 +60,12 @@ export async function extractBackup(backup: VerifiedBackup, dir: string, options
  * already there (an -overwrite's hard link) is removed first, never written through.
  */
 function writeWholeFile(target: string, content: Buffer, mode: number): void {
-  let fd: number;
   try {
-    fd = openSync(target, 'wx', mode);
+    writeNewFileSync(target, content, mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     rmSync(target, { recursive: true, force: true });
-    fd = openSync(target, 'wx', mode);
-  }
-  try {
-    for (let written = 0; written < content.length; ) written += writeSync(fd, content, written);
-    // The umask may have narrowed the mode at creation (the key must stay 0600, scripts executable).
-    fchmodSync(fd, mode);
-  } finally {
-    closeSync(fd);
+    writeNewFileSync(target, content, mode);
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, openSync, writeSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { chmod, copyFile, open, stat, type FileHandle } from 'node:fs/promises';
-import { BufferPool, IntegrityError, PeerUnreachableError, eventLoopBreather, sha256File, type BodySink, type FileEntry } from '@flotilla/core';
+import { BufferPool, IntegrityError, PeerUnreachableError, eventLoopBreather, sha256File, writeNewFileSync, type BodySink, type FileEntry } from '@flotilla/core';
 
 /** One file to write into the staging directory: what it must be, and where. */
 export interface Placement {
@@ -172,14 +172,7 @@ class SmallFile extends ReceivedFile implements IncomingFile {
    * itself (10 000 files: 0.7 s against 0.2 s). The receiver lets the event loop breathe between files.
    */
   finish(): undefined {
-    const fd = openSync(this.target, 'wx', this.entry.mode);
-    try {
-      const written = writeSync(fd, this.bytes);
-      if (written !== this.bytes.length) throw new Error(`could write only ${written} of ${this.bytes.length} bytes to ${this.target}`);
-      fchmodSync(fd, this.entry.mode);
-    } finally {
-      closeSync(fd);
-    }
+    writeNewFileSync(this.target, this.bytes, this.entry.mode);
     return undefined;
   }
 
