@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, open, readdir } from 'node:fs/promises';
-import { BufferPool } from './buffer-pool.js';
 import { join } from 'node:path';
+import { BufferPool } from './buffer-pool.js';
 import { forEachConcurrent } from './concurrency.js';
 
 /** One regular file of a tree: what sync manifests and backups both record. */

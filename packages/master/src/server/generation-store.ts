@@ -10,6 +10,7 @@ import {
   type FileEntry,
   type GenerationManifest,
 } from '@flotilla/core';
+import type { ContentFile } from './content-stream.js';
 
 /**
  * The MASTER's view of its domain as generations: the manifest of `config/domain.json5` and
@@ -52,7 +53,7 @@ export class GenerationStore {
   }
 
   /** The file that holds content with this hash in the current generation, and its size. */
-  contentOf(sha256: string): { path: string; size: number } | undefined {
+  contentOf(sha256: string): ContentFile | undefined {
     const entry = this.byHash.get(sha256);
     return entry && { path: join(this.layout.dir, entry.path), size: entry.size };
   }
