@@ -1,6 +1,5 @@
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { FlotillaError, eventLoopBreather } from '@flotilla/core';
-import type { Stats } from 'node:fs';
 import { identityOf, type ListedFile } from './collect.js';
 import { packMessages } from './messages.js';
 
@@ -15,9 +14,10 @@ export class FileChangedError extends FlotillaError {
 }
 
 /**
- * Checks (synchronously, a stat being cheaper than a trip to the thread pool), once every file is in the archive, that none has changed since it was listed: each was
+ * Checks, once every file is in the archive, that none has changed since it was listed: each was
  * checked as it was read, but a file read early may have been written since, while later ones were
- * read. Nothing that wrote during the pack can go unnoticed.
+ * read. Nothing that wrote during the pack can go unnoticed. The stats are synchronous: one costs
+ * less than a trip to the thread pool.
  */
 export async function checkStillListed(files: readonly ListedFile[]): Promise<void> {
   const breathe = eventLoopBreather();
