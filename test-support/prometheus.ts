@@ -3,6 +3,7 @@
  * Prometheus text-format parser rather than by the code under test.
  */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { fetchTrusting } from './management.js';
 
 export interface Sample {
   labels?: Record<string, string>;
@@ -46,8 +47,10 @@ function histogramSeries(text: string, family: string): Sample[] {
   return [...series.values()];
 }
 
-export async function scrape(port: number, token: string | undefined): Promise<{ status: number; contentType: string; text: string; families: MetricFamily[] }> {
-  const response = await fetch(`http://127.0.0.1:${port}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+/** Scrapes a management port over TLS, trusting `ca` (the domain's, as `tls_config.ca_file` does). */
+export async function scrape(port: number, token: string | undefined, ca: string): Promise<{ status: number; contentType: string; text: string; families: MetricFamily[] }> {
+  const fetch = fetchTrusting(ca);
+  const response = await fetch(`https://127.0.0.1:${port}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
   const text = await response.text();
   const families = response.status === 200 ? parse(text) : [];
   for (const family of families) if (family.type === 'HISTOGRAM') family.metrics = histogramSeries(text, family.name);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { killPid, run, tempHome, waitFor } from '../test-support/index.js';
 import { createTestDomain, masterStatus, startManaged, startMaster, type TestDomain } from '../test-support/domain.js';
+import { domainCa } from '../test-support/management.js';
 import { scrape, series, value, type MetricFamily } from '../test-support/prometheus.js';
 
 /** Exits on /boom: a crash the managed server restarts. */
@@ -26,17 +27,18 @@ describe('/metrics on the MASTER and on every managed server', () => {
     const server1 = await startManaged(home, 'm1', 'server1');
     const server2 = await startManaged(home, 'm1', 'server2');
     const token = await metricsToken(domain);
-    const masterMetrics = async () => (await scrape(domain.masterPort, token)).families;
+    const ca = await domainCa(domain);
+    const masterMetrics = async () => (await scrape(domain.masterPort, token, ca)).families;
 
     // Prometheus cannot sign requests: a bearer token derived from the key, never the key.
     expect(token).not.toContain((await readFile(domain.keyFile, 'utf8')).trim());
     for (const port of [domain.masterPort, domain.servers.server1!.port]) {
-      expect((await scrape(port, undefined)).status).toBe(401);
-      expect((await scrape(port, 'not-the-token')).status).toBe(401);
+      expect((await scrape(port, undefined, ca)).status).toBe(401);
+      expect((await scrape(port, 'not-the-token', ca)).status).toBe(401);
     }
     await waitFor('the refusals logged', () =>
       master.stderr().includes('[MA-0043] refused a metrics scrape (no bearer token)') && server1.stderr().includes('[MS-0041] refused a metrics scrape (wrong bearer token)'));
-    const ok = await scrape(domain.masterPort, token);
+    const ok = await scrape(domain.masterPort, token, ca);
     expect(ok.status).toBe(200);
     expect(ok.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
 
@@ -77,7 +79,7 @@ describe('/metrics on the MASTER and on every managed server', () => {
       return row.status === 'RUNNING' && row.pid !== server2.pid && value(await masterMetrics(), 'flotilla_server_status', { server: 'server2', status: 'RUNNING' }) === 1;
     }, 40_000);
     // Its peer saw it fail too.
-    expect(value((await scrape(domain.servers.server1!.port, token)).families, 'flotilla_heartbeat_events_total', { event: 'failed', member: 'server2' })).toBeGreaterThanOrEqual(1);
+    expect(value((await scrape(domain.servers.server1!.port, token, ca)).families, 'flotilla_heartbeat_events_total', { event: 'failed', member: 'server2' })).toBeGreaterThanOrEqual(1);
 
     expect((await run('pack-domain', ['m1', '--home', home])).exitCode).toBe(0);
     const age = value(await masterMetrics(), 'flotilla_backup_age_seconds', { kind: 'requested' });
@@ -93,7 +95,8 @@ describe('/metrics on the MASTER and on every managed server', () => {
     await startMaster(domain);
     await startManaged(home, 'm2', 'server1');
     const token = await metricsToken(domain);
-    const serverMetrics = async () => (await scrape(domain.servers.server1!.port, token)).families;
+    const ca = await domainCa(domain);
+    const serverMetrics = async () => (await scrape(domain.servers.server1!.port, token, ca)).families;
 
     const before = await serverMetrics();
     const syncs = value(before, 'flotilla_sync_duration_seconds', { outcome: 'changed' });

@@ -28,6 +28,9 @@ export interface DomainFiles {
   generationFile: string;
   securityDir: string;
   keyFile: string;
+  /** The domain's certificate authority (SPEC section 10): its certificate, and its key (0600). */
+  caCertFile: string;
+  caKeyFile: string;
   appsDir: string;
   serversDir: string;
   /** Default backup directory; `backup.dir` in the configuration may name another. */
@@ -45,6 +48,8 @@ export function domainFiles(dir: string): DomainFiles {
     generationFile: join(configDir, 'generation.json'),
     securityDir,
     keyFile: join(securityDir, 'domain.key'),
+    caCertFile: join(securityDir, 'ca.crt'),
+    caKeyFile: join(securityDir, 'ca.key'),
     appsDir: join(dir, 'apps'),
     serversDir: join(dir, 'servers'),
     backupsDir: join(dir, 'backups'),

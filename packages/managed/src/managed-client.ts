@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  CLI_SENDER,
   GENERATION_CONFIG_FILE,
   PeerClient,
   PeerUnreachableError,
@@ -10,12 +11,15 @@ import {
   domainLayout,
   parseDomainConfig,
   readDomainKey,
+  readTrustedCa,
   serverEndpoint,
+  serverIdentity,
   serverLayout,
   type DomainLayout,
   type ServerLayout,
 } from '@flotilla/core';
 import { CacheStore } from './cache/cache-store.js';
+import { TRUSTED_CA_FILE } from './master-trust.js';
 
 export interface ServerConnection {
   layout: DomainLayout;
@@ -46,7 +50,10 @@ export async function connectServer(home: string, domain: string, server: string
   if (!endpoint) throw new UsageError(`server ${server} is not defined in domain ${domain} (servers: ${Object.keys(config.servers).join(', ') || 'none'})`);
   const cachedKey = cache.path('domain.key');
   const keyFile = (await stat(cachedKey).then(() => true, () => false)) ? cachedKey : layout.keyFile;
-  return { layout, files, client: new PeerClient(endpoint, await readDomainKey(keyFile), 'cli') };
+  const ca = await readTrustedCa([cache.path(TRUSTED_CA_FILE), layout.caCertFile]);
+  if (ca === undefined) throw new UsageError(`server ${server} of ${domain} has no CA to verify it with in ${home}: start it once (managed start ${domain} ${server}) so it learns the domain's CA`);
+  const credentials = { key: await readDomainKey(keyFile), sender: CLI_SENDER, trust: { ca, identity: serverIdentity(domain, server) } };
+  return { layout, files, client: new PeerClient(endpoint, credentials) };
 }
 
 /** Runs a request to the server; a server that does not answer is "not running" (exit 3). */

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import {
   API_PREFIX,
@@ -7,6 +8,7 @@ import {
   GENERATION_CONFIG_FILE,
   IntegrityError,
   PeerClient,
+  ExitCode,
   PeerUnreachableError,
   TerminalProgress,
   UnreachableError,
@@ -16,10 +18,12 @@ import {
   createLogger,
   createManagementServer,
   describeProgress,
+  domainFiles,
   domainLayout,
   isWildcardAddress,
   listen,
   masterEndpoint,
+  masterIdentity,
   metricsRoute,
   parseDomainConfig,
   readDomainKey,
@@ -46,6 +50,8 @@ import { createHttpFront } from './http-front.js';
 import { followEvents } from './master-link.js';
 import { ManagedMetrics, type SyncOutcome } from './metrics.js';
 import { ServerState } from './mode.js';
+import { MasterTrust } from './master-trust.js';
+import { ServerCertificate } from './server-certificate.js';
 
 export interface ManagedOptions {
   home: string;
@@ -72,8 +78,8 @@ export class ManagedServer {
   private readonly state = new ServerState();
   private current!: VerifiedGeneration;
   private config!: DomainConfig;
-  private client!: PeerClient;
-  private management?: Server;
+  private client?: PeerClient;
+  private management?: HttpsServer;
   private front?: Server;
   private connected = false;
   private stopped = false;
@@ -81,6 +87,8 @@ export class ManagedServer {
   private syncing: Promise<unknown> = Promise.resolve();
   private stopping?: Promise<void>;
   private readonly apps: AppManager;
+  private readonly trust: MasterTrust;
+  private readonly certificate: ServerCertificate;
   private membership?: Membership;
   private readonly metrics = new ManagedMetrics({
     status: () => this.state.status,
@@ -99,7 +107,8 @@ export class ManagedServer {
     private readonly sharedDomainDir: string | undefined,
     private readonly log: Logger,
   ) {
-    this.client = new PeerClient(master, key, name);
+    this.trust = new MasterTrust(cache, domain, key, sharedDomainDir && domainFiles(sharedDomainDir).caCertFile, log);
+    this.certificate = new ServerCertificate(cache, domain, name, log);
     this.apps = new AppManager({
       domain,
       server: name,
@@ -145,19 +154,26 @@ export class ManagedServer {
 
     let attached = false;
     try {
-      this.current = (await this.syncFrom(new MasterSource(this.client), cached, true)).generation;
+      this.current = (await this.syncFrom(new MasterSource(await this.masterClient()), cached, true)).generation;
       attached = true;
       if (options.keyFile) await this.cache.writeFile('domain.key', `${this.key.toString('hex')}\n`, 0o600);
       await this.rememberMaster();
     } catch (error) {
-      if (error instanceof FlotillaError && !(error instanceof PeerUnreachableError)) {
+      if (!(error instanceof FlotillaError)) throw error;
+      const failedCheck = error.exitCode === ExitCode.integrity;
+      if (!failedCheck && !(error instanceof PeerUnreachableError)) {
         // The MASTER answered, and said no (a wrong key, a server it does not know): say who said what.
-        throw new FlotillaError(`cannot start ${this.name}: MASTER at ${this.client.where} answered: ${error.message}`, error.exitCode, { cause: error });
+        throw new FlotillaError(`cannot start ${this.name}: MASTER at ${this.masterWhere} answered: ${error.message}`, error.exitCode, { cause: error });
       }
-      if (!(error instanceof PeerUnreachableError)) throw error;
+      if (failedCheck) {
+        // Not verified (an impostor, a changed byte, a manifest that breaks the rules): nothing it
+        // said was used, and a server with a cache serves it, as when the MASTER is unreachable.
+        this.log.warn('MS-0045', `the MASTER at ${this.masterWhere} failed verification: ${error.message}`);
+        if (!cached && !this.sharedDomainDir) throw new IntegrityError(`cannot start ${this.name}: ${error.message}`, { cause: error });
+      }
       this.log.warn('MS-0052', `Receiving the configuration failed. Attempting to start as INDEPENDENT. (${error.message})`);
       if (this.sharedDomainDir) {
-        this.log.info('MS-0051', `MASTER at ${this.client.where} is unreachable; starting from the MASTER's own files in ${this.sharedDomainDir}`);
+        this.log.info('MS-0051', `MASTER at ${this.masterWhere} is unreachable; starting from the MASTER's own files in ${this.sharedDomainDir}`);
         this.current = (await this.syncFrom(new LocalDomainSource(this.sharedDomainDir, this.domain), cached, true)).generation;
       } else if (cached) {
         this.current = cached;
@@ -165,7 +181,7 @@ export class ManagedServer {
       } else if (corrupt) {
         throw corrupt;
       } else {
-        throw new UnreachableError(`cannot start ${this.name}: MASTER at ${this.client.where} is unreachable and there is no local cache`);
+        throw new UnreachableError(`cannot start ${this.name}: MASTER at ${this.masterWhere} is unreachable and there is no local cache`);
       }
     }
 
@@ -174,7 +190,15 @@ export class ManagedServer {
     if (!settings) {
       throw new UsageError(`server ${this.name} is not defined in domain ${this.domain} (servers: ${Object.keys(this.config.servers).join(', ') || 'none'})`);
     }
-    this.management = createManagementServer({ key: this.key, routes: this.routes(), logger: this.log, unauthorizedCode: 'MS-0040' });
+    const tls = await this.certificate.obtain(this.config, await this.trust.held(), attached ? this.client : undefined, this.sharedDomainDir ? domainFiles(this.sharedDomainDir) : undefined);
+    this.management = createManagementServer({
+      key: this.key,
+      identity: this.certificate.identity,
+      tls,
+      routes: this.routes(),
+      logger: this.log,
+      unauthorizedCode: 'MS-0040',
+    });
     await listen(this.management, settings.address, settings.port, `server ${this.name} (management)`);
     this.front = createHttpFront({
       health: () => ({ status: this.state.status, domain: this.domain, server: this.name, mode: this.state.mode, generation: this.current.generation, apps: this.apps.statuses() }),
@@ -223,7 +247,7 @@ export class ManagedServer {
     const run = async () => {
       // Coming back from INDEPENDENT: what the sync brings was changed while the server was away.
       const reattaching = this.state.mode === 'INDEPENDENT';
-      const result = await this.syncFrom(new MasterSource(this.client), this.current);
+      const result = await this.syncFrom(new MasterSource(await this.masterClient()), this.current);
       if (!result.unchanged) {
         this.current = result.generation;
         this.config = result.config;
@@ -252,27 +276,28 @@ export class ManagedServer {
       try {
         await this.syncWithMaster();
         await followEvents(
-          this.client,
+          await this.masterClient(),
           this.name,
           () => {
             attempt = 0;
             this.connected = true;
-            if (this.state.managed()) this.log.info('MS-0030', `attached to the MASTER at ${this.client.where}: MANAGED, generation ${this.current.generation}`);
+            if (this.state.managed()) this.log.info('MS-0030', `attached to the MASTER at ${this.masterWhere}: MANAGED, generation ${this.current.generation}`);
             void this.writeState();
             void this.report();
+            void this.renewCertificate();
           },
           (event) => this.onStreamEvent(event),
         );
       } catch (error) {
         if (!(error instanceof PeerUnreachableError) && !this.stopped) {
-          this.log.warn('MS-0060', `could not synchronise with the MASTER at ${this.client.where}: ${(error as Error).message}`);
+          this.log.warn('MS-0060', `could not synchronise with the MASTER at ${this.masterWhere}: ${(error as Error).message}`);
         }
       }
       if (this.stopped) return;
       if (this.connected) {
         this.connected = false;
         this.state.independent('master-connection-lost');
-        this.log.warn('MS-0031', `lost the MASTER at ${this.client.where}: INDEPENDENT, serving generation ${this.current.generation} from the cache`);
+        this.log.warn('MS-0031', `lost the MASTER at ${this.masterWhere}: INDEPENDENT, serving generation ${this.current.generation} from the cache`);
         await this.writeState();
       }
       await new Promise<void>((resolve) => {
@@ -293,6 +318,30 @@ export class ManagedServer {
       .catch((error: Error) => this.log.warn('MS-0060', `could not synchronise generation ${event.generation}: ${error.message}`));
   }
 
+  private get masterWhere(): string {
+    return `${this.master.address}:${this.master.port}`;
+  }
+
+  /** The client for the MASTER, made once its CA is known (learned at a verified first contact if need be). */
+  private async masterClient(): Promise<PeerClient> {
+    if (!this.client) {
+      const ca = await this.trust.ca(this.master);
+      this.client ??= new PeerClient(this.master, { key: this.key, sender: this.name, trust: { ca, identity: masterIdentity(this.domain) } });
+    }
+    return this.client;
+  }
+
+  /** At every attach: a certificate near its end, or for other names, is replaced without a restart. */
+  private async renewCertificate(): Promise<void> {
+    try {
+      const ca = await this.trust.held();
+      const renewed = ca && this.client && (await this.certificate.renewIfNeeded(this.config, ca, this.client));
+      if (renewed) this.management?.setSecureContext(renewed);
+    } catch (error) {
+      this.log.warn('MS-0044', `could not renew the certificate through the MASTER at ${this.masterWhere}: ${(error as Error).message}`);
+    }
+  }
+
   private async rememberMaster(): Promise<void> {
     await this.cache.writeFile('master.json', `${JSON.stringify(this.master)}\n`);
   }
@@ -306,8 +355,8 @@ export class ManagedServer {
     this.log.info('MS-0032', `the MASTER announced itself at ${announced.address}:${announced.port}, generation ${event.generation}`);
     if (announced.address !== this.master.address || announced.port !== this.master.port) {
       this.master = announced;
-      this.client.close();
-      this.client = new PeerClient(announced, this.key, this.name);
+      this.client?.close();
+      this.client = undefined;
       await this.rememberMaster();
       this.log.info('MS-0033', `MASTER address is now ${announced.address}:${announced.port}; remembered`);
     }
@@ -368,7 +417,7 @@ export class ManagedServer {
 
   private async report(): Promise<void> {
     try {
-      await this.client.request('POST', `${API_PREFIX}/servers/${this.name}/report`, { body: this.status() });
+      await (await this.masterClient()).request('POST', `${API_PREFIX}/servers/${this.name}/report`, { body: this.status() });
     } catch {
       // The MASTER learns our state at the next attach; a lost report changes nothing here.
     }
@@ -399,7 +448,7 @@ export class ManagedServer {
       this.front?.closeAllConnections();
       this.management?.closeAllConnections();
       await close(this.management);
-      this.client.close();
+      this.client?.close();
       this.state.setStatus('SHUTDOWN');
       await this.writeState();
       this.log.info('MS-0004', `${this.name} stopped`);

@@ -3,18 +3,15 @@ import {
   PeerClient,
   PeerUnreachableError,
   UnreachableError,
+  masterCredentialsFromHome,
   masterEndpoint,
   messages,
   openDomain,
-  readDomainKey,
   type CommandContext,
   type ConfigChange,
   type ConfigChangeResult,
   type Domain,
 } from '@flotilla/core';
-
-/** The sender name of command-line clients in the MASTER's logs. */
-const CLI_SENDER = 'cli';
 
 export interface MasterConnection extends Domain {
   client: PeerClient;
@@ -23,8 +20,7 @@ export interface MasterConnection extends Domain {
 /** A client for the MASTER of a domain in this home, found through the domain's configuration. */
 export async function connectMaster(home: string, domain: string): Promise<MasterConnection> {
   const opened = await openDomain(home, domain);
-  const key = await readDomainKey(opened.layout.keyFile);
-  return { ...opened, client: new PeerClient(masterEndpoint(opened.config), key, CLI_SENDER) };
+  return { ...opened, client: new PeerClient(masterEndpoint(opened.config), await masterCredentialsFromHome(opened.layout)) };
 }
 
 /**

@@ -2,8 +2,8 @@ import {
   API_PREFIX,
   PeerClient,
   PeerUnreachableError,
+  masterCredentialsFromHome,
   masterEndpoint,
-  readDomainKey,
   runningPid,
   serverLayout,
   type BackupRequest,
@@ -11,8 +11,6 @@ import {
   type Domain,
 } from '@flotilla/core';
 
-/** The sender name of command-line clients in the MASTER's logs. */
-const CLI_SENDER = 'cli';
 /**
  * The MASTER answers once the archive is written and verified: as long as packing the whole
  * domain takes, which for a large application set is minutes, not seconds.
@@ -28,7 +26,7 @@ const BACKUP_TIMEOUT_MS = 60 * 60 * 1000;
 export async function packThroughMaster(domain: Domain, target: string): Promise<BackupResult | undefined> {
   const pidFile = serverLayout(domain.layout, domain.config.master.name).pidFile;
   if ((await runningPid(pidFile)) === undefined) return undefined;
-  const client = new PeerClient(masterEndpoint(domain.config), await readDomainKey(domain.layout.keyFile), CLI_SENDER);
+  const client = new PeerClient(masterEndpoint(domain.config), await masterCredentialsFromHome(domain.layout));
   try {
     const request: BackupRequest = { target };
     return await client.request<BackupResult>('POST', `${API_PREFIX}/backup`, { body: request, timeoutMs: BACKUP_TIMEOUT_MS });

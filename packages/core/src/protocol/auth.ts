@@ -1,9 +1,13 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Request authentication with the domain key (SPEC section 10): HMAC-SHA256 over the method, the
- * path, a timestamp, a nonce, the sender and the body's hash. A request is accepted once: its
- * timestamp must be recent and its nonce new, so a captured request cannot be replayed.
+ * Request authentication with the domain key (SPEC section 10, docs/protocol.md): HMAC-SHA256 over
+ * the method, the path, a timestamp, a nonce, the sender, the receiver's identity (tls/identity.ts)
+ * and the body's hash. A request is accepted once, and only by the peer it was signed for: its
+ * timestamp must be recent, its nonce new, and the receiver named must be the one checking it.
+ *
+ * The body's hash travels as a header, under the signature, so a receiver checks everything but
+ * the body itself before reading a byte of it: an unauthenticated request never gets its body read.
  */
 
 export const AUTH_HEADERS = {
@@ -11,6 +15,7 @@ export const AUTH_HEADERS = {
   time: 'x-flotilla-time',
   nonce: 'x-flotilla-nonce',
   sender: 'x-flotilla-sender',
+  bodyHash: 'x-flotilla-body-sha256',
 } as const;
 
 /** Wide enough for unsynchronised clocks on one network, narrow enough to bound the nonce memory. */
@@ -22,35 +27,61 @@ export interface SignedParts {
   time: string;
   nonce: string;
   sender: string;
-  body: Uint8Array | string;
+  receiver: string;
+  bodyHash: string;
+}
+
+export function bodyHash(body: Uint8Array | string): string {
+  return createHash('sha256').update(body).digest('hex');
 }
 
 function signature(key: Uint8Array, parts: SignedParts): string {
-  const bodyHash = createHash('sha256').update(parts.body).digest('hex');
+  // The first line keeps request signatures apart from the other HMACs made with the same key.
   return createHmac('sha256', key)
-    .update([parts.method.toUpperCase(), parts.path, parts.time, parts.nonce, parts.sender, bodyHash].join('\n'))
+    .update(['flotilla-request-v2', parts.method.toUpperCase(), parts.path, parts.time, parts.nonce, parts.sender, parts.receiver, parts.bodyHash].join('\n'))
     .digest('hex');
 }
 
-export function signRequest(key: Uint8Array, method: string, path: string, sender: string, body: Uint8Array | string = ''): Record<string, string> {
+export interface RequestToSign {
+  method: string;
+  path: string;
+  sender: string;
+  /** The identity of the peer the request is for: no other peer accepts it. */
+  receiver: string;
+  body?: Uint8Array | string;
+}
+
+export function signRequest(key: Uint8Array, request: RequestToSign): Record<string, string> {
   const time = String(Date.now());
   const nonce = randomBytes(16).toString('hex');
+  const hash = bodyHash(request.body ?? '');
   return {
     [AUTH_HEADERS.time]: time,
     [AUTH_HEADERS.nonce]: nonce,
-    [AUTH_HEADERS.sender]: sender,
-    [AUTH_HEADERS.signature]: signature(key, { method, path, time, nonce, sender, body }),
+    [AUTH_HEADERS.sender]: request.sender,
+    [AUTH_HEADERS.bodyHash]: hash,
+    [AUTH_HEADERS.signature]: signature(key, { ...request, time, nonce, bodyHash: hash }),
   };
 }
 
-/** Remembers the nonces seen inside the clock-skew window. */
+/**
+ * Remembers the nonces seen for as long as their requests can be valid: a request is good from
+ * MAX_CLOCK_SKEW_MS before its timestamp to MAX_CLOCK_SKEW_MS after it, so a nonce is kept for
+ * twice the skew after it was first seen. Only requests whose signature checked out reach it.
+ */
 export class ReplayGuard {
   private readonly seen = new Map<string, number>();
+  private sweptAt = 0;
 
   /** True the first time a nonce is offered within the window. */
   accept(nonce: string, now = Date.now()): boolean {
-    if (this.seen.size > 10_000) {
-      for (const [old, at] of this.seen) if (now - at > 2 * MAX_CLOCK_SKEW_MS) this.seen.delete(old);
+    if (now - this.sweptAt > MAX_CLOCK_SKEW_MS) {
+      this.sweptAt = now;
+      // Insertion order is arrival order: the old ones are at the front.
+      for (const [old, at] of this.seen) {
+        if (now - at <= 2 * MAX_CLOCK_SKEW_MS) break;
+        this.seen.delete(old);
+      }
     }
     if (this.seen.has(nonce)) return false;
     this.seen.set(nonce, now);
@@ -60,15 +91,22 @@ export class ReplayGuard {
 
 export type AuthFailure = 'missing' | 'stale' | 'bad-signature' | 'replayed';
 
-/** Checks a request's authentication headers; returns why it fails, or undefined when it is good. */
-export function verifyRequest(
+export interface VerifiedHeaders {
+  sender: string;
+  /** What the body must hash to; the caller checks it once it has read the body. */
+  bodyHash: string;
+}
+
+/**
+ * Checks a request's authentication headers, before its body is read; returns why it fails, or
+ * the sender and the body hash the signature covers.
+ */
+export function verifyRequestHeaders(
   key: Uint8Array,
   guard: ReplayGuard,
-  method: string,
-  path: string,
+  request: { method: string; path: string; receiver: string },
   headers: Record<string, string | string[] | undefined>,
-  body: Uint8Array | string,
-): AuthFailure | undefined {
+): { failure: AuthFailure } | VerifiedHeaders {
   const header = (name: string) => {
     const value = headers[name];
     return typeof value === 'string' ? value : undefined;
@@ -76,11 +114,15 @@ export function verifyRequest(
   const time = header(AUTH_HEADERS.time);
   const nonce = header(AUTH_HEADERS.nonce);
   const sender = header(AUTH_HEADERS.sender);
+  const hash = header(AUTH_HEADERS.bodyHash);
   const given = header(AUTH_HEADERS.signature);
-  if (!time || !nonce || sender === undefined || !given || !/^[0-9a-f]{64}$/.test(given)) return 'missing';
-  if (!/^\d+$/.test(time) || Math.abs(Date.now() - Number(time)) > MAX_CLOCK_SKEW_MS) return 'stale';
-  const expected = signature(key, { method, path, time, nonce, sender, body });
-  if (!timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(given, 'hex'))) return 'bad-signature';
-  if (!guard.accept(nonce)) return 'replayed';
-  return undefined;
+  if (!time || !nonce || nonce.length > 64 || sender === undefined || sender.length > 128 || !hash || !/^[0-9a-f]{64}$/.test(hash) || !given || !/^[0-9a-f]{64}$/.test(given)) {
+    return { failure: 'missing' };
+  }
+  if (!/^\d{1,16}$/.test(time) || Math.abs(Date.now() - Number(time)) > MAX_CLOCK_SKEW_MS) return { failure: 'stale' };
+  const parts = { ...request, time, nonce, sender, bodyHash: hash };
+  const presented = Buffer.from(given, 'hex');
+  if (!timingSafeEqual(Buffer.from(signature(key, parts), 'hex'), presented)) return { failure: 'bad-signature' };
+  if (!guard.accept(nonce)) return { failure: 'replayed' };
+  return { sender, bodyHash: hash };
 }

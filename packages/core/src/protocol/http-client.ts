@@ -1,5 +1,7 @@
-import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
 import { ExitCode, FlotillaError } from '../errors.js';
+import { clientTlsOptions, type PeerTrust } from '../tls/options.js';
 import { signRequest } from './auth.js';
 import { PeerUnreachableError, connectionError } from './peer-errors.js';
 import { streamRequest, type BodySink } from './streamed-body.js';
@@ -13,18 +15,34 @@ export interface RequestOptions {
   body?: unknown;
 }
 
+/** What a client needs to talk to one peer: the key it signs with, its own name, and whom it trusts. */
+export interface PeerCredentials {
+  key: Uint8Array;
+  /** The sender named in every request: a server's name, or `cli`. */
+  sender: string;
+  /** The domain's CA, and the identity the peer must have (it is also the receiver every request is signed for). */
+  trust: PeerTrust;
+}
+
 /**
- * A signed HTTP client for one peer (the MASTER, or an MS's management port). Errors come back as
- * FlotillaErrors with the exit code the peer meant, or PeerUnreachableError (exit 3).
+ * A signed HTTPS client for one peer (the MASTER, or an MS's management port), which verifies the
+ * peer against the domain's CA and its identity. Errors come back as FlotillaErrors with the exit
+ * code the peer meant, PeerUnreachableError (exit 3) or PeerNotTrustedError (exit 4).
  */
 export class PeerClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly agent: Agent;
 
   constructor(
     readonly peer: MasterAddress,
-    private readonly key: Uint8Array,
-    private readonly sender: string,
-  ) {}
+    private readonly credentials: PeerCredentials,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: 16, ...clientTlsOptions(credentials.trust) });
+  }
+
+  private sign(method: string, path: string, body: string): Record<string, string> {
+    const { key, sender, trust } = this.credentials;
+    return signRequest(key, { method, path, sender, receiver: trust.identity, body });
+  }
 
   get where(): string {
     return `${this.peer.address}:${this.peer.port}`;
@@ -35,7 +53,7 @@ export class PeerClient {
     const body = options.body === undefined ? '' : JSON.stringify(options.body);
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      const req = httpRequest(
+      const req = httpsRequest(
         {
           host: this.peer.address,
           port: this.peer.port,
@@ -43,7 +61,7 @@ export class PeerClient {
           path,
           agent: this.agent,
           headers: {
-            ...signRequest(this.key, method, path, this.sender, body),
+            ...this.sign(method, path, body),
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
           },
@@ -81,8 +99,9 @@ export class PeerClient {
         port: this.peer.port,
         method: 'POST',
         path,
-        headers: { ...signRequest(this.key, 'POST', path, this.sender, text), 'content-type': 'application/json' },
+        headers: { ...this.sign('POST', path, text), 'content-type': 'application/json' },
         body: text,
+        tls: clientTlsOptions(this.credentials.trust),
         idleTimeoutMs,
         where: this.where,
       },

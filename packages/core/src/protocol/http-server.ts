@@ -1,17 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { ExitCode, FlotillaError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LogCode } from '../log-codes.js';
-import { ReplayGuard, verifyRequest, AUTH_HEADERS } from './auth.js';
+import { TLS_MIN_VERSION } from '../tls/options.js';
+import { ReplayGuard, bodyHash, verifyRequestHeaders } from './auth.js';
+import { CONNECTION_LIMITS, PeerConnections } from './connection-limits.js';
 import type { ErrorBody } from './sync.js';
 
 /** Management requests are small JSON documents; anything larger is refused before it is read. */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
-/** A client that has not sent its headers by then is gone or hostile. */
-const HEADERS_TIMEOUT_MS = 10_000;
-/** Upper bound for receiving a whole request (not for streaming a response). */
-const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface RequestContext {
   params: Record<string, string>;
@@ -28,20 +27,30 @@ export const HANDLED = Symbol('handled');
 
 export interface Route {
   method: 'GET' | 'POST';
-  /** `/v1/servers/:server/report`: `:name` segments become params. */
+  /** `/v2/servers/:server/report`: `:name` segments become params. */
   path: string;
   maxBody?: number;
   /**
-   * Served without a signed request: for clients that cannot sign (a browser, Prometheus). Such a
-   * handler authenticates the request its own way (a console session, a metrics token); it gets
-   * no body unless it sets maxBody, and `sender` is empty.
+   * Served without a signed request: for clients that cannot sign (a browser, Prometheus, a
+   * machine at its first contact). Such a handler authenticates the request its own way (a
+   * console session, a metrics token, a proof); it gets no body unless it sets maxBody, and
+   * `sender` is empty.
    */
   public?: true;
   handle(context: RequestContext): Promise<unknown> | unknown;
 }
 
+/** The certificate a management port presents, and its key (PEM). */
+export interface TlsCredentials {
+  key: string;
+  cert: string;
+}
+
 export interface ManagementServerOptions {
   key: Uint8Array;
+  /** This server's identity (tls/identity.ts): requests signed for any other are refused. */
+  identity: string;
+  tls: TlsCredentials;
   routes: Route[];
   logger: Logger;
   /** Log code for refused (401) requests: MA-… on the MASTER, MS-… on a managed server. */
@@ -71,9 +80,15 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
+/** Refuses a request without reading its body: the connection cannot carry another, so it closes. */
+function refuse(response: ServerResponse, status: number, body: ErrorBody): void {
+  response.setHeader('connection', 'close');
+  sendJson(response, status, body);
+}
+
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) return undefined;
+  if (!(declared <= limit)) return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -84,74 +99,99 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
   return Buffer.concat(chunks);
 }
 
+interface CompiledRoute {
+  route: Route;
+  regex: RegExp;
+  names: string[];
+}
+
+function findRoute(routes: CompiledRoute[], method: string | undefined, pathname: string): { route: Route; params: Record<string, string> } | undefined {
+  for (const candidate of routes) {
+    if (candidate.route.method !== method) continue;
+    const found = candidate.regex.exec(pathname);
+    if (found) {
+      // Throws URIError on a malformed escape: the caller answers 400.
+      const params = Object.fromEntries(candidate.names.map((name, i) => [name, decodeURIComponent(found[i + 1]!)]));
+      return { route: candidate.route, params };
+    }
+  }
+  return undefined;
+}
+
 /**
- * The authenticated HTTP server of the MASTER and of every MS management port. Every request is
- * checked against the domain key before its handler runs; refused ones get 401 and a log line.
- * The only exceptions are the routes marked `public`, which authenticate on their own.
+ * The authenticated HTTPS server of the MASTER and of every MS management port (SPEC section 10).
+ * Every request's signature is checked, against the domain key and this server's identity,
+ * before its body is read and before its handler runs; refused ones get 401 and a log line. The
+ * only exceptions are the routes marked `public`, which authenticate on their own. Connections
+ * that have not yet carried an authenticated request are bounded (connection-limits.ts), so
+ * strangers cost almost nothing.
  */
 export function createManagementServer(options: ManagementServerOptions): Server {
   const guard = new ReplayGuard();
   const routes = options.routes.map((route) => ({ route, ...compile(route.path) }));
+  const connections = new PeerConnections();
 
-  const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://management');
-    let match: { route: Route; params: Record<string, string> } | undefined;
-    for (const candidate of routes) {
-      if (candidate.route.method !== request.method) continue;
-      const found = candidate.regex.exec(url.pathname);
-      if (found) {
-        const params = Object.fromEntries(candidate.names.map((name, i) => [name, decodeURIComponent(found[i + 1]!)]));
-        match = { route: candidate.route, params };
-        break;
+  const server = createServer(
+    { ...options.tls, minVersion: TLS_MIN_VERSION, handshakeTimeout: CONNECTION_LIMITS.handshakeTimeoutMs },
+    async (request, response) => {
+      const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
+      let pathname = '/';
+      try {
+        const url = new URL(request.url ?? '/', 'https://management');
+        pathname = url.pathname;
+        let match: ReturnType<typeof findRoute>;
+        try {
+          match = findRoute(routes, request.method, url.pathname);
+        } catch {
+          return refuse(response, 400, { error: `malformed escape in ${JSON.stringify(url.pathname.slice(0, 200))}`, exitCode: ExitCode.usage });
+        }
+        const isPublic = match?.route.public === true;
+        let sender = '';
+        let expectedHash: string | undefined;
+        if (!isPublic) {
+          const verified = verifyRequestHeaders(options.key, guard, { method: request.method ?? '', path: request.url ?? '', receiver: options.identity }, request.headers);
+          if ('failure' in verified) {
+            options.logger.warn(options.unauthorizedCode, `refused an unauthenticated request (${verified.failure}) from ${remote}: ${request.method} ${url.pathname.slice(0, 200)}`);
+            return refuse(response, 401, { error: `unauthorized (${verified.failure}): requests must be signed with the domain key, for this server`, exitCode: ExitCode.usage });
+          }
+          connections.authenticated(request.socket);
+          sender = verified.sender;
+          expectedHash = verified.bodyHash;
+        }
+        const body = await readBody(request, match?.route.maxBody ?? (isPublic ? 0 : DEFAULT_MAX_BODY));
+        if (body === undefined) return refuse(response, 413, { error: 'request body too large', exitCode: ExitCode.usage });
+        if (expectedHash !== undefined && bodyHash(body) !== expectedHash) {
+          options.logger.warn(options.unauthorizedCode, `refused a request from ${remote} whose body is not the one signed: ${request.method} ${url.pathname.slice(0, 200)}`);
+          return refuse(response, 401, { error: 'unauthorized (bad-body): the body is not the one that was signed', exitCode: ExitCode.usage });
+        }
+        if (!match) return sendJson(response, 404, { error: `no such endpoint ${request.method} ${url.pathname.slice(0, 200)}`, exitCode: ExitCode.failed } satisfies ErrorBody);
+        // A public request that its handler accepted vouches for its connection too.
+        if (isPublic) response.once('finish', () => response.statusCode < 400 && connections.authenticated(request.socket));
+        const result = await match.route.handle({ params: match.params, query: url.searchParams, body, sender, request, response });
+        if (result !== HANDLED) sendJson(response, 200, result ?? {});
+      } catch (error) {
+        if (response.headersSent) {
+          response.destroy();
+          return;
+        }
+        const exitCode = error instanceof FlotillaError ? error.exitCode : ExitCode.failed;
+        if (!(error instanceof FlotillaError)) options.logger.error('SYS-0001', `request ${request.method} ${pathname.slice(0, 200)} failed: ${(error as Error).stack}`);
+        sendJson(response, STATUS_FOR_EXIT[exitCode] ?? 500, { error: (error as Error).message, exitCode } satisfies ErrorBody);
       }
-    }
-    const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
-    try {
-      const isPublic = match?.route.public === true;
-      const body = await readBody(request, match?.route.maxBody ?? (isPublic ? 0 : DEFAULT_MAX_BODY));
-      if (body === undefined) {
-        // The rest of the body is not read: the connection cannot carry another request.
-        response.setHeader('connection', 'close');
-        sendJson(response, 413, { error: 'request body too large', exitCode: ExitCode.usage } satisfies ErrorBody);
-        return;
-      }
-      const failure = isPublic ? undefined : verifyRequest(options.key, guard, request.method ?? '', request.url ?? '', request.headers, body);
-      if (failure) {
-        options.logger.warn(options.unauthorizedCode, `refused an unauthenticated request (${failure}) from ${remote}: ${request.method} ${url.pathname}`);
-        sendJson(response, 401, { error: `unauthorized (${failure}): requests must be signed with the domain key`, exitCode: ExitCode.usage } satisfies ErrorBody);
-        return;
-      }
-      if (!match) {
-        sendJson(response, 404, { error: `no such endpoint ${request.method} ${url.pathname}`, exitCode: ExitCode.failed } satisfies ErrorBody);
-        return;
-      }
-      const result = await match.route.handle({
-        params: match.params,
-        query: url.searchParams,
-        body,
-        sender: isPublic ? '' : String(request.headers[AUTH_HEADERS.sender]),
-        request,
-        response,
-      });
-      if (result !== HANDLED) sendJson(response, 200, result ?? {});
-    } catch (error) {
-      if (response.headersSent) {
-        response.destroy();
-        return;
-      }
-      const exitCode = error instanceof FlotillaError ? error.exitCode : ExitCode.failed;
-      if (!(error instanceof FlotillaError)) options.logger.error('SYS-0001', `request ${request.method} ${url.pathname} failed: ${(error as Error).stack}`);
-      sendJson(response, STATUS_FOR_EXIT[exitCode] ?? 500, { error: (error as Error).message, exitCode } satisfies ErrorBody);
-    }
-  });
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.keepAliveTimeout = 5_000;
+    },
+  );
+  server.on('connection', (socket: Socket) => connections.admit(socket));
+  // A failed handshake (a plain-HTTP client, a scanner) is the client's problem, not a log line each.
+  server.on('tlsClientError', (_error, socket) => socket.destroy());
+  server.maxConnections = CONNECTION_LIMITS.maxConnections;
+  server.headersTimeout = CONNECTION_LIMITS.headersTimeoutMs;
+  server.requestTimeout = CONNECTION_LIMITS.requestTimeoutMs;
+  server.keepAliveTimeout = CONNECTION_LIMITS.keepAliveTimeoutMs;
   return server;
 }
 
 /** Listens, turning the usual failures into messages that say what to do. */
-export async function listen(server: Server, address: string, port: number, what: string): Promise<AddressInfo> {
+export async function listen(server: NetServer, address: string, port: number, what: string): Promise<AddressInfo> {
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);

@@ -1,22 +1,35 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { createServer as createTlsServer } from 'node:tls';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { onCleanup } from '../../../../test-support/index.js';
+import { testTls, type TestTls } from '../../../../test-support/management.js';
+import { clientTlsOptions } from '../tls/options.js';
 import { FlotillaError } from '../errors.js';
-import { PeerUnreachableError } from './peer-errors.js';
+import { PeerNotTrustedError, PeerUnreachableError } from './peer-errors.js';
 import { streamRequest, type BodySink, type StreamedRequest } from './streamed-body.js';
 
 async function listening(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => sockets.add(socket));
+  onCleanup(() => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    for (const socket of sockets) socket.destroy();
+  }));
   return (server.address() as AddressInfo).port;
 }
+
+let tls: TestTls;
+beforeAll(async () => {
+  tls = await testTls();
+});
 
 /** A peer that answers every connection with `answer`, written as it is (to send what HTTP servers would not). */
 function rawPeer(answer: (socket: Socket) => void): Promise<number> {
   const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
+  const server = createTlsServer(tls.credentials, (socket) => {
     sockets.add(socket);
     socket.on('error', () => {});
     socket.once('data', () => answer(socket));
@@ -28,7 +41,17 @@ function rawPeer(answer: (socket: Socket) => void): Promise<number> {
 }
 
 function requestTo(port: number, idleTimeoutMs = 5_000): StreamedRequest {
-  return { host: '127.0.0.1', port, method: 'POST', path: '/v1/content', headers: { 'x-test': 'yes' }, body: '{"hashes":[]}', idleTimeoutMs, where: `127.0.0.1:${port}` };
+  return {
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/v2/content',
+    headers: { 'x-test': 'yes' },
+    body: '{"hashes":[]}',
+    idleTimeoutMs,
+    where: `127.0.0.1:${port}`,
+    tls: clientTlsOptions(tls),
+  };
 }
 
 /** Hashes what it is given; every few pieces it makes the transfer wait, then checks its piece was left alone. */
@@ -60,7 +83,7 @@ describe('streaming an answer body into a sink', () => {
   it('delivers every byte of a large answer, in order, waiting for the sink when it asks', async () => {
     const body = randomBytes(5 * 1024 * 1024 + 11);
     let seen: { method?: string; url?: string; test?: string; length?: string } = {};
-    const server = createHttpServer((request, response) => {
+    const server = createHttpsServer(tls.credentials, (request, response) => {
       seen = { method: request.method, url: request.url, test: request.headers['x-test'] as string, length: request.headers['content-length'] };
       request.resume();
       response.writeHead(200, { 'content-length': body.length });
@@ -72,11 +95,38 @@ describe('streaming an answer body into a sink', () => {
     expect(await streamRequest(requestTo(port), sink)).toEqual({ status: 200 });
     expect(sink.bytes).toBe(body.length);
     expect(sink.hex()).toBe(createHash('sha256').update(body).digest('hex'));
-    expect(seen).toEqual({ method: 'POST', url: '/v1/content', test: 'yes', length: '13' });
+    expect(seen).toEqual({ method: 'POST', url: '/v2/content', test: 'yes', length: '13' });
+  });
+
+  it('never changes a piece the sink is at work on, across many awaits, on several answers at once', async () => {
+    // A sink like the sync's: async, still reading its piece after awaits of every kind.
+    const body = randomBytes(1_300_000);
+    const expected = createHash('sha256').update(body).digest('hex');
+    const server = createHttpsServer(tls.credentials, (request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-length': body.length });
+      response.end(body);
+    });
+    const port = await listening(server);
+    const waits = [() => null, () => new Promise((resolve) => setImmediate(resolve)), () => new Promise((resolve) => setTimeout(resolve, 1))];
+    const receive = async (offset: number) => {
+      const hash = createHash('sha256');
+      let step = offset;
+      await streamRequest(requestTo(port), {
+        async data(chunk) {
+          const copy = Buffer.from(chunk);
+          for (let at = 0; at < chunk.length; at += 4096) await waits[step++ % waits.length]!();
+          if (!copy.equals(chunk)) throw new Error('the piece changed while the sink held it');
+          hash.update(chunk);
+        },
+      });
+      return hash.digest('hex');
+    };
+    expect(await Promise.all([0, 1, 2, 3].map(receive))).toEqual([expected, expected, expected, expected]);
   });
 
   it('returns an error answer with its body, without giving it to the sink', async () => {
-    const server = createHttpServer((request, response) => {
+    const server = createHttpsServer(tls.credentials, (request, response) => {
       request.resume();
       const text = JSON.stringify({ error: 'no content with hash ff', exitCode: 2 });
       response.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -94,7 +144,7 @@ describe('streaming an answer body into a sink', () => {
     const port = await rawPeer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n' + 'x'.repeat(40)));
     const failure = streamRequest(requestTo(port), hashingSink());
     await expect(failure).rejects.toThrow(PeerUnreachableError);
-    await expect(failure).rejects.toThrow(`127.0.0.1:${port} stopped sending /v1/content with 60 of its 100 bytes still to come`);
+    await expect(failure).rejects.toThrow(`127.0.0.1:${port} stopped sending /v2/content with 60 of its 100 bytes still to come`);
   });
 
   it('refuses answers that are not ours: chunked, without a length, more bytes than announced, not HTTP', async () => {
@@ -125,8 +175,23 @@ describe('streaming an answer body into a sink', () => {
     await expect(refused).rejects.toThrow('is unreachable (ECONNREFUSED)');
   });
 
+  it('refuses a peer that is not verified: a certificate from another CA, another identity, or no TLS at all', async () => {
+    const stranger = await testTls();
+    const impostor = createHttpsServer(stranger.credentials, (_request, response) => response.end('{}'));
+    const impostorPort = await listening(impostor);
+    await expect(streamRequest(requestTo(impostorPort), hashingSink())).rejects.toThrow(PeerNotTrustedError);
+
+    const port = await rawPeer((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+    const otherIdentity = { ...requestTo(port), tls: clientTlsOptions({ ca: tls.ca, identity: 'flotilla://test/servers/other' }) };
+    await expect(streamRequest(otherIdentity, hashingSink())).rejects.toThrow('names flotilla://test/master, not flotilla://test/servers/other');
+
+    const plain = createNetServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'));
+    const plainPort = await listening(plain);
+    await expect(streamRequest(requestTo(plainPort), hashingSink())).rejects.toThrow(PeerNotTrustedError);
+  });
+
   it('ends the transfer with the error the sink throws', async () => {
-    const server = createHttpServer((request, response) => {
+    const server = createHttpsServer(tls.credentials, (request, response) => {
       request.resume();
       response.writeHead(200, { 'content-length': 1_000_000 });
       response.end(Buffer.alloc(1_000_000));

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type ConnectionOptions } from 'node:tls';
 import { ExitCode, FlotillaError } from '../errors.js';
 import { PeerUnreachableError, connectionError } from './peer-errors.js';
 
@@ -27,13 +27,15 @@ export interface StreamedRequest {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** How the peer is verified (tls/options.ts clientTlsOptions). */
+  tls: ConnectionOptions;
   /** The answer fails when the peer sends nothing for this long (connecting included). */
   idleTimeoutMs: number;
   /** host:port, for messages. */
   where: string;
 }
 
-/** Bytes read from the socket at once. */
+/** Bytes read from the socket at once (TLS hands over one record, up to 16 KiB, at a time). */
 const READ_BUFFER_BYTES = 256 * 1024;
 /** Our answers' heads are a few hundred bytes; a peer that sends more is not one of ours. */
 const MAX_HEAD_BYTES = 16 * 1024;
@@ -97,48 +99,81 @@ export function streamRequest(request: StreamedRequest, sink: BodySink): Promise
       return undefined;
     };
 
+    /**
+     * Takes the next bytes; false when the transfer must wait for the sink. The read buffer holds
+     * the piece until the sink is done with it; meanwhile the silence is ours, not the peer's.
+     * Paused, the socket times nothing out, so the answer cannot end under a sink still at work.
+     */
+    let waiting = false;
+    /** The read buffer whose bytes the sink is at work on, if any: the next read goes to the other. */
+    let held: Buffer | undefined;
+    let closed = false;
+    const backlog: Buffer[] = [];
+    const endOfStream = () => {
+      if (!head) return fail(new PeerUnreachableError(`${where} closed the connection before answering ${request.path}`));
+      if (remaining > 0) fail(new PeerUnreachableError(`${where} stopped sending ${request.path} with ${remaining} of its ${head.length} bytes still to come`));
+    };
+    const proceed = (bytes: Buffer, source?: Buffer): boolean => {
+      try {
+        const piece = head ? bytes : readHead(bytes);
+        const wait = piece && piece.length > 0 ? take(piece) : undefined;
+        if (!wait) {
+          finishIfDone();
+          return !settled;
+        }
+        waiting = true;
+        held = source;
+        socket.pause();
+        socket.setTimeout(0);
+        wait.then(() => {
+          waiting = false;
+          held = undefined;
+          finishIfDone();
+          while (backlog.length > 0 && !waiting && !settled) proceed(backlog.shift()!);
+          if (waiting || settled) return;
+          if (closed) return endOfStream();
+          listen();
+          socket.resume();
+        }, fail);
+        return false;
+      } catch (error) {
+        fail(error as Error);
+        return false;
+      }
+    };
+
     const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    // A read is asked for its buffer before it happens, so one may land after the sink began a
+    // wait (TLS hands over the records it has already decrypted even once paused): reads go to
+    // whichever buffer the sink is not at work on, and those that arrive during a wait are kept,
+    // in order.
+    const spareBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    // Node's tls.connect takes net's onread (the plaintext lands in our buffers); its types omit it.
     const socket = connect({
+      ...request.tls,
       host: request.host,
       port: request.port,
       onread: {
-        buffer: readBuffer,
-        callback: (length) => {
+        buffer: () => (held === readBuffer ? spareBuffer : readBuffer),
+        callback: (length: number, buffer: Buffer) => {
           if (settled) return false;
-          try {
-            const piece = head ? readBuffer.subarray(0, length) : readHead(readBuffer.subarray(0, length));
-            const waiting = piece && piece.length > 0 ? take(piece) : undefined;
-            if (!waiting) {
-              finishIfDone();
-              return !settled;
-            }
-            // The read buffer holds the piece until the sink is done with it; meanwhile the silence is
-            // ours, not the peer's. Paused, the socket reads nothing and times nothing out, so the
-            // answer cannot end under a sink still at work.
-            socket.pause();
-            socket.setTimeout(0);
-            waiting.then(() => {
-              finishIfDone();
-              if (settled) return;
-              listen();
-              socket.resume();
-            }, fail);
-            return false;
-          } catch (error) {
-            fail(error as Error);
-            return false;
-          }
+          const bytes = buffer.subarray(0, length);
+          if (!waiting) return proceed(bytes, buffer);
+          backlog.push(Buffer.from(bytes));
+          // Still paused: returning false here would stop reading a second time, which resume()
+          // does not undo.
+          return true;
         },
       },
-    });
+    } as ConnectionOptions);
     socket.setNoDelay(true);
     listen();
     socket.on('timeout', () => fail(new PeerUnreachableError(`${where} sent nothing for ${request.idleTimeoutMs / 1000} s; giving up on ${request.path}`)));
     socket.on('error', (error: NodeJS.ErrnoException) => fail(connectionError(where, error)));
     socket.on('close', () => {
-      if (!head) return fail(new PeerUnreachableError(`${where} closed the connection before answering ${request.path}`));
-      // Complete but for a sink still at work: that one settles the answer.
-      if (remaining > 0) fail(new PeerUnreachableError(`${where} stopped sending ${request.path} with ${remaining} of its ${head.length} bytes still to come`));
+      closed = true;
+      // A sink still at work, or bytes kept for it: the end is judged once they are taken.
+      if (!waiting) endOfStream();
     });
     const headers = { host: where, connection: 'close', ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
     const lines = [`${request.method} ${request.path} HTTP/1.1`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];

@@ -5,7 +5,7 @@ import type { FileEntry } from '../file-tree.js';
  * Every message is a versioned type here, shared by both sides. A change that an older peer would
  * misread bumps PROTOCOL_VERSION; peers refuse versions they do not speak.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Every path of the protocol starts with this, so a future version can be served beside it. */
 export const API_PREFIX = `/v${PROTOCOL_VERSION}`;
 

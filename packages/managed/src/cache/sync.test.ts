@@ -2,9 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, PeerClient, PeerUnreachableError, readDomainKey, type BodySink, type FileEntry, type Logger } from '@flotilla/core';
+import { IntegrityError, PeerClient, PeerUnreachableError, masterIdentity, readDomainKey, type BodySink, type FileEntry, type Logger } from '@flotilla/core';
 import { tempHome } from '../../../../test-support/index.js';
 import { createTestDomain, startMaster } from '../../../../test-support/domain.js';
+import { domainCa } from '../../../../test-support/management.js';
 import { CacheStore } from './cache-store.js';
 import { MasterSource } from './sources.js';
 import { syncGeneration } from './sync.js';
@@ -95,7 +96,8 @@ describe('a sync from the MASTER', () => {
       await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(join(dir, `d${d}`, `f${f}.js`), `module.exports = ${d * 100 + f};\n`)));
     }
     await startMaster(domain);
-    const client = new PeerClient({ address: '127.0.0.1', port: domain.masterPort }, await readDomainKey(domain.keyFile), 'server1');
+    const credentials = { key: await readDomainKey(domain.keyFile), sender: 'server1', trust: { ca: await domainCa(domain), identity: masterIdentity('sy') } };
+    const client = new PeerClient({ address: '127.0.0.1', port: domain.masterPort }, credentials);
     const receive = client.receive.bind(client);
     let contentRequests = 0;
     client.receive = (...args) => {

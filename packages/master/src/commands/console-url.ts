@@ -28,8 +28,8 @@ export const consoleUrlCommand: CommandModule<GlobalOptions, ConsoleUrlOptions> 
     const expires = new Date(Date.now() + parseHours(options.hours) * 3_600_000);
     const { address, port } = masterEndpoint(config);
     const host = isIP(address) === 6 ? `[${address}]` : address;
-    const url = `http://${host}:${port}${CONSOLE_LOGIN_PATH}?token=${issueToken(key, 'console', expires)}`;
-    context.say(`valid until ${expires.toISOString()}; anyone with the link can watch the domain until then`);
+    const url = `https://${host}:${port}${CONSOLE_LOGIN_PATH}?token=${issueToken(key, 'console', expires)}`;
+    context.say(`valid until ${expires.toISOString()}; anyone with the link can watch the domain until then. The page's certificate is from the domain's CA, ${layout.caCertFile}: a browser that trusts it opens the link without a warning`);
     context.result({ url, expires: expires.toISOString() }, url);
   },
 };

@@ -1,10 +1,11 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, tempHome } from '../../../../test-support/index.js';
 
 describe('master create-domain', () => {
-  it('writes the layout, a configuration that loads back and a 0600 key', async () => {
+  it('writes the layout, a configuration that loads back, a 0600 key and the domain\'s CA', async () => {
     const home = await tempHome();
     const result = await run('master', ['create-domain', 'demo', '--home', home, '--server', 'server1:8088', '--server', 'server2:8089']);
     expect(result.exitCode).toBe(0);
@@ -18,6 +19,10 @@ describe('master create-domain', () => {
     expect((await stat(join(dir, 'config', 'security'))).mode & 0o777).toBe(0o700);
     const keyText = await readFile(join(dir, 'config', 'security', 'domain.key'), 'utf8');
     expect(keyText.trim()).toMatch(/^[0-9a-f]{64}$/);
+    // The domain's own certificate authority: its key 0600, its certificate a CA's.
+    expect((await readdir(join(dir, 'config', 'security'))).sort()).toEqual(['ca.crt', 'ca.key', 'domain.key']);
+    expect((await stat(join(dir, 'config', 'security', 'ca.key'))).mode & 0o777).toBe(0o600);
+    expect(new X509Certificate(await readFile(join(dir, 'config', 'security', 'ca.crt'))).ca).toBe(true);
     // No file of the domain names the home: a copied domain works anywhere.
     expect(await readFile(join(dir, 'config', 'domain.json5'), 'utf8')).not.toContain(home);
 

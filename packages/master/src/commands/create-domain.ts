@@ -9,6 +9,7 @@ import {
   UsageError,
   assertName,
   commandContext,
+  createDomainCa,
   createDomainKey,
   domainLayout,
   domainFiles,
@@ -143,6 +144,7 @@ async function installDomain(target: string, domain: string, configText: string)
     for (const dir of [files.historyDir, files.appsDir, files.serversDir, files.backupsDir]) await mkdir(dir, { recursive: true });
     await writeFileAtomic(files.configFile, configText);
     await createDomainKey(files.keyFile);
+    await createDomainCa(files, domain);
     if (await exists(target)) throw new UsageError(messages.domainExists(domain, target));
     await rename(staging, target);
     await syncDirectory(parent);

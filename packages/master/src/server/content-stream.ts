@@ -26,7 +26,7 @@ const READS_IN_FLIGHT = 16;
 const READ_AT_ONCE_MAX = 64 * 1024;
 
 /**
- * The files a `POST /v1/content` body asks for, each checked against the current generation
+ * The files a `POST /v2/content` body asks for, each checked against the current generation
  * (`lookup`); anything else is refused before a byte is sent, naming what was wrong.
  */
 export function requestedContent(body: Buffer, lookup: (sha256: string) => ContentFile | undefined, generation: number): ContentFile[] {

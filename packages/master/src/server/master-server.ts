@@ -1,21 +1,28 @@
-import type { Server } from 'node:http';
+import type { Server } from 'node:https';
 import { join } from 'node:path';
 import {
   API_PREFIX,
+  CERTIFICATE_PATH,
+  CertificateRequestSchema,
   HANDLED,
   MAX_CONTENT_REQUEST_BODY,
   PeerClient,
+  TRUST_NONCE,
+  TRUST_PATH,
   UsageError,
   acquireServerLock,
   createLogger,
   createManagementServer,
   listen,
+  masterIdentity,
   metricsRoute,
   openDomain,
   readDomainKey,
   reportReady,
   serverEndpoint,
+  serverIdentity,
   serverLayout,
+  trustProof,
   writeFileAtomic,
   type BackupResult,
   type DomainConfig,
@@ -47,6 +54,8 @@ import { GenerationStore } from './generation-store.js';
 import { MasterMetrics } from './metrics.js';
 import { ServerRegistry } from './registry.js';
 import { policyView } from '../set-domain-backup/show-policy.js';
+import { issueServerCertificate } from './certificates.js';
+import { masterTls, type MasterTls } from './tls-identity.js';
 
 /** Often enough that an MS notices a silent MASTER (machine gone, no FIN) within a few seconds. */
 export const STREAM_PING_MS = 1_000;
@@ -69,6 +78,7 @@ export class MasterServer {
   private readonly metrics: MasterMetrics;
   private readonly webConsole: WebConsole;
   private http?: Server;
+  private tls!: MasterTls;
   private pinger?: NodeJS.Timeout;
   private readonly startedAt = new Date().toISOString();
   private changes: Promise<unknown> = Promise.resolve();
@@ -126,8 +136,16 @@ export class MasterServer {
     if (await this.store.refresh()) {
       this.log.info('MA-0022', `generation ${this.store.manifest.generation} (the domain's files changed since the last generation)`);
     }
-    this.http = createManagementServer({ key: this.key, routes: this.routes(), logger: this.log, unauthorizedCode: 'MA-0040' });
-    this.http.on('connection', (socket) => socket.setNoDelay(true));
+    this.tls = await masterTls(this.layout, this.config, this.log);
+    this.http = createManagementServer({
+      key: this.key,
+      identity: masterIdentity(this.layout.name),
+      tls: this.tls.credentials,
+      routes: this.routes(),
+      logger: this.log,
+      unauthorizedCode: 'MA-0040',
+    });
+    this.http.on('secureConnection', (socket) => socket.setNoDelay(true));
     await listen(this.http, master.address, master.port, `MASTER of ${this.layout.name}`);
     this.pinger = setInterval(() => this.registry.broadcast({ type: 'ping' }), STREAM_PING_MS);
     await this.writeState('RUNNING');
@@ -166,7 +184,11 @@ export class MasterServer {
     await Promise.all(
       Object.keys(this.config.servers).map(async (server) => {
         const endpoint = serverEndpoint(this.config, server)!;
-        const client = new PeerClient(endpoint, this.key, this.config.master.name);
+        const client = new PeerClient(endpoint, {
+          key: this.key,
+          sender: this.config.master.name,
+          trust: { ca: this.tls.ca.certificate, identity: serverIdentity(this.layout.name, server) },
+        });
         try {
           await client.request('POST', `${API_PREFIX}/events`, { body: event, timeoutMs: MASTER_UP_TIMEOUT_MS });
           this.log.info('MA-0010', `told ${server} at ${client.where} that the MASTER is up`);
@@ -262,7 +284,7 @@ export class MasterServer {
     });
   }
 
-  /** `POST /v1/backup`: exactly one generation, packed outside the turn so that changes need not wait for it. */
+  /** `POST /v2/backup`: exactly one generation, packed outside the turn so that changes need not wait for it. */
   private async backup(body: Buffer, sender: string): Promise<BackupResult> {
     const target = requestedTarget(body, this.layout.packedZip);
     const frozen = await this.freeze([target]);
@@ -277,6 +299,29 @@ export class MasterServer {
     return [
       ...this.webConsole.routes(),
       metricsRoute({ key: this.key, registry: this.metrics.registry, logger: this.log, refusedCode: 'MA-0043' }),
+      {
+        // The verified first contact (core's tls/first-contact.ts): public, since the asker has no CA yet.
+        method: 'GET',
+        path: TRUST_PATH,
+        public: true,
+        handle: ({ query }) => {
+          const nonce = query.get('nonce') ?? '';
+          if (!TRUST_NONCE.test(nonce)) throw new UsageError('the first contact needs a nonce of 64 hexadecimal characters');
+          const { certificate } = this.tls.ca;
+          return { domain: this.layout.name, ca: certificate, proof: trustProof(this.key, this.layout.name, nonce, certificate, this.tls.leaf) };
+        },
+      },
+      {
+        method: 'POST',
+        path: CERTIFICATE_PATH,
+        handle: async ({ body, sender }) => {
+          const parsed = CertificateRequestSchema.safeParse(JSON.parse(body.toString('utf8')));
+          if (!parsed.success) throw new UsageError(`not a certificate request: ${parsed.error.issues[0]?.message}`);
+          const answer = await issueServerCertificate(this.tls.ca, this.config, this.layout.name, sender, parsed.data);
+          this.log.info('MA-0045', `issued ${sender} a certificate from the domain CA`);
+          return answer;
+        },
+      },
       {
         method: 'GET',
         path: `${API_PREFIX}/generation`,

@@ -1,27 +1,10 @@
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { signRequest } from '@flotilla/core';
 import { run, tempHome, waitFor } from '../../../../test-support/index.js';
 import { createTestDomain, managedStatus, readKey, startManaged, startMaster } from '../../../../test-support/domain.js';
-
-interface Answer {
-  status: number;
-  body: string;
-}
-
-function send(port: number, method: string, path: string, headers: Record<string, string>, body = ''): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve({ status: 413, body: '' }) : reject(error)));
-    req.end(body);
-  });
-}
+import { domainCa, sendRaw, signedFor } from '../../../../test-support/management.js';
 
 describe('management requests are authenticated with the domain key', () => {
   it('refuses requests without the key, with a wrong key, stale, replayed or oversized, and logs them', async () => {
@@ -29,34 +12,38 @@ describe('management requests are authenticated with the domain key', () => {
     const domain = await createTestDomain(home, 's1', ['server1']);
     const master = await startMaster(domain);
     const key = Buffer.from(await readKey(domain), 'hex');
-    const path = '/v1/status';
+    const ca = await domainCa(domain);
+    const send = (method: string, path: string, headers: Record<string, string>, body = '') => sendRaw(domain.masterPort, { method, path, headers, body, ca });
+    const sign = (method: string, path: string, body = '', signWith: Uint8Array = key) => signedFor(signWith, 's1', 'master', method, path, body);
+    const path = '/v2/status';
 
-    expect((await send(domain.masterPort, 'GET', path, {})).status).toBe(401);
-    const wrong = signRequest(Buffer.alloc(32, 7), 'GET', path, 'intruder');
-    expect((await send(domain.masterPort, 'GET', path, wrong)).status).toBe(401);
+    expect((await send('GET', path, {})).status).toBe(401);
+    expect((await send('GET', path, sign('GET', path, '', Buffer.alloc(32, 7)))).status).toBe(401);
 
-    const good = signRequest(key, 'GET', path, 'cli');
-    expect((await send(domain.masterPort, 'GET', path, good)).status).toBe(200);
-    const replay = await send(domain.masterPort, 'GET', path, good);
+    const good = sign('GET', path);
+    expect((await send('GET', path, good)).status).toBe(200);
+    const replay = await send('GET', path, good);
     expect(replay.status).toBe(401);
-    expect(replay.body).toContain('replayed');
+    expect(replay.text).toContain('replayed');
 
-    const stale = { ...signRequest(key, 'GET', path, 'cli'), 'x-flotilla-time': String(Date.now() - 10 * 60_000) };
-    expect((await send(domain.masterPort, 'GET', path, stale)).status).toBe(401);
+    const stale = { ...sign('GET', path), 'x-flotilla-time': String(Date.now() - 10 * 60_000) };
+    expect((await send('GET', path, stale)).status).toBe(401);
 
-    // A body signed for one path does not authorise another.
-    const moved = signRequest(key, 'POST', '/v1/config', 'cli', '{}');
-    expect((await send(domain.masterPort, 'POST', '/v1/stop', moved, '{}')).status).toBe(401);
+    // A body signed for one path does not authorise another, nor another body the same path.
+    expect((await send('POST', '/v2/stop', sign('POST', '/v2/config', '{}'), '{}')).status).toBe(401);
+    const swapped = await send('POST', '/v2/config', sign('POST', '/v2/config', '{}'), '{"op":"undeploy","name":"x"}');
+    expect(swapped.status).toBe(401);
+    expect(swapped.text).toContain('bad-body');
 
     const big = 'x'.repeat(2 * 1024 * 1024);
-    const oversized = await send(domain.masterPort, 'POST', '/v1/config', signRequest(key, 'POST', '/v1/config', 'cli', big), big);
-    expect(oversized.status).toBe(413);
+    const oversized = await send('POST', '/v2/config', sign('POST', '/v2/config', big), big);
+    expect([0, 413]).toContain(oversized.status);
 
     // Content is fetched by hash only: no request names a file path.
     const byPathBody = JSON.stringify({ hashes: ['../config/security/domain.key'] });
-    const refused = await send(domain.masterPort, 'POST', '/v1/content', signRequest(key, 'POST', '/v1/content', 'cli', byPathBody), byPathBody);
+    const refused = await send('POST', '/v2/content', sign('POST', '/v2/content', byPathBody), byPathBody);
     expect(refused.status).toBe(400);
-    expect(refused.body).not.toContain(await readKey(domain));
+    expect(refused.text).not.toContain(await readKey(domain));
 
     await waitFor('the refusals in the log', () => (master.stderr().match(/\[MA-0040\]/g) ?? []).length >= 4);
   });
@@ -74,10 +61,20 @@ describe('management requests are authenticated with the domain key', () => {
 
     // A management request to a server without the key is refused too.
     const port = domain.servers.server2!.port;
-    expect((await send(port, 'GET', '/v1/status', {})).status).toBe(401);
+    const ca = await domainCa(domain);
+    expect((await sendRaw(port, { path: '/v2/status', ca })).status).toBe(401);
     // Management endpoints are not on the applications' port.
     const http = domain.servers.server2!.http;
-    expect((await send(http, 'GET', '/v1/status', signRequest(Buffer.from(keyHex, 'hex'), 'GET', '/v1/status', 'cli'))).status).toBe(404);
+    const signed = signedFor(Buffer.from(keyHex, 'hex'), 's2', 'server2', 'GET', '/v2/status');
+    const onAppPort = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: http, path: '/v2/status', headers: signed }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(onAppPort).toBe(404);
 
     for (const args of [
       ['master', 'status', 's2', '--home', home, '--json'],

@@ -62,6 +62,8 @@ describe('backup on boot', () => {
       'apps/hello/index.js',
       'config/domain.json5',
       'config/generation.json',
+      'config/security/ca.crt',
+      'config/security/ca.key',
       'config/security/domain.key',
       'flotilla-backup.json',
     ]);

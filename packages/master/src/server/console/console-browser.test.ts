@@ -1,3 +1,4 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -7,6 +8,12 @@ import { chromium, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { killPid, onCleanup, repoRoot, run, tempHome } from '../../../../../test-support/index.js';
 import { createTestDomain, startManaged, startMaster } from '../../../../../test-support/domain.js';
+import { domainCa } from '../../../../../test-support/management.js';
+
+/** Chromium's way to trust one CA without a certificate store: the SHA-256 of its public key. */
+function spkiPin(caPem: string): string {
+  return createHash('sha256').update(new X509Certificate(caPem).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+}
 
 /** Debian's Chromium (.ci/run installs it): Playwright downloads no browser of its own here. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -40,7 +47,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a real browser', () =
     const context = await chromium.launchPersistentContext(join(home, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        `--ignore-certificate-errors-spki-list=${spkiPin(await domainCa(domain))}`,
+      ],
       viewport: { width: 1440, height: 900 },
     });
     onCleanup(() => context.close());

@@ -2,7 +2,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, tempHome, waitFor } from '../../../../../test-support/index.js';
-import { createTestDomain, startManaged, startMaster } from '../../../../../test-support/domain.js';
+import { createTestDomain, startManaged, startMaster, type TestDomain } from '../../../../../test-support/domain.js';
+import { domainCa, fetchTrusting } from '../../../../../test-support/management.js';
+
+let fetch: ReturnType<typeof fetchTrusting>;
+/** From now on `fetch` trusts the CA of `domain`, as a browser that imported its ca.crt. */
+async function trust(domain: TestDomain): Promise<void> {
+  fetch = fetchTrusting(await domainCa(domain));
+}
 
 /** The first state document on the console's event stream. */
 async function firstState(url: string, cookie: string): Promise<any> {
@@ -27,9 +34,10 @@ describe('the web console on the MASTER\'s port', () => {
   it('lets in the holder of a console-url link through a session cookie, and nobody else', async () => {
     const home = await tempHome();
     const domain = await createTestDomain(home, 'c1', ['server1']);
+    await trust(domain);
     const master = await startMaster(domain);
     await startManaged(home, 'c1', 'server1');
-    const base = `http://127.0.0.1:${domain.masterPort}`;
+    const base = `https://127.0.0.1:${domain.masterPort}`;
 
     const printed = await run('master', ['console-url', 'c1', '--home', home, '--json']);
     expect(printed.exitCode).toBe(0);
@@ -47,13 +55,13 @@ describe('the web console on the MASTER\'s port', () => {
     expect((await fetch(`${base}/console/login?token=${url.split('token=')[1].replace(/^./, 'x')}`)).status).toBe(401);
     await waitFor('the refusals logged', () => master.stderr().includes('[MA-0041] refused a web console request (session missing)') && master.stderr().includes('[MA-0041] refused a web console request (login link'));
     // The signed API is as closed as before.
-    expect((await fetch(`${base}/v1/status`)).status).toBe(401);
+    expect((await fetch(`${base}/v2/status`)).status).toBe(401);
 
     const login = await fetch(url, { redirect: 'manual' });
     expect(login.status).toBe(200);
     expect(await login.text()).toContain('<meta http-equiv="refresh" content="0; url=/console/">');
     const setCookie = login.headers.get('set-cookie')!;
-    expect(setCookie).toMatch(/^flotilla-console-c1=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/console; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    expect(setCookie).toMatch(/^flotilla-console-c1=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/console; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/);
     expect(setCookie).not.toContain(url.split('token=')[1]); // the session is not the login token
     expect(master.stderr()).toContain('[MA-0042] web console session started');
     const cookie = setCookie.split(';')[0]!;

@@ -19,9 +19,10 @@ export function readCookie(request: IncomingMessage, name: string): string | und
 
 /**
  * HttpOnly: the page's scripts never see it. SameSite=Strict: another site cannot make the
- * browser use it. Path: it goes to the console only. No Secure flag: the MASTER speaks plain HTTP.
+ * browser use it. Path: it goes to the console only. Secure: it never leaves the browser but over
+ * TLS, which is all the MASTER speaks.
  */
 export function sessionCookie(name: string, value: string, expires: Date): string {
   const maxAge = Math.max(0, Math.floor((expires.getTime() - Date.now()) / 1000));
-  return `${name}=${value}; Path=${CONSOLE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict`;
+  return `${name}=${value}; Path=${CONSOLE_PATH}; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Strict`;
 }

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { API_PREFIX } from './sync.js';
+
+/**
+ * `POST /v2/certificate` (docs/protocol.md): a server sends the public half of a key it made and
+ * the addresses of its machine; the MASTER answers a certificate from the domain's CA for the
+ * sender's identity, and the CA itself.
+ */
+export const CERTIFICATE_PATH = `${API_PREFIX}/certificate`;
+
+/** A PEM certificate or key of ours is well under a kilobyte; this bounds what a peer may send. */
+const MAX_PEM_CHARS = 16 * 1024;
+
+export const CertificateRequestSchema = z.strictObject({
+  publicKey: z.string().max(MAX_PEM_CHARS),
+  hosts: z.array(z.string().max(253)).max(64),
+});
+export type CertificateRequest = z.infer<typeof CertificateRequestSchema>;
+
+export const CertificateAnswerSchema = z.strictObject({
+  certificate: z.string().max(MAX_PEM_CHARS),
+  ca: z.string().max(MAX_PEM_CHARS),
+});
+export type CertificateAnswer = z.infer<typeof CertificateAnswerSchema>;
