@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-file.js';
-import { scanTree, type FileEntry } from './file-tree.js';
+import type { FileEntry } from './file-entry.js';
+import { scanTree } from './file-tree.js';
 import { GENERATION_CONFIG_FILE } from './protocol/sync.js';
 
 /**
