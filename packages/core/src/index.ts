@@ -19,9 +19,12 @@ export { TerminalProgress, describeProgress, formatBytes, type ProgressCounts } 
 export * from './backup-manifest.js';
 export * from './protocol/heartbeat-packet.js';
 export * from './file-tree.js';
+export * from './file-entry.js';
+export * from './relative-path.js';
 export * from './log.js';
 export * from './log-codes.js';
 export * from './protocol/sync.js';
+export * from './protocol/parse-message.js';
 export * from './protocol/auth.js';
 export * from './protocol/http-server.js';
 export * from './protocol/derived-token.js';
