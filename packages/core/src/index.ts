@@ -11,6 +11,7 @@ export { runCli, commandContext, type CliDefinition, type CommandContext, type G
 export { messages } from './messages.js';
 export { renderDomainConfig, renderValue } from './config/render.js';
 export { editSettings, type SettingEdit } from './config/edit.js';
+export { settingPath } from './config/setting-path.js';
 export { writeDomainConfig, HISTORY_KEEP } from './config/history.js';
 export { openDomain, listDomains, assertName, type Domain } from './domain.js';
 export type { Argv, CommandModule } from 'yargs';
