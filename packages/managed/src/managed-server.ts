@@ -6,6 +6,7 @@ import {
   FlotillaError,
   GENERATION_CONFIG_FILE,
   IntegrityError,
+  MasterUpEventSchema,
   PeerClient,
   PeerUnreachableError,
   TerminalProgress,
@@ -22,6 +23,7 @@ import {
   masterEndpoint,
   metricsRoute,
   parseDomainConfig,
+  parseMessage,
   readDomainKey,
   reportReady,
   serverLayout,
@@ -414,9 +416,8 @@ export class ManagedServer {
       {
         method: 'POST',
         path: `${API_PREFIX}/events`,
-        handle: async ({ body, request }) => {
-          const event = JSON.parse(body.toString('utf8')) as MasterUpEvent;
-          if (event.type !== 'master-up') throw new UsageError(`unknown event ${String(event.type)}`);
+        handle: async ({ body, request, sender }) => {
+          const event = parseMessage(MasterUpEventSchema, body, `an event from ${sender} at ${request.socket.remoteAddress}`, this.log);
           await this.onMasterUp(event, request.socket.remoteAddress);
           return { server: this.name, accepted: true };
         },
