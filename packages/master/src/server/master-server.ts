@@ -4,6 +4,8 @@ import {
   API_PREFIX,
   HANDLED,
   MAX_CONTENT_REQUEST_BODY,
+  ManagedStatusSchema,
+  MasterConfigChangeSchema,
   PeerClient,
   UsageError,
   acquireServerLock,
@@ -12,6 +14,7 @@ import {
   listen,
   metricsRoute,
   openDomain,
+  parseMessage,
   readDomainKey,
   reportReady,
   serverEndpoint,
@@ -22,7 +25,6 @@ import {
   type DomainLayout,
   type Logger,
   type Route,
-  type ManagedStatus,
   type MasterConfigChange,
   type MasterConfigChangeResult,
   type MasterUpEvent,
@@ -264,7 +266,7 @@ export class MasterServer {
 
   /** `POST /v1/backup`: exactly one generation, packed outside the turn so that changes need not wait for it. */
   private async backup(body: Buffer, sender: string): Promise<BackupResult> {
-    const target = requestedTarget(body, this.layout.packedZip);
+    const target = requestedTarget(body, this.layout.packedZip, `a backup request from ${sender}`, this.log);
     const frozen = await this.freeze([target]);
     const written = await frozen.pack(target);
     this.log.info('MA-0093', backupMessages.requestedWritten(written.path, written.manifest.generation, sender));
@@ -321,8 +323,8 @@ export class MasterServer {
       {
         method: 'POST',
         path: `${API_PREFIX}/servers/:server/report`,
-        handle: ({ params, body }) => {
-          const status = JSON.parse(body.toString('utf8')) as ManagedStatus;
+        handle: ({ params, body, sender }) => {
+          const status = parseMessage(ManagedStatusSchema, body, `the report of ${params.server} from ${sender}`, this.log);
           if (status.server !== params.server || !this.config.servers[params.server!]) {
             throw new UsageError(`server ${params.server} is not defined in domain ${this.layout.name}`);
           }
@@ -334,7 +336,7 @@ export class MasterServer {
       {
         method: 'POST',
         path: `${API_PREFIX}/config`,
-        handle: ({ body }) => this.applyChange(JSON.parse(body.toString('utf8')) as MasterConfigChange),
+        handle: ({ body, sender }) => this.applyChange(parseMessage(MasterConfigChangeSchema, body, `a configuration change from ${sender}`, this.log)),
       },
       { method: 'POST', path: `${API_PREFIX}/backup`, handle: ({ body, sender }) => this.backup(body, sender) },
       {
