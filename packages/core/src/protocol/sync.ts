@@ -65,7 +65,7 @@ export type GenerationManifest = z.output<typeof GenerationManifestSchema>;
  * `GET /v1/generation?known=DIGEST` when DIGEST is still current: nothing to sync. Otherwise the
  * answer is a GenerationManifest.
  */
-export const GenerationUnchangedSchema = z.strictObject({ unchanged: z.literal(true) });
+export const GenerationUnchangedSchema = z.strictObject({ unchanged: z.literal(true), generation: generationNumber, digest: Sha256Schema });
 
 /** Hashes in one content request: thousands of small files per round trip, in a bounded body. */
 export const MAX_CONTENT_HASHES = 4096;
