@@ -3,16 +3,8 @@ import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BufferPool } from './buffer-pool.js';
 import { forEachConcurrent } from './concurrency.js';
+import type { FileEntry } from './file-entry.js';
 
-/** One regular file of a tree: what sync manifests and backups both record. */
-export interface FileEntry {
-  /** Relative, `/`-separated. */
-  path: string;
-  size: number;
-  /** Permission bits only. */
-  mode: number;
-  sha256: string;
-}
 
 /** Enough parallel reads to keep a disk busy without opening thousands of files at once. */
 export const HASH_CONCURRENCY = 8;

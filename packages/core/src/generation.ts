@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
-import { scanTree, type FileEntry } from './file-tree.js';
+import { Sha256Schema, type FileEntry } from './file-entry.js';
+import { scanTree } from './file-tree.js';
 import { GENERATION_CONFIG_FILE } from './protocol/sync.js';
 
 /**
@@ -21,17 +23,17 @@ export function scanGeneration(domainDir: string, hashCache?: Map<string, string
  * `config/generation.json`: the MASTER's generation counter and the digest it numbered. It lives
  * in config/ so that a backup carries it and a restored MASTER goes on counting where it stopped.
  */
-export interface GenerationCounter {
-  generation: number;
-  digest: string;
-}
+const GenerationCounterSchema = z.strictObject({ generation: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), digest: Sha256Schema });
+export type GenerationCounter = z.output<typeof GenerationCounterSchema>;
 
 export async function readGenerationFile(path: string): Promise<GenerationCounter | undefined> {
+  // A new or hand-made domain has no counter yet, and one that is not a counter counts for none: it starts one.
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
   try {
-    const stored = JSON.parse(await readFile(path, 'utf8')) as GenerationCounter;
-    return Number.isInteger(stored.generation) && typeof stored.digest === 'string' ? stored : undefined;
+    return GenerationCounterSchema.parse(JSON.parse(text));
   } catch {
-    return undefined; // a new or hand-made domain has no counter yet: it starts one
+    return undefined;
   }
 }
 

@@ -11,6 +11,7 @@ export { runCli, commandContext, type CliDefinition, type CommandContext, type G
 export { messages } from './messages.js';
 export { renderDomainConfig, renderValue } from './config/render.js';
 export { editSettings, type SettingEdit } from './config/edit.js';
+export { settingPath } from './config/setting-path.js';
 export { writeDomainConfig, HISTORY_KEEP } from './config/history.js';
 export { openDomain, listDomains, assertName, type Domain } from './domain.js';
 export type { Argv, CommandModule } from 'yargs';
@@ -19,9 +20,12 @@ export { TerminalProgress, describeProgress, formatBytes, type ProgressCounts } 
 export * from './backup-manifest.js';
 export * from './protocol/heartbeat-packet.js';
 export * from './file-tree.js';
+export * from './file-entry.js';
+export * from './relative-path.js';
 export * from './log.js';
 export * from './log-codes.js';
 export * from './protocol/sync.js';
+export * from './protocol/parse-message.js';
 export * from './protocol/auth.js';
 export * from './protocol/http-server.js';
 export * from './protocol/derived-token.js';
@@ -46,5 +50,5 @@ export * from './tls/options.js';
 export * from './tls/first-contact.js';
 export * from './tls/certificate-authority.js';
 export * from './tls/trusted-ca.js';
-export * from './protocol/certificate-messages.js';
+export * from './protocol/trust-messages.js';
 export * from './tls/home-credentials.js';

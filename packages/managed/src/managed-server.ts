@@ -7,6 +7,7 @@ import {
   FlotillaError,
   GENERATION_CONFIG_FILE,
   IntegrityError,
+  MasterUpEventSchema,
   PeerClient,
   ExitCode,
   PeerUnreachableError,
@@ -26,6 +27,8 @@ import {
   masterIdentity,
   metricsRoute,
   parseDomainConfig,
+  parseMessage,
+  MasterAddressSchema,
   readDomainKey,
   reportReady,
   serverLayout,
@@ -131,7 +134,7 @@ export class ManagedServer {
 
     const given = options.master === undefined ? undefined : parseMasterOption(options.master);
     const key = await resolveKey(options, cache, shared ? layout.keyFile : undefined);
-    const master = given ?? (await cache.readJson<MasterAddress>('master.json')) ?? (sharedConfig && masterEndpoint(sharedConfig));
+    const master = given ?? (await cache.readJson('master.json', MasterAddressSchema)) ?? (sharedConfig && masterEndpoint(sharedConfig));
     if (!master) {
       throw new UsageError(`no MASTER address for ${options.server}: pass --master HOST:PORT the first time it starts on this machine`);
     }
@@ -463,9 +466,8 @@ export class ManagedServer {
       {
         method: 'POST',
         path: `${API_PREFIX}/events`,
-        handle: async ({ body, request }) => {
-          const event = JSON.parse(body.toString('utf8')) as MasterUpEvent;
-          if (event.type !== 'master-up') throw new UsageError(`unknown event ${String(event.type)}`);
+        handle: async ({ body, request, sender }) => {
+          const event = parseMessage(MasterUpEventSchema, body, `an event from ${sender} at ${request.socket.remoteAddress}`, this.log);
           await this.onMasterUp(event, request.socket.remoteAddress);
           return { server: this.name, accepted: true };
         },

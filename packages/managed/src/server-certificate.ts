@@ -7,6 +7,7 @@ import {
   issueCertificate,
   needsRenewal,
   newKeyPair,
+  parseMessage,
   provisionalCertificate,
   readDomainCa,
   serverIdentity,
@@ -86,7 +87,7 @@ export class ServerCertificate {
 
   private async renew(client: PeerClient, hosts: string[], ca: string): Promise<TlsCredentials> {
     const keys = newKeyPair();
-    const answer = CertificateAnswerSchema.parse(await client.request<unknown>('POST', CERTIFICATE_PATH, { body: { publicKey: keys.publicKey, hosts } }));
+    const answer = parseMessage(CertificateAnswerSchema, await client.request('POST', CERTIFICATE_PATH, { body: { publicKey: keys.publicKey, hosts } }), `the certificate from the MASTER at ${client.where}`);
     if (needsRenewal(answer.certificate, ca, this.identity, [])) {
       throw new IntegrityError(`the MASTER at ${client.where} answered a certificate that is not from the domain CA for ${this.identity}`);
     }

@@ -1,5 +1,6 @@
 import {
   API_PREFIX,
+  ConfigChangeResultSchema,
   PeerClient,
   PeerUnreachableError,
   UnreachableError,
@@ -7,9 +8,9 @@ import {
   masterEndpoint,
   messages,
   openDomain,
+  parseMessage,
   type CommandContext,
   type ConfigChange,
-  type ConfigChangeResult,
   type Domain,
 } from '@flotilla/core';
 
@@ -48,8 +49,8 @@ export async function withMaster<T>(connection: MasterConnection, work: (client:
 /** Sends one configuration change to the MASTER and prints the new generation. */
 export async function submitChange(context: CommandContext, domain: string, change: ConfigChange, done: string): Promise<void> {
   const connection = await connectMaster(context.home, domain);
-  const result = await withMaster(connection, (client) =>
-    client.request<ConfigChangeResult>('POST', `${API_PREFIX}/config`, { body: change }),
+  const result = await withMaster(connection, async (client) =>
+    parseMessage(ConfigChangeResultSchema, await client.request('POST', `${API_PREFIX}/config`, { body: change }), `the answer of the MASTER at ${client.where}`),
   );
   context.result(result, `${done}: generation ${result.generation}`);
 }

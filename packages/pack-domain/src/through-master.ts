@@ -1,9 +1,11 @@
 import {
   API_PREFIX,
+  BackupResultSchema,
   PeerClient,
   PeerUnreachableError,
   masterCredentialsFromHome,
   masterEndpoint,
+  parseMessage,
   runningPid,
   serverLayout,
   type BackupRequest,
@@ -29,7 +31,8 @@ export async function packThroughMaster(domain: Domain, target: string): Promise
   const client = new PeerClient(masterEndpoint(domain.config), await masterCredentialsFromHome(domain.layout));
   try {
     const request: BackupRequest = { target };
-    return await client.request<BackupResult>('POST', `${API_PREFIX}/backup`, { body: request, timeoutMs: BACKUP_TIMEOUT_MS });
+    const answer = await client.request('POST', `${API_PREFIX}/backup`, { body: request, timeoutMs: BACKUP_TIMEOUT_MS });
+    return parseMessage(BackupResultSchema, answer, `the backup answer of the MASTER at ${client.where}`);
   } catch (error) {
     if (error instanceof PeerUnreachableError) return undefined;
     throw error;

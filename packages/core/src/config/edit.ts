@@ -1,5 +1,6 @@
 import { parse as parseAst } from '@humanwhocodes/momoa';
 import { renderValue } from './render.js';
+import { checkSettingSegments } from './setting-path.js';
 
 export interface SettingEdit {
   path: readonly string[];
@@ -24,7 +25,7 @@ function find(node: AstNode, path: readonly string[]): AstNode | undefined {
 /**
  * Changes settings in place in a JSON5 text, so that the operator's comments and layout survive a
  * `config set`. Returns undefined when a setting is not written in the text yet: the caller then
- * renders the whole configuration instead.
+ * renders the whole configuration instead. A path with an unsafe segment is a UsageError.
  */
 export function editSettings(text: string, edits: readonly SettingEdit[]): string | undefined {
   let document: { body: AstNode };
@@ -35,6 +36,7 @@ export function editSettings(text: string, edits: readonly SettingEdit[]): strin
   }
   const ranges: Array<{ range: [number, number]; value: unknown }> = [];
   for (const edit of edits) {
+    checkSettingSegments(edit.path, edit.path.join('.'));
     const node = find(document.body, edit.path);
     if (!node) return undefined;
     ranges.push({ range: node.range, value: edit.value });

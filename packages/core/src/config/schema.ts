@@ -16,6 +16,8 @@ const port = z
   .int({ error: 'must be a whole number from 1 to 65535' })
   .min(1, { error: 'must be a port from 1 to 65535' })
   .max(65535, { error: 'must be a port from 1 to 65535' });
+/** The same rules for the names, addresses and ports that protocol messages carry (protocol/sync.ts). */
+export { name as NameSchema, address as AddressSchema, port as PortSchema };
 
 /** The reference product's MASTER port, kept so its operators find the MASTER where they expect it. */
 export const DEFAULT_MASTER_PORT = 9736;

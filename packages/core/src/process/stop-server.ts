@@ -1,6 +1,7 @@
 import type { PeerClient } from '../protocol/http-client.js';
 import { PeerUnreachableError } from '../protocol/peer-errors.js';
-import { API_PREFIX } from '../protocol/sync.js';
+import { parseMessage } from '../protocol/parse-message.js';
+import { API_PREFIX, StopAnswerSchema } from '../protocol/sync.js';
 import { runningPid } from './server-lock.js';
 import { waitForExit } from './wait-for-exit.js';
 
@@ -12,7 +13,7 @@ import { waitForExit } from './wait-for-exit.js';
 export async function stopServer(client: PeerClient, pidFile: string, what: string): Promise<number | undefined> {
   let pid: number | undefined;
   try {
-    ({ pid } = await client.request<{ pid: number }>('POST', `${API_PREFIX}/stop`));
+    ({ pid } = parseMessage(StopAnswerSchema, await client.request('POST', `${API_PREFIX}/stop`), `the answer of ${what} at ${client.where}`));
   } catch (error) {
     if (!(error instanceof PeerUnreachableError)) throw error;
     pid = await runningPid(pidFile);

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
-import { ExitCode, FlotillaError } from '../errors.js';
+import { ExitCode, FlotillaError, type ExitCodeValue } from '../errors.js';
+import { ProtocolError } from './parse-message.js';
 import { clientTlsOptions, type PeerTrust } from '../tls/options.js';
 import { signRequest } from './auth.js';
 import { PeerUnreachableError, connectionError } from './peer-errors.js';
 import { streamRequest, type BodySink } from './streamed-body.js';
-import type { ErrorBody, MasterAddress } from './sync.js';
+import { ErrorBodySchema, type MasterAddress } from './sync.js';
 
 /** Long enough for a busy peer, short enough that an operator is not left waiting on a dead one. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
@@ -80,11 +81,16 @@ export class PeerClient {
     });
   }
 
-  async request<T>(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<T> {
+  /** The answer's JSON, not yet checked: the caller parses it with its schema (parseMessage). */
+  async request(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<unknown> {
     const response = await this.open(method, path, options);
     const text = await readAll(response, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, this.where);
     if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, text, this.where);
-    return JSON.parse(text.toString('utf8')) as T;
+    try {
+      return JSON.parse(text.toString('utf8'));
+    } catch {
+      throw new ProtocolError(`${this.where} answered ${method} ${path} with something that is not JSON`);
+    }
   }
 
   /**
@@ -128,12 +134,15 @@ async function readAll(response: IncomingMessage, timeoutMs: number, where: stri
   }
 }
 
+/** The error a peer answered, with the exit code it meant; an answer that is not one of ours says only its status. */
 export function errorFrom(status: number, text: Buffer | string, where: string): FlotillaError {
   try {
-    const body = JSON.parse(text.toString()) as ErrorBody;
-    if (typeof body.error === 'string') return new FlotillaError(body.error, (body.exitCode as 1) ?? ExitCode.failed);
+    const body = ErrorBodySchema.safeParse(JSON.parse(text.toString()));
+    if (body.success) return new FlotillaError(body.data.error, EXIT_CODES.has(body.data.exitCode) ? (body.data.exitCode as ExitCodeValue) : ExitCode.failed);
   } catch {
-    // not one of ours: fall through to the generic message
+    // not JSON: fall through to the generic message
   }
   return new FlotillaError(`${where} answered HTTP ${status}`, ExitCode.failed);
 }
+
+const EXIT_CODES = new Set<number>(Object.values(ExitCode));

@@ -1,4 +1,8 @@
-import type { FileEntry } from '../file-tree.js';
+import { z } from 'zod';
+import { BACKUP_LIMITS } from '../backup-manifest.js';
+import { AddressSchema, ApplicationSchema, NameSchema, PortSchema } from '../config/schema.js';
+import { FileEntrySchema, Sha256Schema, SizeSchema } from '../file-entry.js';
+import { refinePaths, relativePathProblem } from '../relative-path.js';
 
 /**
  * The sync and management protocol between the MASTER and its Managed Servers (docs/protocol.md).
@@ -15,128 +19,205 @@ export const API_PREFIX = `/v${PROTOCOL_VERSION}`;
  */
 export const GENERATION_CONFIG_FILE = 'config/domain.json5';
 
-/** One complete, content-addressed state of the domain. */
-export interface GenerationManifest {
-  protocol: typeof PROTOCOL_VERSION;
-  domain: string;
-  generation: number;
-  /** digestEntries(files): equal digests mean equal content. */
-  digest: string;
-  files: FileEntry[];
-}
+/*
+ * Every message is a zod schema and its type is derived from it, so that what a peer is checked
+ * against (parseMessage) and what the code relies on cannot drift apart. Objects are strict: both
+ * ends are Flotilla of the same protocol version, and a key we do not know means a peer we do not
+ * speak with. Strings and lists are bounded, so a hostile message cannot carry megabytes in a field.
+ */
+
+/** Generous for any real value, small enough that a list of them stays small. */
+const MAX_TEXT = 4096;
+/** Servers, clusters, applications or targets in one message: far above any real domain. */
+const MAX_NAMES = 10_000;
+
+const text = z.string().max(MAX_TEXT);
+const timestamp = z.iso.datetime();
+const count = SizeSchema;
+const generationNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** The application port: 0 until a server has one. */
+const httpPort = z.number().int().min(0).max(65535);
 
 /**
- * `POST /v1/content`: files of the current generation, asked for by hash only (no request names a
- * path). The answer is their bytes one after the other, in the order asked, with `content-length`
- * their total: the manifest gives each file's size, which frames it. A hash may be asked twice.
+ * Why `path` may not name a file of a generation, or undefined when it may: the rule of every path
+ * we receive (as in a backup), and only the configuration file or something below apps/.
  */
-export interface ContentRequest {
-  hashes: string[];
+export function generationPathProblem(path: string): string | undefined {
+  const problem = relativePathProblem(path, 'the cache');
+  if (problem) return problem;
+  if (path !== GENERATION_CONFIG_FILE && !path.startsWith('apps/')) return `is neither ${GENERATION_CONFIG_FILE} nor below apps/`;
+  return undefined;
 }
+
+/** One complete, content-addressed state of the domain. */
+export const GenerationManifestSchema = z.strictObject({
+  protocol: z.literal(PROTOCOL_VERSION),
+  domain: NameSchema,
+  generation: generationNumber,
+  /** digestEntries(files): equal digests mean equal content. */
+  digest: Sha256Schema,
+  // A generation too large to back up is not one this MASTER could have made.
+  files: z.array(FileEntrySchema).max(BACKUP_LIMITS.maxEntries).superRefine(refinePaths(generationPathProblem)),
+});
+export type GenerationManifest = z.output<typeof GenerationManifestSchema>;
+
+/**
+ * `GET /v1/generation?known=DIGEST` when DIGEST is still current: nothing to sync. Otherwise the
+ * answer is a GenerationManifest.
+ */
+export const GenerationUnchangedSchema = z.strictObject({ unchanged: z.literal(true), generation: generationNumber, digest: Sha256Schema });
 
 /** Hashes in one content request: thousands of small files per round trip, in a bounded body. */
 export const MAX_CONTENT_HASHES = 4096;
 /** A content request's body limit: MAX_CONTENT_HASHES hashes (about 67 bytes each) fit. */
 export const MAX_CONTENT_REQUEST_BODY = 512 * 1024;
 
+/**
+ * `POST /v1/content`: files of the current generation, asked for by hash only (no request names a
+ * path). The answer is their bytes one after the other, in the order asked, with `content-length`
+ * their total: the manifest gives each file's size, which frames it. A hash may be asked twice.
+ */
+export const ContentRequestSchema = z.strictObject({
+  hashes: z
+    .array(Sha256Schema)
+    .min(1, { error: 'a content request asks for at least one hash' })
+    .max(MAX_CONTENT_HASHES, { error: `a content request asks for at most ${MAX_CONTENT_HASHES} files` }),
+});
+export type ContentRequest = z.output<typeof ContentRequestSchema>;
+
 export const SERVER_STATUSES = ['SHUTDOWN', 'STARTING', 'STANDBY', 'RUNNING', 'SHUTTING_DOWN', 'FAILURE_SUSPECTED', 'FAILED'] as const;
-export type ServerStatus = (typeof SERVER_STATUSES)[number];
-export type ServerMode = 'MANAGED' | 'INDEPENDENT';
-export type IndependentReason = 'master-unreachable-at-start' | 'master-connection-lost';
+const ServerStatusSchema = z.enum(SERVER_STATUSES);
+export type ServerStatus = z.output<typeof ServerStatusSchema>;
+const ServerModeSchema = z.enum(['MANAGED', 'INDEPENDENT']);
+export type ServerMode = z.output<typeof ServerModeSchema>;
+const IndependentReasonSchema = z.enum(['master-unreachable-at-start', 'master-connection-lost']);
+export type IndependentReason = z.output<typeof IndependentReasonSchema>;
 
-export interface MasterAddress {
-  address: string;
-  port: number;
-}
+export const MasterAddressSchema = z.strictObject({ address: AddressSchema, port: PortSchema });
+export type MasterAddress = z.output<typeof MasterAddressSchema>;
 
-export interface AppStatus {
-  name: string;
-  context: string;
-  status: 'STARTING' | 'RUNNING' | 'FAILED' | 'STOPPED';
-  restarts: number;
-}
+const AppStatusSchema = z.strictObject({
+  name: NameSchema,
+  context: ApplicationSchema.shape.context,
+  status: z.enum(['STARTING', 'RUNNING', 'FAILED', 'STOPPED']),
+  restarts: count,
+});
+export type AppStatus = z.output<typeof AppStatusSchema>;
 
 /** What an MS says of itself: `managed status`, and what it reports to the MASTER. */
-export interface ManagedStatus {
-  domain: string;
-  server: string;
-  status: ServerStatus;
-  statusSince: string;
-  pid: number;
-  mode: ServerMode;
-  reason?: IndependentReason;
+export const ManagedStatusSchema = z.strictObject({
+  domain: NameSchema,
+  server: NameSchema,
+  status: ServerStatusSchema,
+  statusSince: timestamp,
+  pid: count,
+  mode: ServerModeSchema,
+  reason: IndependentReasonSchema.optional(),
   /** Since when the server is in its mode (MANAGED, or INDEPENDENT for `reason`). */
-  since: string;
-  generation: number | null;
-  master: MasterAddress & { connected: boolean };
-  address: string;
-  port: number;
-  http: number;
-  node: string;
-  apps: AppStatus[];
-}
+  since: timestamp,
+  generation: generationNumber.nullable(),
+  master: MasterAddressSchema.extend({ connected: z.boolean() }),
+  address: AddressSchema,
+  port: PortSchema,
+  http: httpPort,
+  node: NameSchema,
+  apps: z.array(AppStatusSchema).max(MAX_NAMES),
+});
+export type ManagedStatus = z.output<typeof ManagedStatusSchema>;
 
 /** One row of `master status`. */
-export interface StatusRow {
-  name: string;
-  master: boolean;
-  status: ServerStatus;
-  since: string | null;
-  node: string;
-  pid: number | null;
-  cluster?: string;
-  mode?: ServerMode;
-  reason?: IndependentReason;
-  generation?: number | null;
-  address: string;
-  port: number;
-  http?: number;
+const StatusRowSchema = z.strictObject({
+  name: NameSchema,
+  master: z.boolean(),
+  status: ServerStatusSchema,
+  since: timestamp.nullable(),
+  node: NameSchema,
+  pid: count.nullable(),
+  cluster: NameSchema.optional(),
+  mode: ServerModeSchema.optional(),
+  reason: IndependentReasonSchema.optional(),
+  generation: generationNumber.nullable().optional(),
+  address: AddressSchema,
+  port: PortSchema,
+  http: httpPort.optional(),
   /** Why a FAILED server is not being restarted (restart limit, autoRestart off, start error). */
-  failure?: string;
-}
+  failure: text.optional(),
+});
+export type StatusRow = z.output<typeof StatusRowSchema>;
 
-export interface StatusTable {
-  domain: string;
-  generation: number;
-  servers: StatusRow[];
-}
+export const StatusTableSchema = z.strictObject({
+  domain: NameSchema,
+  generation: generationNumber,
+  servers: z.array(StatusRowSchema).max(MAX_NAMES),
+});
+export type StatusTable = z.output<typeof StatusTableSchema>;
 
 /** Events the MASTER pushes down an attached MS's event stream. */
-export type StreamEvent =
-  | { type: 'generation'; generation: number; digest: string }
-  | { type: 'ping' }
-  | { type: 'stopping' };
+export const StreamEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('generation'), generation: generationNumber, digest: Sha256Schema }),
+  z.strictObject({ type: z.literal('ping') }),
+  z.strictObject({ type: z.literal('stopping') }),
+]);
+export type StreamEvent = z.output<typeof StreamEventSchema>;
 
 /** Sent by a MASTER that has just started to every MS of its configuration, at its management port. */
-export interface MasterUpEvent {
-  type: 'master-up';
-  domain: string;
-  master: MasterAddress;
-  generation: number;
-  digest: string;
-}
+export const MasterUpEventSchema = z.strictObject({
+  type: z.literal('master-up'),
+  domain: NameSchema,
+  master: MasterAddressSchema,
+  generation: generationNumber,
+  digest: Sha256Schema,
+});
+export type MasterUpEvent = z.output<typeof MasterUpEventSchema>;
+
+const names = z.array(NameSchema).max(MAX_NAMES);
 
 /** Online configuration changes, applied by the MASTER as one new generation each. */
-export type ConfigChange =
-  | { op: 'set'; path: string; value: unknown }
-  | { op: 'add-server'; server: string; node: string; address: string; port: number; http: number; cluster?: string }
-  | { op: 'remove-server'; server: string }
-  | { op: 'add-cluster'; cluster: string; servers: string[] }
+const configChangeOptions = [
+  // The path's segments are checked where it is walked (settingPath), with a message that names them.
+  z.strictObject({ op: z.literal('set'), path: text, value: z.unknown().refine((value): boolean => value !== undefined, { error: 'is missing' }) }),
+  z.strictObject({
+    op: z.literal('add-server'),
+    server: NameSchema,
+    node: NameSchema,
+    address: AddressSchema,
+    port: PortSchema,
+    http: PortSchema,
+    cluster: NameSchema.optional(),
+  }),
+  z.strictObject({ op: z.literal('remove-server'), server: NameSchema }),
+  z.strictObject({ op: z.literal('add-cluster'), cluster: NameSchema, servers: names }),
   /** `staging`: a directory in the MASTER's apps/ prepared by `master deploy`. */
-  | { op: 'deploy'; name: string; context: string; targets: string[]; staging: string }
-  | { op: 'undeploy'; name: string };
+  z.strictObject({ op: z.literal('deploy'), name: NameSchema, context: ApplicationSchema.shape.context, targets: names.min(1), staging: text }),
+  z.strictObject({ op: z.literal('undeploy'), name: NameSchema }),
+] as const;
+export const ConfigChangeSchema = z.discriminatedUnion('op', configChangeOptions);
+export type ConfigChange = z.output<typeof ConfigChangeSchema>;
 
-export interface ConfigChangeResult {
-  domain: string;
-  generation: number;
-  change: ConfigChange;
-}
+/** `set-domain-backup`: changes only the backup settings given, as one generation. */
+export const BackupPolicyChangeSchema = z.strictObject({
+  op: z.literal('set-backup-policy'),
+  // Each value is checked with the whole configuration the change makes (BackupSchema).
+  policy: z.strictObject({ onBoot: z.boolean().optional(), dir: text.optional(), node: NameSchema.nullable().optional(), keep: count.optional() }),
+});
+export type BackupPolicyChange = z.output<typeof BackupPolicyChangeSchema>;
+
+/** Every change `POST /v1/config` takes. */
+export const MasterConfigChangeSchema = z.discriminatedUnion('op', [...configChangeOptions, BackupPolicyChangeSchema]);
+export type MasterConfigChange = z.output<typeof MasterConfigChangeSchema>;
+
+export const ConfigChangeResultSchema = z.strictObject({ domain: NameSchema, generation: generationNumber, change: ConfigChangeSchema });
+export type ConfigChangeResult = z.output<typeof ConfigChangeResultSchema>;
+
+export const MasterConfigChangeResultSchema = z.strictObject({ domain: NameSchema, generation: generationNumber, change: MasterConfigChangeSchema });
+export type MasterConfigChangeResult = z.output<typeof MasterConfigChangeResultSchema>;
 
 /** The body of every error answer, so a client can exit with the code the server meant. */
-export interface ErrorBody {
-  error: string;
-  exitCode: number;
-}
+export const ErrorBodySchema = z.strictObject({ error: text, exitCode: z.number().int().min(0).max(255) });
+export type ErrorBody = z.output<typeof ErrorBodySchema>;
+
+/** The answer to `POST /v1/stop`, from the MASTER or an MS: the process that is going away. */
+export const StopAnswerSchema = z.strictObject({ stopping: z.literal(true), pid: count });
 
 /**
  * `POST /v1/backup`: asks the MASTER for a backup of its current generation, taken inside its
@@ -144,35 +225,20 @@ export interface ErrorBody {
  * `pack-domain` share the machine: `target` is an absolute path there (absent: the domain's
  * default `<home>/domains/<domain>_packed.zip`).
  */
-export interface BackupRequest {
-  target?: string;
-}
+export const BackupRequestSchema = z.strictObject({ target: text.min(1).optional() });
+export type BackupRequest = z.output<typeof BackupRequestSchema>;
 
 /** The answer to a BackupRequest; also what `pack-domain --json` prints. */
-export interface BackupResult {
-  domain: string;
-  path: string;
+export const BackupResultSchema = z.strictObject({
+  domain: NameSchema,
+  path: text,
   /** The generation the archive holds (null when the files on disk are not one the MASTER numbered). */
-  generation: number | null;
-  files: number;
-  contentBytes: number;
+  generation: generationNumber.nullable(),
+  files: count,
+  contentBytes: count,
   /** Size and SHA-256 of the archive itself. */
-  bytes: number;
-  sha256: string;
-  createdAt: string;
-}
-
-/** `set-domain-backup`: changes only the backup settings given, as one generation. */
-export interface BackupPolicyChange {
-  op: 'set-backup-policy';
-  policy: { onBoot?: boolean; dir?: string; node?: string | null; keep?: number };
-}
-
-/** Every change `POST /v1/config` takes. */
-export type MasterConfigChange = ConfigChange | BackupPolicyChange;
-
-export interface MasterConfigChangeResult {
-  domain: string;
-  generation: number;
-  change: MasterConfigChange;
-}
+  bytes: count,
+  sha256: Sha256Schema,
+  createdAt: timestamp,
+});
+export type BackupResult = z.output<typeof BackupResultSchema>;

@@ -4,6 +4,8 @@ import type { TLSSocket } from 'node:tls';
 import { IntegrityError } from '../errors.js';
 import { API_PREFIX, type MasterAddress } from '../protocol/sync.js';
 import { connectionError } from '../protocol/peer-errors.js';
+import { parseMessage } from '../protocol/parse-message.js';
+import { TrustAnswerSchema, type TrustAnswer } from '../protocol/trust-messages.js';
 import { masterIdentity, identitiesIn } from './identity.js';
 import { TLS_MIN_VERSION } from './options.js';
 
@@ -19,13 +21,6 @@ import { TLS_MIN_VERSION } from './options.js';
 export const TRUST_PATH = `${API_PREFIX}/trust`;
 /** The answer is a certificate and a digest: a few kilobytes. */
 const MAX_ANSWER_BYTES = 64 * 1024;
-
-export interface TrustAnswer {
-  domain: string;
-  /** The domain's CA certificate, PEM. */
-  ca: string;
-  proof: string;
-}
 
 function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -53,13 +48,12 @@ export async function learnDomainCa(peer: MasterAddress, key: Uint8Array, domain
     new IntegrityError(
       `the peer at ${where} is not the MASTER of domain ${domain} (${why}): it could not prove it holds the domain key. Nothing it said was trusted and nothing was sent. Check --master, and that the key file is a copy of that MASTER's config/security/domain.key`,
     );
-  let answer: Partial<TrustAnswer>;
+  let answer: TrustAnswer;
   try {
-    answer = JSON.parse(body.toString('utf8')) as Partial<TrustAnswer>;
-  } catch {
-    throw refused('its answer is not JSON');
+    answer = parseMessage(TrustAnswerSchema, body, 'its answer');
+  } catch (error) {
+    throw refused((error as Error).message);
   }
-  if (typeof answer.ca !== 'string' || typeof answer.proof !== 'string' || !/^[0-9a-f]{64}$/.test(answer.proof)) throw refused('its answer is not a trust answer');
   let ca: X509Certificate;
   try {
     ca = new X509Certificate(answer.ca);

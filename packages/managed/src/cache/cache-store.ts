@@ -1,15 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { z } from 'zod';
 import {
+  BACKUP_LIMITS,
+  FileEntrySchema,
   HASH_CONCURRENCY,
   IntegrityError,
+  Sha256Schema,
+  generationPathProblem,
+  parseMessage,
+  refinePaths,
   forEachConcurrent,
   sha256File,
   syncDirectory,
   syncFilesBelow,
   writeFileAtomic,
-  type FileEntry,
   type Logger,
 } from '@flotilla/core';
 
@@ -26,17 +32,24 @@ import {
  * until a newer one is current, so a kill at any instant leaves the old or the new generation.
  */
 
-export interface CachedGeneration {
-  generation: number;
-  /** The MASTER's digest of the whole generation: equal digests mean nothing to sync. */
-  sourceDigest: string;
-  /** What this server keeps of it: its configuration and the applications that target it. */
-  files: FileEntry[];
-}
+/** `gen-<N>-<first 12 hex digits of the digest>`: the only directories current.json may name. */
+const GENERATION_DIR = /^gen-\d+-[0-9a-f]+$/;
 
-interface CurrentPointer {
-  dir: string;
-}
+/**
+ * A generation's manifest.json. The cache wrote it, but whatever is on disk is checked like a
+ * message before it is used: its paths are joined to the generation's files/ directory.
+ */
+const CachedGenerationSchema = z.strictObject({
+  generation: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** The MASTER's digest of the whole generation: equal digests mean nothing to sync. */
+  sourceDigest: Sha256Schema,
+  /** What this server keeps of it: its configuration and the applications that target it. */
+  files: z.array(FileEntrySchema).max(BACKUP_LIMITS.maxEntries).superRefine(refinePaths(generationPathProblem)),
+});
+export type CachedGeneration = z.output<typeof CachedGenerationSchema>;
+
+const CurrentPointerSchema = z.strictObject({ dir: z.string().regex(GENERATION_DIR) });
+type CurrentPointer = z.output<typeof CurrentPointerSchema>;
 
 export interface VerifiedGeneration extends CachedGeneration {
   /** Absolute path of the generation's files/ directory. */
@@ -59,7 +72,23 @@ export class CacheStore {
   }
 
   private async readManifest(dir: string): Promise<CachedGeneration> {
-    return JSON.parse(await readFile(join(this.dir, dir, 'manifest.json'), 'utf8')) as CachedGeneration;
+    const file = join(this.dir, dir, 'manifest.json');
+    return parseMessage(CachedGenerationSchema, await readFile(file, 'utf8'), file);
+  }
+
+  /**
+   * Which generation is current; undefined when none is, or when current.json is not a pointer to a
+   * generation directory (then open() falls back to the newest complete generation, as for a
+   * corrupt one).
+   */
+  private async readPointer(): Promise<CurrentPointer | undefined> {
+    const text = await readFile(this.currentFile(), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    try {
+      return parseMessage(CurrentPointerSchema, text, this.currentFile());
+    } catch {
+      return undefined;
+    }
   }
 
   /** Every file of a generation exists with its size and SHA-256; the first problem found, if any. */
@@ -84,7 +113,7 @@ export class CacheStore {
 
   private async generationDirs(): Promise<string[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    return names.filter((name) => /^gen-\d+-[0-9a-f]+$/.test(name)).sort((a, b) => Number(b.split('-')[1]) - Number(a.split('-')[1]));
+    return names.filter((name) => GENERATION_DIR.test(name)).sort((a, b) => Number(b.split('-')[1]) - Number(a.split('-')[1]));
   }
 
   /**
@@ -97,7 +126,7 @@ export class CacheStore {
     for (const name of await readdir(this.dir)) {
       if (name.startsWith('staging-') || name.startsWith('trash-') || name.endsWith('.tmp')) await rm(join(this.dir, name), { recursive: true, force: true });
     }
-    const pointer = await this.readJson<CurrentPointer>('current.json');
+    const pointer = await this.readPointer();
     const candidates = await this.generationDirs();
     if (!pointer && candidates.length === 0) return undefined;
 
@@ -122,7 +151,7 @@ export class CacheStore {
 
   /** The files/ directory of the current generation, without verifying it (for clients). */
   async currentRoot(): Promise<string | undefined> {
-    const pointer = await this.readJson<CurrentPointer>('current.json');
+    const pointer = await this.readPointer();
     return pointer && this.filesOf(pointer.dir);
   }
 
@@ -172,8 +201,11 @@ export class CacheStore {
     }
   }
 
-  async readJson<T>(name: string): Promise<T | undefined> {
-    return readFile(join(this.dir, name), 'utf8').then((text) => JSON.parse(text) as T, () => undefined);
+  /** A JSON file the server keeps beside its generations, checked with `schema`; undefined when absent. */
+  async readJson<Schema extends z.ZodType>(name: string, schema: Schema): Promise<z.output<Schema> | undefined> {
+    const file = join(this.dir, name);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : parseMessage(schema, text, file);
   }
 
   async writeFile(name: string, data: string, mode?: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   API_PREFIX,
+  GenerationUnchangedSchema,
   MAX_CONTENT_HASHES,
   PROTOCOL_VERSION,
   digestEntries,
@@ -18,8 +19,11 @@ import { copyVerified, receiveFiles, type FileHooks, type Placement } from './ve
 /** Where a generation comes from: the MASTER over the network, or its own files on this machine. */
 export interface ContentSource {
   readonly description: string;
-  /** The current generation, or undefined when it is the one whose digest is `known`. */
-  manifest(known?: string): Promise<GenerationManifest | undefined>;
+  /**
+   * The current generation's manifest as the source gives it, or undefined when it is the one whose
+   * digest is `known`. Unchecked: syncGeneration checks it against its schema, whatever the source.
+   */
+  manifest(known?: string): Promise<unknown>;
   /** Writes each file of that generation to its target, verified against its entry (not fsynced). */
   fetch(placements: readonly Placement[], hooks: FileHooks): Promise<void>;
 }
@@ -40,10 +44,10 @@ export class MasterSource implements ContentSource {
     return `MASTER at ${this.client.where}`;
   }
 
-  async manifest(known?: string): Promise<GenerationManifest | undefined> {
+  async manifest(known?: string): Promise<unknown> {
     const path = `${API_PREFIX}/generation${known ? `?known=${known}` : ''}`;
-    const answer = await this.client.request<GenerationManifest | { unchanged: true }>('GET', path);
-    return 'unchanged' in answer ? undefined : answer;
+    const answer = await this.client.request('GET', path);
+    return GenerationUnchangedSchema.safeParse(answer).success ? undefined : answer;
   }
 
   async fetch(placements: readonly Placement[], hooks: FileHooks): Promise<void> {

@@ -1,11 +1,13 @@
 import { link, mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import {
   GENERATION_CONFIG_FILE,
+  GenerationManifestSchema,
   IntegrityError,
   applicationsOf,
   forEachConcurrent,
   parseDomainConfig,
+  parseMessage,
   type DomainConfig,
   type ProgressCounts,
   type FileEntry,
@@ -52,8 +54,10 @@ export interface SyncRequest {
  */
 export async function syncGeneration(request: SyncRequest): Promise<SyncResult> {
   const { cache, source, current } = request;
-  const manifest = await source.manifest(current?.sourceDigest);
-  if (!manifest) return { generation: current!, unchanged: true, fetchedFiles: 0, fetchedBytes: 0 };
+  const answer = await source.manifest(current?.sourceDigest);
+  if (answer === undefined) return { generation: current!, unchanged: true, fetchedFiles: 0, fetchedBytes: 0 };
+  // Checked before anything is written, whoever the source is: every path stays in the cache.
+  const manifest = parseMessage(GenerationManifestSchema, answer, `the generation manifest from ${source.description}`);
   if (manifest.domain !== request.domain) {
     throw new IntegrityError(`${source.description} serves domain ${manifest.domain}, not ${request.domain}; check --master`);
   }
@@ -77,7 +81,8 @@ async function build(
   reusable: Map<string, string>,
 ): Promise<SyncResult> {
   const { cache, source } = request;
-  const root = join(staging, 'files');
+  // Absolute, so that every target below is compared with it as resolve() writes paths.
+  const root = resolve(staging, 'files');
   // Everything created in staging, made durable at once when the generation is committed.
   const created: string[] = [root];
   const dirs = new Set<string>([root]);
@@ -85,7 +90,8 @@ async function build(
   let fetchedBytes = 0;
 
   const place = async (entries: readonly FileEntry[], hooks: FileHooks) => {
-    const wanted = [...new Set(entries.map((entry) => dirname(join(root, entry.path))))].filter((dir) => !dirs.has(dir));
+    const targets = new Map(entries.map((entry) => [entry, below(root, entry.path, source.description)]));
+    const wanted = [...new Set([...targets.values()].map((target) => dirname(target)))].filter((dir) => !dirs.has(dir));
     for (const dir of wanted) {
       for (let parent = dir; !dirs.has(parent); parent = dirname(parent)) {
         dirs.add(parent);
@@ -95,8 +101,7 @@ async function build(
     await settleAll(wanted.map((dir) => mkdir(dir, { recursive: true })));
     const fresh: Placement[] = [];
     const linked: Array<[string, string]> = [];
-    for (const entry of entries) {
-      const target = join(root, entry.path);
+    for (const [entry, target] of targets) {
       const existing = reusable.get(entry.sha256);
       // Same content, already verified: a hard link costs no copy and no transfer.
       if (existing) linked.push([existing, target]);
@@ -139,6 +144,16 @@ async function build(
 
   const generation = await cache.commit(staging, { generation: manifest.generation, sourceDigest: manifest.digest, files: kept }, created);
   return { generation, config, unchanged: false, fetchedFiles, fetchedBytes };
+}
+
+/**
+ * Where a manifest path goes in staging. The manifest's schema already refused any path that could
+ * leave it; this second check means that a bug there still cannot write outside the cache.
+ */
+function below(root: string, path: string, from: string): string {
+  const target = resolve(root, path);
+  if (!target.startsWith(`${root}${sep}`)) throw new IntegrityError(`${from} sent a file path that leaves the cache: ${JSON.stringify(path.slice(0, 200))}`);
+  return target;
 }
 
 /** Waits for every one, then throws the first failure: nothing still writes when staging is removed. */

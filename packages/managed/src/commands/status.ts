@@ -1,4 +1,4 @@
-import { API_PREFIX, commandContext, renderTable, statusWithDuration, type CommandModule, type GlobalOptions, type ManagedStatus } from '@flotilla/core';
+import { API_PREFIX, ManagedStatusSchema, commandContext, parseMessage, renderTable, statusWithDuration, type CommandModule, type GlobalOptions, type ManagedStatus } from '@flotilla/core';
 import { connectServer, withServer } from '../managed-client.js';
 
 interface StatusOptions extends GlobalOptions {
@@ -28,7 +28,9 @@ export const statusCommand: CommandModule<GlobalOptions, StatusOptions> = {
   handler: async (options) => {
     const context = commandContext(options);
     const connection = await connectServer(context.home, options.domain, options.server);
-    const status = await withServer(connection, options.server, (client) => client.request<ManagedStatus>('GET', `${API_PREFIX}/status`));
+    const status = await withServer(connection, options.server, async (client) =>
+      parseMessage(ManagedStatusSchema, await client.request('GET', `${API_PREFIX}/status`), `the status of server ${options.server} at ${client.where}`),
+    );
     context.result(status, () => render(status));
   },
 };

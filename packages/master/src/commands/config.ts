@@ -5,6 +5,7 @@ import {
   formatSettingPath,
   openDomain,
   renderDomainConfig,
+  settingPath,
   type CommandModule,
   type GlobalOptions,
 } from '@flotilla/core';
@@ -70,6 +71,8 @@ const setCommand: CommandModule<GlobalOptions, ConfigSetOptions> = {
       .positional('value', { type: 'string', demandOption: true, describe: 'A JSON5 value' }) as never,
   handler: async (options) => {
     const context = commandContext(options);
+    // Refused here, before the MASTER is asked, with the same message the MASTER would give.
+    settingPath(options.path);
     const change = { op: 'set', path: options.path, value: parseValueArgument(String(options.value)) } as const;
     await submitChange(context, options.domain, change, `${options.path} set`);
   },
@@ -77,7 +80,7 @@ const setCommand: CommandModule<GlobalOptions, ConfigSetOptions> = {
 
 /** Walks a dotted path (`servers.server1.port`); the error lists what exists where the walk stopped. */
 export function settingAt(root: unknown, dotted: string): unknown {
-  const parts = dotted.split('.').filter(Boolean);
+  const parts = settingPath(dotted);
   let value = root;
   for (const [index, part] of parts.entries()) {
     const isMap = value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -1,4 +1,4 @@
-import { API_PREFIX, assertName, commandContext, type CommandModule, type ConfigChangeResult, type GlobalOptions } from '@flotilla/core';
+import { API_PREFIX, ConfigChangeResultSchema, assertName, commandContext, parseMessage, type CommandModule, type GlobalOptions } from '@flotilla/core';
 import { stageApplication } from '../deploy/stage.js';
 import { connectMaster, withMaster } from '../master-client.js';
 
@@ -29,10 +29,11 @@ export const deployCommand: CommandModule<GlobalOptions, DeployOptions> = {
       // Refuse at once while the MASTER is down, before copying anything.
       await client.request('GET', `${API_PREFIX}/status`);
       const staging = await stageApplication(options.source, connection.layout.appsDir, options.name);
-      return client.request<ConfigChangeResult>('POST', `${API_PREFIX}/config`, {
+      const answer = await client.request('POST', `${API_PREFIX}/config`, {
         body: { op: 'deploy', name: options.name, context: options.context, targets, staging },
         timeoutMs: 60_000,
       });
+      return parseMessage(ConfigChangeResultSchema, answer, `the answer of the MASTER at ${client.where}`);
     });
     context.result(result, `application ${options.name} deployed at ${options.context} to ${targets.join(', ')}: generation ${result.generation}`);
   },

@@ -1,6 +1,8 @@
 import {
   API_PREFIX,
+  StatusTableSchema,
   commandContext,
+  parseMessage,
   renderTable,
   statusWithDuration,
   type CommandModule,
@@ -47,7 +49,8 @@ export const statusCommand: CommandModule<GlobalOptions, StatusOptions> = {
   handler: async (options) => {
     const context = commandContext(options);
     const connection = await connectMaster(context.home, options.domain);
-    const fetchTable = () => connection.client.request<StatusTable>('GET', `${API_PREFIX}/status`);
+    const fetchTable = async () =>
+      parseMessage(StatusTableSchema, await connection.client.request('GET', `${API_PREFIX}/status`), `the status table from the MASTER at ${connection.client.where}`);
     if (!options.watch) {
       const table = await withMaster(connection, fetchTable, 'read');
       context.result(table, () => renderStatus(table));

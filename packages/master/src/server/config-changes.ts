@@ -6,6 +6,7 @@ import {
   editSettings,
   parseDomainConfig,
   renderDomainConfig,
+  settingPath,
   writeDomainConfig,
   type MasterConfigChange,
   type DomainConfig,
@@ -19,17 +20,28 @@ function isMap(value: unknown): value is Raw {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Own properties only, and set as plain data: whatever a key is named, reading it never reaches the
+ * prototype and writing it never replaces one (settingPath refuses the known spellings first).
+ */
+function own(raw: Raw, key: string): unknown {
+  return Object.hasOwn(raw, key) ? raw[key] : undefined;
+}
+
+function put(raw: Raw, key: string, value: unknown): void {
+  Object.defineProperty(raw, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 function section(raw: Raw, key: string): Raw {
-  if (!isMap(raw[key])) raw[key] = {};
+  if (!isMap(own(raw, key))) put(raw, key, {});
   return raw[key] as Raw;
 }
 
 function setPath(raw: Raw, dotted: string, value: unknown): void {
-  const parts = dotted.split('.');
-  if (parts.some((part) => part === '') || parts.length === 0) throw new UsageError(`"${dotted}" is not a setting path (e.g. backup.keep)`);
+  const parts = settingPath(dotted);
   let target = raw;
   for (const part of parts.slice(0, -1)) target = section(target, part);
-  target[parts.at(-1)!] = value;
+  put(target, parts.at(-1)!, value);
 }
 
 /** Applies one change to the configuration as written (defaults stay implicit). */
@@ -40,18 +52,19 @@ function apply(raw: Raw, change: MasterConfigChange): void {
       return;
     case 'add-server': {
       const servers = section(raw, 'servers');
-      if (servers[change.server]) throw new UsageError(`server ${change.server} already exists; choose another name`);
-      servers[change.server] = { node: change.node, address: change.address, port: change.port, http: change.http };
+      if (own(servers, change.server)) throw new UsageError(`server ${change.server} already exists; choose another name`);
+      put(servers, change.server, { node: change.node, address: change.address, port: change.port, http: change.http });
       if (change.cluster) {
         const clusters = section(raw, 'clusters');
-        const cluster = isMap(clusters[change.cluster]) ? (clusters[change.cluster] as Raw) : (clusters[change.cluster] = { servers: [] });
+        if (!isMap(own(clusters, change.cluster))) put(clusters, change.cluster, { servers: [] });
+        const cluster = clusters[change.cluster] as Raw;
         cluster.servers = [...((cluster.servers as string[]) ?? []), change.server];
       }
       return;
     }
     case 'remove-server': {
       const servers = section(raw, 'servers');
-      if (!servers[change.server]) throw new UsageError(`server ${change.server} is not defined (servers: ${Object.keys(servers).join(', ') || 'none'})`);
+      if (!own(servers, change.server)) throw new UsageError(`server ${change.server} is not defined (servers: ${Object.keys(servers).join(', ') || 'none'})`);
       delete servers[change.server];
       for (const cluster of Object.values(section(raw, 'clusters'))) {
         if (isMap(cluster) && Array.isArray(cluster.servers)) cluster.servers = cluster.servers.filter((s) => s !== change.server);
@@ -60,16 +73,16 @@ function apply(raw: Raw, change: MasterConfigChange): void {
     }
     case 'add-cluster': {
       const clusters = section(raw, 'clusters');
-      if (clusters[change.cluster]) throw new UsageError(`cluster ${change.cluster} already exists; choose another name`);
-      clusters[change.cluster] = { servers: change.servers };
+      if (own(clusters, change.cluster)) throw new UsageError(`cluster ${change.cluster} already exists; choose another name`);
+      put(clusters, change.cluster, { servers: change.servers });
       return;
     }
     case 'deploy':
-      section(raw, 'applications')[change.name] = { context: change.context, targets: change.targets };
+      put(section(raw, 'applications'), change.name, { context: change.context, targets: change.targets });
       return;
     case 'undeploy': {
       const applications = section(raw, 'applications');
-      if (!applications[change.name]) {
+      if (!own(applications, change.name)) {
         throw new UsageError(`application ${change.name} is not deployed (applications: ${Object.keys(applications).join(', ') || 'none'})`);
       }
       delete applications[change.name];
@@ -88,7 +101,7 @@ function apply(raw: Raw, change: MasterConfigChange): void {
 
 /** The settings a change sets, when it only sets values (not adds or removes entries). */
 function inPlace(change: MasterConfigChange): SettingEdit[] | undefined {
-  if (change.op === 'set') return [{ path: change.path.split('.'), value: change.value }];
+  if (change.op === 'set') return [{ path: settingPath(change.path), value: change.value }];
   if (change.op === 'set-backup-policy' && isMap(change.policy)) {
     return Object.entries(change.policy).map(([key, value]) => ({ path: ['backup', key], value }));
   }

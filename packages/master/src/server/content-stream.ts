@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { BufferPool, MAX_CONTENT_HASHES, UsageError, eventLoopBreather, forEachConcurrent, type ContentRequest } from '@flotilla/core';
+import { BufferPool, ContentRequestSchema, UsageError, eventLoopBreather, forEachConcurrent, parseMessage } from '@flotilla/core';
 
 /** A file to send: where it is and how many bytes its manifest promises. */
 export interface ContentFile {
@@ -30,17 +30,10 @@ const READ_AT_ONCE_MAX = 64 * 1024;
  * (`lookup`); anything else is refused before a byte is sent, naming what was wrong.
  */
 export function requestedContent(body: Buffer, lookup: (sha256: string) => ContentFile | undefined, generation: number): ContentFile[] {
-  let hashes: unknown;
-  try {
-    hashes = (JSON.parse(body.toString('utf8')) as ContentRequest).hashes;
-  } catch {
-    hashes = undefined;
-  }
-  if (!Array.isArray(hashes) || hashes.length === 0) throw new UsageError('a content request is { "hashes": [SHA-256, ...] } with at least one hash');
-  if (hashes.length > MAX_CONTENT_HASHES) throw new UsageError(`a content request asks for at most ${MAX_CONTENT_HASHES} files, not ${hashes.length}`);
+  const { hashes } = parseMessage(ContentRequestSchema, body, 'a content request');
   return hashes.map((hash) => {
-    const file = typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash) ? lookup(hash) : undefined;
-    if (!file) throw new UsageError(`no content with hash ${String(hash).slice(0, 80)} in generation ${generation}`);
+    const file = lookup(hash);
+    if (!file) throw new UsageError(`no content with hash ${hash} in generation ${generation}`);
     return file;
   });
 }

@@ -41,10 +41,11 @@ describe('POST /v2/content', () => {
     const refused = await ask([sha256(files[0]!), unknown]);
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.body.toString())).toMatchObject({ error: `no content with hash ${unknown} in generation 1`, exitCode: 2 });
-    expect((await ask(['../config/security/domain.key'])).status).toBe(400);
-    expect((await ask([])).status).toBe(400);
+    // Not a content request of our protocol at all: refused as such (exit 4).
+    expect((await ask(['../config/security/domain.key'])).status).toBe(422);
+    expect((await ask([])).status).toBe(422);
     const tooMany = await ask(Array.from({ length: MAX_CONTENT_HASHES + 1 }, () => sha256(files[0]!)));
-    expect(tooMany.status).toBe(400);
+    expect(tooMany.status).toBe(422);
     expect(tooMany.body.toString()).toContain(`at most ${MAX_CONTENT_HASHES} files`);
 
     const unsigned = await post({}, JSON.stringify({ hashes: [sha256(files[0]!)] }));

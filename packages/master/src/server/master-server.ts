@@ -6,6 +6,8 @@ import {
   CertificateRequestSchema,
   HANDLED,
   MAX_CONTENT_REQUEST_BODY,
+  ManagedStatusSchema,
+  MasterConfigChangeSchema,
   PeerClient,
   TRUST_NONCE,
   TRUST_PATH,
@@ -17,6 +19,7 @@ import {
   masterIdentity,
   metricsRoute,
   openDomain,
+  parseMessage,
   readDomainKey,
   reportReady,
   serverEndpoint,
@@ -29,7 +32,6 @@ import {
   type DomainLayout,
   type Logger,
   type Route,
-  type ManagedStatus,
   type MasterConfigChange,
   type MasterConfigChangeResult,
   type MasterUpEvent,
@@ -286,7 +288,7 @@ export class MasterServer {
 
   /** `POST /v2/backup`: exactly one generation, packed outside the turn so that changes need not wait for it. */
   private async backup(body: Buffer, sender: string): Promise<BackupResult> {
-    const target = requestedTarget(body, this.layout.packedZip);
+    const target = requestedTarget(body, this.layout.packedZip, `a backup request from ${sender}`, this.log);
     const frozen = await this.freeze([target]);
     const written = await frozen.pack(target);
     this.log.info('MA-0093', backupMessages.requestedWritten(written.path, written.manifest.generation, sender));
@@ -315,9 +317,8 @@ export class MasterServer {
         method: 'POST',
         path: CERTIFICATE_PATH,
         handle: async ({ body, sender }) => {
-          const parsed = CertificateRequestSchema.safeParse(JSON.parse(body.toString('utf8')));
-          if (!parsed.success) throw new UsageError(`not a certificate request: ${parsed.error.issues[0]?.message}`);
-          const answer = await issueServerCertificate(this.tls.ca, this.config, this.layout.name, sender, parsed.data);
+          const request = parseMessage(CertificateRequestSchema, body, `the certificate request of ${sender}`, this.log);
+          const answer = await issueServerCertificate(this.tls.ca, this.config, this.layout.name, sender, request);
           this.log.info('MA-0045', `issued ${sender} a certificate from the domain CA`);
           return answer;
         },
@@ -366,8 +367,8 @@ export class MasterServer {
       {
         method: 'POST',
         path: `${API_PREFIX}/servers/:server/report`,
-        handle: ({ params, body }) => {
-          const status = JSON.parse(body.toString('utf8')) as ManagedStatus;
+        handle: ({ params, body, sender }) => {
+          const status = parseMessage(ManagedStatusSchema, body, `the report of ${params.server} from ${sender}`, this.log);
           if (status.server !== params.server || !this.config.servers[params.server!]) {
             throw new UsageError(`server ${params.server} is not defined in domain ${this.layout.name}`);
           }
@@ -379,7 +380,7 @@ export class MasterServer {
       {
         method: 'POST',
         path: `${API_PREFIX}/config`,
-        handle: ({ body }) => this.applyChange(JSON.parse(body.toString('utf8')) as MasterConfigChange),
+        handle: ({ body, sender }) => this.applyChange(parseMessage(MasterConfigChangeSchema, body, `a configuration change from ${sender}`, this.log)),
       },
       { method: 'POST', path: `${API_PREFIX}/backup`, handle: ({ body, sender }) => this.backup(body, sender) },
       {

@@ -1,11 +1,12 @@
 import {
   API_PREFIX,
+  MasterConfigChangeResultSchema,
   commandContext,
   messages,
   openDomain,
+  parseMessage,
   type CommandModule,
   type GlobalOptions,
-  type MasterConfigChangeResult,
 } from '@flotilla/core';
 import { connectMaster, withMaster } from '../master-client.js';
 import { policyChange, type PolicyOptions } from './policy-options.js';
@@ -36,8 +37,8 @@ export const setDomainBackupCommand: CommandModule<GlobalOptions, SetDomainBacku
       return;
     }
     const connection = await connectMaster(context.home, domain.layout.name);
-    const result = await withMaster(connection, (client) =>
-      client.request<MasterConfigChangeResult>('POST', `${API_PREFIX}/config`, { body: change }),
+    const result = await withMaster(connection, async (client) =>
+      parseMessage(MasterConfigChangeResultSchema, await client.request('POST', `${API_PREFIX}/config`, { body: change }), `the answer of the MASTER at ${client.where}`),
     );
     context.result({ domain: result.domain, generation: result.generation, policy: change.policy }, messages.backupPolicyModified.join('\n'));
   },

@@ -1,31 +1,34 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { domainsDir, serverLayout, writeFileAtomic, type DomainLayout } from '@flotilla/core';
+import { z } from 'zod';
+import { NameSchema, Sha256Schema, SizeSchema, domainsDir, parseMessage, serverLayout, writeFileAtomic, type DomainLayout } from '@flotilla/core';
 
 /**
  * What the last boot backup did, kept in the MASTER's runtime directory for `set-domain-backup`
  * to show. It names places relative to the domain (the policy's `dir` as written, the node's
  * name), never the home's absolute path: a domain directory copied elsewhere stays truthful.
+ * Read back with its schema: another process (an older MASTER, an operator's editor) wrote it.
  */
-export interface BootBackupRecord {
-  domain: string;
+const BootBackupRecordSchema = z.strictObject({
+  domain: NameSchema,
   /** When the backup was taken (UTC, ISO 8601). */
-  time: string;
-  outcome: 'written' | 'kept-in-home' | 'failed';
-  file?: string;
-  generation?: number | null;
-  bytes?: number;
-  sha256?: string;
+  time: z.iso.datetime(),
+  outcome: z.enum(['written', 'kept-in-home', 'failed']),
+  file: z.string().optional(),
+  generation: z.number().int().min(0).nullable().optional(),
+  bytes: SizeSchema.optional(),
+  sha256: Sha256Schema.optional(),
   /** Where the file is: backup.dir on this machine, backup.dir on backup.node, or `<home>/domains/`. */
-  place?: 'backup-dir' | 'node' | 'domains-home';
+  place: z.enum(['backup-dir', 'node', 'domains-home']).optional(),
   /** backup.dir as configured at that boot. */
-  dir: string;
-  node: string | null;
+  dir: z.string(),
+  node: NameSchema.nullable(),
   /** Why the copy to the node failed (the file was then kept in `<home>/domains/`). */
-  copyFailure?: string;
+  copyFailure: z.string().optional(),
   /** Why no backup was written at all. */
-  error?: string;
-}
+  error: z.string().optional(),
+});
+export type BootBackupRecord = z.output<typeof BootBackupRecordSchema>;
 
 export function bootRecordFile(layout: DomainLayout, masterName: string): string {
   return join(serverLayout(layout, masterName).dir, 'last-boot-backup.json');
@@ -33,7 +36,7 @@ export function bootRecordFile(layout: DomainLayout, masterName: string): string
 
 export async function readBootRecord(file: string): Promise<BootBackupRecord | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as BootBackupRecord;
+    return parseMessage(BootBackupRecordSchema, await readFile(file, 'utf8'), file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // no boot backup yet
     throw error;

@@ -1,6 +1,5 @@
 /** Messages of the MASTER's backups: errors its clients see and the text of its backup log lines. */
 export const backupMessages = {
-  badRequest: (detail: string) => `invalid backup request: ${detail}; send { "target": "/absolute/path.zip" } or {}`,
   relativeTarget: (target: string) =>
     `invalid backup request: the target ${JSON.stringify(target)} is not an absolute path (the MASTER writes it on its own machine, whatever its working directory)`,
   notPlainFile: (domainDir: string, path: string) =>

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { API_PREFIX } from './sync.js';
 
 /**
+ * The messages of trust (docs/security.md).
+ *
  * `POST /v2/certificate` (docs/protocol.md): a server sends the public half of a key it made and
  * the addresses of its machine; the MASTER answers a certificate from the domain's CA for the
  * sender's identity, and the CA itself.
@@ -22,3 +24,11 @@ export const CertificateAnswerSchema = z.strictObject({
   ca: z.string().max(MAX_PEM_CHARS),
 });
 export type CertificateAnswer = z.infer<typeof CertificateAnswerSchema>;
+
+/** `GET /v2/trust?nonce=…`: the verified first contact's answer (tls/first-contact.ts). */
+export const TrustAnswerSchema = z.strictObject({
+  domain: z.string().max(64),
+  ca: z.string().max(MAX_PEM_CHARS),
+  proof: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type TrustAnswer = z.infer<typeof TrustAnswerSchema>;
