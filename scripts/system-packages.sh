@@ -14,9 +14,9 @@ packages=(
   curl           # tests/e2e/multi-host.test.ts: requests from inside those hosts
   chromium       # console-browser.test.ts: the web console in a real browser (playwright-core brings none)
   prometheus     # tests/metrics.test.ts: /usr/bin/promtool lints /metrics (`promtool check metrics`)
-  age            # the encrypted-backup suites to come: `age` encrypts and decrypts what they check
-  nginx-light    # the TLS-proxy suites to come: nginx in front of the management ports
-  openssh-server # the remote-node suites to come: sshd for nodes reached through `exec: "ssh ..."`
+  age            # encrypted backups (SPEC section 5, to come): the `age` tool reads what pack-domain --recipient writes
+  nginx-light    # the proxy against nginx in front of the same application (SPEC section 11, to come)
+  openssh-server # remote nodes (SPEC section 8, to come): sshd for restarts through `exec: "ssh ... {host}"`
 )
 
 if ! command -v dpkg-query >/dev/null; then
