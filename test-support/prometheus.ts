@@ -2,6 +2,7 @@
  * Scraping /metrics the way Prometheus does (a bearer token, the text format), parsed by a real
  * Prometheus text-format parser rather than by the code under test.
  */
+import { execa } from 'execa';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { fetchTrusting } from './management.js';
 
@@ -67,4 +68,16 @@ export function series(families: MetricFamily[], name: string, labels: Record<st
 export function value(families: MetricFamily[], name: string, labels: Record<string, string> = {}): number {
   const found = series(families, name, labels);
   return Number(found?.value ?? found?.count ?? Number.NaN);
+}
+
+/** Prometheus's own linter, from Debian's prometheus package (scripts/system-packages.sh installs it). */
+export const PROMTOOL = '/usr/bin/promtool';
+
+/**
+ * `promtool check metrics` on an exposition: exit 0 when Prometheus's naming and format rules
+ * hold, else 3, with one line per problem in `problems`.
+ */
+export async function promtoolCheck(text: string): Promise<{ exitCode: number; problems: string }> {
+  const checked = await execa(PROMTOOL, ['check', 'metrics'], { input: text, reject: false, all: true });
+  return { exitCode: checked.exitCode ?? -1, problems: checked.all ?? '' };
 }

@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { killPid, run, tempHome, waitFor } from '../test-support/index.js';
 import { createTestDomain, masterStatus, startManaged, startMaster, type TestDomain } from '../test-support/domain.js';
 import { domainCa } from '../test-support/management.js';
-import { scrape, series, value, type MetricFamily } from '../test-support/prometheus.js';
+import { PROMTOOL, promtoolCheck, scrape, series, value, type MetricFamily } from '../test-support/prometheus.js';
 
 /** Exits on /boom: a crash the managed server restarts. */
 const CRASHY = `require('node:http').createServer((req, res) => {
@@ -12,6 +13,8 @@ const CRASHY = `require('node:http').createServer((req, res) => {
   res.end(JSON.stringify({ pid: process.pid }));
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
+
+if (!existsSync(PROMTOOL)) console.warn(`promtool check of /metrics skipped: ${PROMTOOL} is absent (bash scripts/system-packages.sh installs it)`);
 
 async function metricsToken(domain: TestDomain): Promise<string> {
   const printed = await run('master', ['metrics-token', domain.name, '--home', domain.home, '--json']);
@@ -125,5 +128,20 @@ describe('/metrics on the MASTER and on every managed server', () => {
 
     await fetch(`http://127.0.0.1:${http}/crashy/boom`).catch(() => undefined);
     await waitFor('the restart counted', async () => value(await serverMetrics(), 'flotilla_app_restarts_total', { app: 'crashy' }) === 1);
+  });
+
+  it.skipIf(!existsSync(PROMTOOL))('passes promtool check metrics on the MASTER and on a server', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'm3', ['server1']);
+    await startMaster(domain);
+    await startManaged(home, 'm3', 'server1');
+    const token = await metricsToken(domain);
+    const ca = await domainCa(domain);
+    for (const [who, port] of [['the MASTER', domain.masterPort], ['server1', domain.servers.server1!.port]] as const) {
+      const scraped = await scrape(port, token, ca);
+      expect(scraped.status).toBe(200);
+      const checked = await promtoolCheck(scraped.text);
+      expect({ who, ...checked }).toEqual({ who, exitCode: 0, problems: '' });
+    }
   });
 });

@@ -4,6 +4,7 @@ export * from './layout.js';
 export * from './domain-key.js';
 export * from './config/names.js';
 export * from './config/schema.js';
+export * from './config/heartbeat-timings.js';
 export * from './config/locations.js';
 export { parseDomainConfig, loadDomainConfig, ConfigError, formatConfigIssue, type ConfigIssue } from './config/load.js';
 export { acceptSingleDashOptions, kebabCase } from './cli/argv.js';

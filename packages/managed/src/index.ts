@@ -2,3 +2,5 @@
 export { CacheStore, type CachedGeneration, type VerifiedGeneration } from './cache/cache-store.js';
 export { MasterSource, LocalDomainSource, type ContentSource } from './cache/sources.js';
 export { syncGeneration, type SyncResult, type SyncRequest } from './cache/sync.js';
+// The process metrics every management port serves, the MASTER's too.
+export { registerProcessMetrics } from './process-metrics.js';

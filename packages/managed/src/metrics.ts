@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SERVER_STATUSES, type AppStatus, type ServerMode, type ServerStatus } from '@flotilla/core';
 import { HeartbeatMetrics } from '@flotilla/heartbeat';
+import { registerProcessMetrics } from './process-metrics.js';
 
 /** What the metrics read from the server at each scrape. */
 export interface ManagedMetricsSource {
@@ -33,7 +34,7 @@ export class ManagedMetrics {
 
   constructor(source: ManagedMetricsSource) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    registerProcessMetrics(this.registry);
     this.heartbeat = new HeartbeatMetrics(this.registry);
     new Gauge({
       name: 'flotilla_server_status',

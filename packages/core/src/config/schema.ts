@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { HeartbeatTimingsSchema } from './heartbeat-timings.js';
 import { ADDRESS_RULE, NAME_PATTERN, NAME_RULE, isMulticastIPv4, isValidAddress, isValidName } from './names.js';
 
 /**
  * The domain configuration (SPEC section 4): the one source of truth for the TypeScript types
  * (`DomainConfig`) and for the JSON Schema shipped for editors (`schema/domain.schema.json`).
- * Every default is here, with the reason for its value.
+ * Every default is here, with the reason for its value; the heartbeat timings' are beside it, in
+ * heartbeat-timings.ts, with the rules between them.
  */
 
 const nameError = { error: `must be ${NAME_RULE}` };
@@ -86,21 +88,8 @@ export const HeartbeatSchema = z.strictObject({
     .min(1, { error: 'must be from 1 to 255' })
     .max(255, { error: 'must be from 1 to 255' })
     .default(1),
-  /**
-   * Failure-detection timings (packages/heartbeat/src/config.ts documents each and its default);
-   * only what is set here overrides the defaults.
-   */
-  timings: z
-    .strictObject(
-      Object.fromEntries(
-        [
-          'probeIntervalMs', 'probeTimeoutMs', 'indirectChecks', 'suspicionMinMs', 'suspicionMaxMultiplier',
-          'suspicionConfirmations', 'awarenessMax', 'retransmitMultiplier', 'announceIntervalMs',
-          'stallThresholdMs', 'stallQuietMs', 'leaveRepeats', 'leaveSpacingMs', 'observerReapMs',
-        ].map((timing) => [timing, z.number().positive({ error: 'must be a positive number' }).optional()]),
-      ) as Record<string, z.ZodOptional<z.ZodNumber>>,
-    )
-    .optional(),
+  /** Failure-detection timings (heartbeat-timings.ts gives each default, its reason and the rules between them). */
+  timings: HeartbeatTimingsSchema.optional(),
 });
 
 /** How the MASTER restarts a FAILED server (SPEC section 8). */

@@ -1,6 +1,7 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { SERVER_STATUSES, type StatusTable } from '@flotilla/core';
 import { HeartbeatMetrics } from '@flotilla/heartbeat';
+import { registerProcessMetrics } from '@flotilla/managed';
 import type { BackupTimes } from './backup/last-backup.js';
 
 /** What the metrics read from the MASTER at each scrape. */
@@ -17,7 +18,7 @@ export class MasterMetrics {
 
   constructor(source: MasterMetricsSource) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    registerProcessMetrics(this.registry);
     this.heartbeat = new HeartbeatMetrics(this.registry);
     new Gauge({
       name: 'flotilla_server_status',

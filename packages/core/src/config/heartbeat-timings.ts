@@ -1,0 +1,173 @@
+import { z } from 'zod';
+
+/**
+ * Every timing of the failure detector, with the reason for its value, and the rules they obey:
+ * the one place for both. The configuration checks `heartbeat.timings` with them when domain.json5
+ * is loaded, and the heartbeat layer takes its timings from `resolveTimings`, which applies the
+ * same rules, so a configuration that loads can never leave a process without failure detection.
+ *
+ * The defaults aim at the targets of SPEC section 11: a killed server is FAILED in well under a
+ * second (median under 0.75 s, p99 under 1.5 s), and no server is wrongly declared FAILED under
+ * 20% packet loss or 400 ms event-loop stalls. The budget from the moment a dead member first
+ * misses a ping: it is suspected at the end of that probe period (probeIntervalMs), then FAILED when
+ * its suspicion times out (suspicionMinMs once the other members have confirmed). 200 + 300 =
+ * 500 ms, plus the wait for someone to probe it (on average a fraction of a period, since every
+ * member probes one member per period). A member that merely stalls for 400 ms is suspected at most
+ * 200 ms into its stall and refutes as soon as it runs again, about 200 ms later: inside the 300 ms
+ * that its accusers wait. And an accuser that was itself slow reads its socket before any verdict,
+ * so a refutation already received always counts.
+ */
+export const DEFAULT_TIMINGS = Object.freeze({
+  /**
+   * 200 ms: one probe period. Each member pings one other member per period, so detection
+   * latency scales with it; at 5 small packets a second per member the load is negligible even for
+   * a few dozen servers on a LAN.
+   */
+  probeIntervalMs: 200,
+  /**
+   * 100 ms: how long a direct ping may take before indirect probes are sent. A LAN round trip is
+   * well under 1 ms; the rest absorbs scheduling delays on a loaded host. Half the period leaves the
+   * other half for the indirect round trip.
+   */
+  probeTimeoutMs: 100,
+  /**
+   * 3 helpers (SWIM's k): the chance that a live member is unreachable through the direct path and
+   * all three indirect paths at 20% independent loss is about 7%, and that is only a suspicion, which
+   * the member then refutes.
+   */
+  indirectChecks: 3,
+  /**
+   * 300 ms: the shortest a suspicion lasts (reached once enough members confirm it), for a domain
+   * of up to 10 members; it grows with log10(members) above that, because gossip takes longer to
+   * reach everyone. With the 200 ms period before it, a member is FAILED no sooner than 500 ms
+   * after its first missed ping: a 400 ms stall ends, and its refutation arrives, well before.
+   */
+  suspicionMinMs: 300,
+  /**
+   * 6: a suspicion nobody confirms lasts 6 × the minimum (1.8 s), Lifeguard's default. One
+   * member's lost packets should not turn into an accusation before the suspect can answer.
+   */
+  suspicionMaxMultiplier: 6,
+  /**
+   * 3: independent confirmations that shrink a suspicion to its minimum (fewer when the group is
+   * small: at most members − 2). Lifeguard's value: beyond three, more confirmations add little.
+   */
+  suspicionConfirmations: 3,
+  /**
+   * 8: highest local-health score (Lifeguard awareness). A member that misses its own deadlines
+   * stretches its probe timeouts and period up to (1 + 8)× instead of accusing healthy peers.
+   */
+  awarenessMax: 8,
+  /**
+   * 4: a gossip message is piggybacked 4 × ceil(log10(members + 1)) times, so it reaches every
+   * member with high probability even at 20% loss (memberlist's RetransmitMult).
+   */
+  retransmitMultiplier: 4,
+  /**
+   * 1000 ms: how often a member announces itself to the whole group. Only discovery depends on it
+   * (new members, healed partitions); failure detection does not.
+   */
+  announceIntervalMs: 1000,
+  /**
+   * 50 ms: a timer this late means this process was not running (GC pause, CPU starvation,
+   * SIGSTOP). A busy host delays timers by a few ms; 50 ms is far beyond that yet well under a probe.
+   */
+  stallThresholdMs: 50,
+  /**
+   * 400 ms: after a stall, this member accuses no one for this long: packets that arrived while it
+   * was stalled are still being read, and the silence it saw was its own.
+   */
+  stallQuietMs: 400,
+  /**
+   * 3 copies of the leave announcement, 50 ms apart: at 20% loss each member misses all three with
+   * probability 0.8%, and the others relay it anyway.
+   */
+  leaveRepeats: 3,
+  leaveSpacingMs: 50,
+  /**
+   * 60 s: an observer (`heartbeat watch`) that left or failed is forgotten after this long. Every
+   * watch run is a new observer; servers are never forgotten.
+   */
+  observerReapMs: 60_000,
+});
+
+/** The failure detector's timings; DEFAULT_TIMINGS gives the reason for each default. */
+export type HeartbeatTimings = { -readonly [Timing in keyof typeof DEFAULT_TIMINGS]: number };
+export type HeartbeatTiming = keyof HeartbeatTimings;
+
+/** Timings that count something (helpers, confirmations, steps, copies): a fraction of one means nothing. */
+const COUNTS: ReadonlySet<HeartbeatTiming> = new Set(['indirectChecks', 'suspicionConfirmations', 'awarenessMax', 'retransmitMultiplier', 'leaveRepeats']);
+
+function timingValue(timing: HeartbeatTiming): z.ZodNumber {
+  const positive = z.number().positive({ error: 'must be a positive number' });
+  return COUNTS.has(timing) ? positive.int({ error: 'must be a whole number, 1 or more' }) : positive;
+}
+
+/** One timing must stay below another, whatever either is set to. */
+interface OrderRule {
+  lower: HeartbeatTiming;
+  higher: HeartbeatTiming;
+  why: string;
+}
+
+/** The rules between timings. */
+const ORDER_RULES: readonly OrderRule[] = [
+  { lower: 'probeTimeoutMs', higher: 'probeIntervalMs', why: 'the indirect probes need the rest of the probe period' },
+];
+
+export interface TimingProblem {
+  /** The timing reported: one that is set, so that the error points at a line of the file. */
+  timing: HeartbeatTiming;
+  message: string;
+}
+
+/**
+ * The rules between timings, on the timings that are set over the defaults (the schema runs this
+ * only once each timing has passed its own check). A broken rule is reported at the timing that is set, the first of the rule's when
+ * both are, and names the other's value and whether it is the default.
+ */
+export function timingRuleProblems(overrides: Partial<HeartbeatTimings>): TimingProblem[] {
+  const value = (timing: HeartbeatTiming) => overrides[timing] ?? DEFAULT_TIMINGS[timing];
+  const shown = (timing: HeartbeatTiming, why: string) => `${timing} (${value(timing)}${overrides[timing] === undefined ? ', its default' : ''}; ${why})`;
+  const problems: TimingProblem[] = [];
+  for (const rule of ORDER_RULES) {
+    if (value(rule.lower) < value(rule.higher)) continue;
+    problems.push(
+      overrides[rule.lower] !== undefined
+        ? { timing: rule.lower, message: `must be below ${shown(rule.higher, rule.why)}` }
+        : { timing: rule.higher, message: `must be above ${shown(rule.lower, rule.why)}` },
+    );
+  }
+  return problems;
+}
+
+/** `heartbeat.timings` in domain.json5: only what is set overrides the defaults. */
+export const HeartbeatTimingsSchema = z
+  .strictObject(
+    Object.fromEntries(Object.keys(DEFAULT_TIMINGS).map((timing) => [timing, timingValue(timing as HeartbeatTiming).optional()])) as {
+      [Timing in HeartbeatTiming]: z.ZodOptional<z.ZodNumber>;
+    },
+  )
+  .superRefine((overrides, context) => {
+    for (const problem of timingRuleProblems(overrides)) {
+      context.addIssue({ code: 'custom', path: [problem.timing], message: problem.message, input: overrides[problem.timing] });
+    }
+  });
+
+/**
+ * The defaults with `overrides` applied, checked as domain.json5's `heartbeat.timings` is: for
+ * timings that come from elsewhere (tests, tools). Throws a RangeError naming every problem.
+ */
+export function resolveTimings(overrides: Partial<HeartbeatTimings> = {}): HeartbeatTimings {
+  const checked = HeartbeatTimingsSchema.safeParse(overrides);
+  if (!checked.success) {
+    const problems = checked.error.issues.map((issue) => {
+      const timing = String(issue.path[0] ?? '');
+      const got = timing in overrides ? `, got ${String(overrides[timing as HeartbeatTiming])}` : '';
+      return `${timing ? `${timing} ` : ''}${issue.message}${got}`;
+    });
+    throw new RangeError(`heartbeat timings: ${problems.join('; ')}`);
+  }
+  const set = Object.entries(checked.data).filter(([, value]) => value !== undefined);
+  return { ...DEFAULT_TIMINGS, ...Object.fromEntries(set) };
+}
