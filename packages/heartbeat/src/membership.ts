@@ -4,6 +4,7 @@ import { Awareness } from './awareness.js';
 import { systemClock, type Clock } from './clock.js';
 import { resolveTimings, retransmitLimit, suspicionBounds, type HeartbeatTimings } from './config.js';
 import { GossipQueue } from './gossip.js';
+import { LivenessChallenges, randomNonce } from './liveness-challenge.js';
 import { decodePacket, encodePacket, type DropReason } from './packet.js';
 import { ReplayGuard } from './replay.js';
 import { STATUS_OF, applyClaim, compareVersions, type Claim, type MemberRecord, type MemberState, type MembershipEventKind, type ServerStatus, type Transition, type Version } from './state.js';
@@ -44,7 +45,7 @@ export interface MembershipOptions {
   logger?: Logger;
   /** Simulated time in tests; the system clock otherwise. */
   clock?: Clock;
-  /** Seeded randomness in tests; Math.random otherwise. */
+  /** Seeded randomness in tests, challenge nonces included; otherwise Math.random, and crypto for nonces. */
   random?: () => number;
   /** Defaults to the wall clock at start: a restarted process is always a newer epoch. */
   epoch?: number;
@@ -138,6 +139,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private nextId = 0;
   private readonly records = new Map<string, MemberRecord>();
   private readonly replay = new ReplayGuard();
+  private readonly liveness: LivenessChallenges;
   private readonly gossip = new GossipQueue();
   private readonly awareness: Awareness;
   private readonly suspicions = new Map<string, Suspicion>();
@@ -181,6 +183,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.logger = options.logger;
     this.epoch = options.epoch ?? this.clock.wall();
     this.awareness = new Awareness(this.timings.awarenessMax);
+    const seeded = options.random;
+    this.liveness = new LivenessChallenges({
+      self: this.name,
+      attempts: this.timings.challengeAttempts,
+      retryMs: this.timings.probeTimeoutMs,
+      timer: { set: (ms, fire) => this.schedule(ms, fire), clear: (timer) => this.cancel(timer as Timer) },
+      nonce: seeded ? () => Math.floor(seeded() * 2 ** 48) : randomNonce,
+      send: (to, ping) => this.send(to, [ping]),
+    });
     this.transport = 'send' in options.transport ? options.transport : createTransport(options.transport);
   }
 
@@ -417,7 +428,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const { sender, messages } = decoded.packet;
     if (!this.replay.accept(sender.name, sender.epoch, sender.seq)) return this.drop('replay', from);
     if (sender.name === this.name) return this.nameClash(sender, from);
-    this.lastHeard = this.clock.monotonic();
+    // Whatever this run sent before it answered our challenge may be a capture (liveness-challenge.ts).
+    if (this.liveness.acceptAnswer(sender, messages)) this.replay.refuseBefore(sender.name, sender.epoch, sender.seq);
+    const provenLive = this.liveness.isProven(sender.name, sender.epoch);
 
     const endpoint = { address: isWildcard(sender.address) ? from.address : sender.address, port: sender.port };
     this.handleClaim(sender.name, {
@@ -428,7 +441,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
       port: endpoint.port,
       observer: sender.observer ?? false,
       meta: sender.meta ?? {},
+      provenLive,
     });
+    if (!provenLive) {
+      // Not believed yet (handleClaim challenged it), but its own challenge to us is answered, so
+      // that it can come to believe us too.
+      for (const message of messages) if (message.type === 'ping') this.handleMessage(decoded.packet, message, endpoint);
+      return;
+    }
+    this.lastHeard = this.clock.monotonic();
     this.evidenceOfLife(sender.name);
     this.tellIfDead(sender, endpoint);
     for (const message of messages) this.handleMessage(decoded.packet, message, endpoint);
@@ -496,6 +517,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
           port: message.port,
           observer: message.observer ?? false,
           meta: message.meta ?? {},
+          provenLive: this.liveness.isProven(message.server, message.epoch),
         });
         return;
       case 'suspect':
@@ -531,6 +553,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private handleClaim(name: string, claim: Claim, options: { gossip?: boolean } = {}): void {
     const current = this.records.get(name);
     const transition = applyClaim(name, current, claim, this.clock.wall());
+    if (transition === 'unproven') {
+      // Only an alive claim is ever unproven: the member is asked to show that it runs now.
+      if (claim.kind === 'alive') this.liveness.challenge(name, { address: claim.address, port: claim.port });
+      return;
+    }
     if (!transition) return;
     const record = transition.record;
     this.records.set(name, record);
@@ -628,7 +655,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private reapObservers(): void {
     const limit = this.clock.wall() - this.timings.observerReapMs;
     for (const record of this.records.values()) {
-      if (record.observer && !isReachable(record) && record.since < limit) this.records.delete(record.name);
+      if (record.observer && !isReachable(record) && record.since < limit) {
+        this.records.delete(record.name);
+        this.liveness.forget(record.name);
+      }
     }
   }
 
