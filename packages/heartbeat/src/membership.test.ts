@@ -251,6 +251,31 @@ describe('packets that must be dropped', () => {
     expect(after.dropped.malformed - before.dropped.malformed).toBe(1);
   });
 
+  it('a refutation that never arrived, replayed once its sender is FAILED, does not bring it back', async () => {
+    const sim = await simulate(['adminServer', 'server1', 'server2']);
+    const neverDelivered: Buffer[] = [];
+    let capturing = false;
+    sim.net.tap((packet, from) => {
+      if (capturing && from === 'server1') neverDelivered.push(packet);
+    });
+    sim.net.pause('server1');
+    sim.net.runUntil('server1 to be suspected', () => sim.seen('server1', 'suspected'));
+    // server1 runs again and refutes, but an attacker on the path swallows (and keeps) every packet.
+    sim.net.loss = 1;
+    capturing = true;
+    sim.net.resume('server1');
+    sim.net.advance(50);
+    sim.net.crash('server1');
+    sim.net.loss = 0;
+    expect(neverDelivered.length).toBeGreaterThan(0);
+    sim.net.runUntil('server1 to be FAILED', () => sim.seen('server1', 'failed'));
+
+    for (const packet of neverDelivered) sim.net.inject('observer', packet);
+    sim.net.advance(2_000);
+    expect(sim.eventsFor('server1')).toEqual(['joined', 'suspected', 'failed']);
+    expect(sim.members.get('observer')!.member('server1')!.status).toBe('FAILED');
+  });
+
   it('a replayed leave of an earlier run does not take a restarted member down', async () => {
     const sim = await simulate(['adminServer', 'server1']);
     const leavePackets: Buffer[] = [];

@@ -150,7 +150,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly sleepers = new Set<() => void>();
   private probeOrder: string[] = [];
   private quietUntil = -Infinity;
-  /** When an authenticated packet from another member last arrived (monotonic). */
+  /** When a packet from another member was last believed (monotonic): see receive. */
   private lastHeard = -Infinity;
   private leaving = false;
   private stopped = false;
@@ -392,7 +392,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.handleClaim(probe.target, { kind: 'suspect', epoch: record.epoch, incarnation: record.incarnation, from: this.name });
   }
 
-  /** Any authenticated, fresh packet from a member proves it was running: it answers every probe of it. */
+  /** Any packet believed from a member proves it was running: it answers every probe of it. */
   private evidenceOfLife(name: string): void {
     for (const probe of this.probes.values()) if (probe.target === name) probe.acked = true;
     for (const [id, relay] of this.relays) {
@@ -444,8 +444,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       provenLive,
     });
     if (!provenLive) {
-      // Not believed yet (handleClaim challenged it), but its own challenge to us is answered, so
-      // that it can come to believe us too.
+      // Not believed (handleClaim challenges a run that would be news), but pings are answered: one
+      // may be the sender's challenge to us, and answering a replayed one tells a dead address nothing.
       for (const message of messages) if (message.type === 'ping') this.handleMessage(decoded.packet, message, endpoint);
       return;
     }
@@ -578,6 +578,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
         if (!own && !this.quiet() && !this.leaving) this.probe(name);
         break;
       case 'failed':
+        // Coming back takes a fresh answer too, so a packet of this run that we never received
+        // (lost on the way, or held back by whoever captured it) cannot be replayed to revive it.
+        this.liveness.forget(name);
+        if (options.gossip !== false) this.spread(claim, name, own);
+        break;
       case 'left':
         if (options.gossip !== false) this.spread(claim, name, own);
         break;
