@@ -430,9 +430,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (sender.name === this.name) return this.nameClash(sender, from);
     // Whatever this run sent before it answered our challenge may be a capture (liveness-challenge.ts).
     if (this.liveness.acceptAnswer(sender, messages)) this.replay.refuseBefore(sender.name, sender.epoch, sender.seq);
-    const provenLive = this.liveness.isProven(sender.name, sender.epoch);
-
     const endpoint = { address: isWildcard(sender.address) ? from.address : sender.address, port: sender.port };
+    if (!this.liveness.isProven(sender.name, sender.epoch)) {
+      // Not believed, whatever version it claims (after a partition both sides hold each other
+      // FAILED at the current one): it is challenged. Its pings are answered: one may be its own
+      // challenge to us, and answering a replayed one tells a dead address nothing.
+      this.liveness.challenge(sender.name, endpoint);
+      for (const message of messages) if (message.type === 'ping') this.handleMessage(decoded.packet, message, endpoint);
+      return;
+    }
+    this.lastHeard = this.clock.monotonic();
     this.handleClaim(sender.name, {
       kind: 'alive',
       epoch: sender.epoch,
@@ -441,15 +448,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       port: endpoint.port,
       observer: sender.observer ?? false,
       meta: sender.meta ?? {},
-      provenLive,
+      provenLive: true,
     });
-    if (!provenLive) {
-      // Not believed (handleClaim challenges a run that would be news), but pings are answered: one
-      // may be the sender's challenge to us, and answering a replayed one tells a dead address nothing.
-      for (const message of messages) if (message.type === 'ping') this.handleMessage(decoded.packet, message, endpoint);
-      return;
-    }
-    this.lastHeard = this.clock.monotonic();
     this.evidenceOfLife(sender.name);
     this.tellIfDead(sender, endpoint);
     for (const message of messages) this.handleMessage(decoded.packet, message, endpoint);
@@ -554,7 +554,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const current = this.records.get(name);
     const transition = applyClaim(name, current, claim, this.clock.wall());
     if (transition === 'unproven') {
-      // Only an alive claim is ever unproven: the member is asked to show that it runs now.
+      // Gossip about a run we have not heard answer us: the member is asked to show it runs now.
       if (claim.kind === 'alive') this.liveness.challenge(name, { address: claim.address, port: claim.port });
       return;
     }
