@@ -179,6 +179,54 @@ describe('heartbeat watch and join over real UDP', () => {
     expect((await s2).exitCode).toBe(0);
   });
 
+  it('unicast: a dead member\'s packets, replayed to a watcher that restarted, never show it joined', async () => {
+    const { home, domain } = await createDomain('unicast');
+    const key = await readDomainKey(domainLayout(home, domain).keyFile);
+    const [s1Port, s2Port, s3Port, watchPort] = await freeUdpPorts(4);
+    const peer = (port: number) => ['--peer', `127.0.0.1:${port}`];
+    // The replayer is one of s1's peers: it receives what s1 announces to every peer it knows.
+    const replayer = createSocket('udp4');
+    onCleanup(() => {
+      replayer.close();
+    });
+    await new Promise<void>((resolve) => replayer.bind(0, '127.0.0.1', resolve));
+    const captured: Buffer[] = [];
+    replayer.on('message', (packet) => {
+      const decoded = decodePacket(key, domain, packet);
+      if (decoded.ok && decoded.packet.sender.name === 's1') captured.push(packet);
+    });
+    const watchArgs = [domain, '--home', home, '--port', String(watchPort!), ...peer(s1Port!), ...peer(s2Port!)];
+
+    const firstWatch = watch(watchArgs);
+    const s1 = member([domain, '--home', home, '--as', 's1', '--port', String(s1Port!), ...peer(s2Port!), ...peer(watchPort!), ...peer(replayer.address().port)]);
+    member([domain, '--home', home, '--as', 's2', '--port', String(s2Port!), ...peer(s1Port!), ...peer(watchPort!)]);
+    await waitFor('s1 and s2 to join', () => firstWatch.saw('s1', 'joined') && firstWatch.saw('s2', 'joined'));
+    await waitFor('three packets of s1 to be captured', () => captured.length >= 3);
+    killPid(s1.pid, 'SIGKILL');
+    await waitFor('s1 to be reported FAILED', () => firstWatch.saw('s1', 'failed'));
+
+    // The watcher restarts where it listened before, with nothing remembered.
+    killPid(firstWatch.child.pid, 'SIGTERM');
+    expect((await firstWatch.child).exitCode).toBe(0);
+    const restarted = watch(watchArgs);
+    await waitFor('the restarted watcher to see s2 join', () => restarted.saw('s2', 'joined'));
+    const replays = [...captured, ...captured, ...captured];
+    for (const packet of replays) {
+      await new Promise<void>((resolve, reject) => replayer.send(packet, watchPort!, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    }
+    // A member that starts now still joins; its packets come after the replays, so by the time it
+    // is reported, the watcher has read every replay.
+    member([domain, '--home', home, '--as', 's3', '--port', String(s3Port!), ...peer(watchPort!)]);
+    await waitFor('s3 to join the restarted watcher', () => restarted.saw('s3', 'joined'));
+
+    killPid(restarted.child.pid, 'SIGTERM');
+    expect((await restarted.child).exitCode).toBe(0);
+    expect(eventsOf(restarted, 's1')).toEqual([]);
+    // The first copy of each was new to the restarted watcher (and not believed); the others were replays.
+    const droppedReplays = Number(/(\d+) replay/.exec(restarted.stderr())?.[1]);
+    expect(droppedReplays).toBeGreaterThanOrEqual(replays.length - captured.length);
+  });
+
   it('ping lists the members it hears, and exits 3 when it hears none', async () => {
     const { home, domain } = await createDomain('multicast');
     const alone = await run('heartbeat', ['ping', domain, '--home', home, '--wait', '300']);

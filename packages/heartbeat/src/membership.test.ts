@@ -72,6 +72,22 @@ async function finish<T>(net: SimNetwork, operation: Promise<T>): Promise<T> {
   return operation;
 }
 
+/** A `heartbeat watch` that has just started on `node`: a new process that remembers nothing. */
+async function freshWatcher(sim: Sim, node: string): Promise<{ watcher: Membership; events: MembershipEvent[] }> {
+  const events: MembershipEvent[] = [];
+  const watcher = await Membership.start({
+    domain: DOMAIN,
+    self: { name: node, address: '127.0.0.1', observer: true },
+    key: KEY,
+    transport: sim.net.transport(node),
+    clock: sim.net.clock(node),
+    random: sim.net.random,
+    epoch: 1_000_000 + sim.net.now,
+  });
+  watcher.on('event', (event) => events.push(event));
+  return { watcher, events };
+}
+
 function failures(sim: Sim): MembershipEvent[] {
   return sim.events.filter((e) => e.event === 'failed');
 }
@@ -235,6 +251,31 @@ describe('packets that must be dropped', () => {
     expect(after.dropped.malformed - before.dropped.malformed).toBe(1);
   });
 
+  it('a refutation that never arrived, replayed once its sender is FAILED, does not bring it back', async () => {
+    const sim = await simulate(['adminServer', 'server1', 'server2']);
+    const neverDelivered: Buffer[] = [];
+    let capturing = false;
+    sim.net.tap((packet, from) => {
+      if (capturing && from === 'server1') neverDelivered.push(packet);
+    });
+    sim.net.pause('server1');
+    sim.net.runUntil('server1 to be suspected', () => sim.seen('server1', 'suspected'));
+    // server1 runs again and refutes, but an attacker on the path swallows (and keeps) every packet.
+    sim.net.loss = 1;
+    capturing = true;
+    sim.net.resume('server1');
+    sim.net.advance(50);
+    sim.net.crash('server1');
+    sim.net.loss = 0;
+    expect(neverDelivered.length).toBeGreaterThan(0);
+    sim.net.runUntil('server1 to be FAILED', () => sim.seen('server1', 'failed'));
+
+    for (const packet of neverDelivered) sim.net.inject('observer', packet);
+    sim.net.advance(2_000);
+    expect(sim.eventsFor('server1')).toEqual(['joined', 'suspected', 'failed']);
+    expect(sim.members.get('observer')!.member('server1')!.status).toBe('FAILED');
+  });
+
   it('a replayed leave of an earlier run does not take a restarted member down', async () => {
     const sim = await simulate(['adminServer', 'server1']);
     const leavePackets: Buffer[] = [];
@@ -262,4 +303,59 @@ describe('packets that must be dropped', () => {
     expect(sim.members.get('adminServer')!.stats().dropped.badSignature).toBe(1);
     expect(sim.members.get('adminServer')!.member('intruder')).toBeUndefined();
   });
+});
+
+describe('replay protection across a restart of the receiver', () => {
+  for (const shared of [true, false]) {
+    const mode = shared ? 'multicast' : 'unicast';
+
+    it(`${mode}: a dead member's packets, replayed to a watcher that has just started, never show it alive`, async () => {
+      const sim = await simulate(['adminServer', 'server1'], { shared });
+      const capture = new Map<string, Buffer[]>([['server1', []], ['adminServer', []]]);
+      sim.net.tap((packet, from) => capture.get(from)?.push(packet));
+      sim.net.advance(5_000);
+      sim.net.crash('server1');
+      sim.net.runUntil('server1 to be FAILED', () => sim.seen('server1', 'failed'));
+      const sentBeforeRestart = { server1: [...capture.get('server1')!], adminServer: [...capture.get('adminServer')!] };
+      expect(sentBeforeRestart.server1.length).toBeGreaterThan(50);
+
+      await sim.members.get('observer')!.stop();
+      const { watcher, events } = await freshWatcher(sim, 'watcher-restarted');
+      // The replayer resends everything server1 sent while it was alive, a packet every 5 ms: its
+      // pings, its acks (of the old watcher's challenges too), its gossip and its announcements.
+      for (const packet of sentBeforeRestart.server1) {
+        sim.net.inject('watcher-restarted', packet);
+        sim.net.advance(5);
+      }
+      sim.net.advance(2_000);
+      expect(events.filter((e) => e.server === 'server1')).toEqual([]);
+      expect(watcher.member('server1')).toBeUndefined();
+      // Meanwhile the live member proved itself with one round trip and joined.
+      expect(events.filter((e) => e.server === 'adminServer').map((e) => e.event)).toEqual(['joined']);
+
+      // What the live member sent before it answered the new watcher's challenge is refused too.
+      const before = watcher.stats().dropped.replay;
+      for (const packet of sentBeforeRestart.adminServer) sim.net.inject('watcher-restarted', packet);
+      sim.net.advance(10);
+      expect(watcher.stats().dropped.replay - before).toBe(sentBeforeRestart.adminServer.length);
+      expect(watcher.member('adminServer')!.status).toBe('RUNNING');
+    });
+
+    it(`${mode}: members join a watcher that has just started within one announcement, under 20% loss too`, async () => {
+      for (const loss of [0, 0.2]) {
+        for (let seed = 1; seed <= 20; seed++) {
+          const sim = await simulate(['adminServer', 'server1', 'server2'], { shared, seed });
+          sim.net.loss = loss;
+          const { watcher } = await freshWatcher(sim, 'watcher-restarted');
+          const took = sim.net.runUntil(
+            'every member to join the new watcher',
+            () => watcher.members().filter((m) => m.status === 'RUNNING').length === 3,
+            5_000,
+            1,
+          );
+          expect(took).toBeLessThan(loss ? 2_500 : 100);
+        }
+      }
+    });
+  }
 });

@@ -4,6 +4,7 @@ import { Awareness } from './awareness.js';
 import { systemClock, type Clock } from './clock.js';
 import { resolveTimings, retransmitLimit, suspicionBounds, type HeartbeatTimings } from './config.js';
 import { GossipQueue } from './gossip.js';
+import { LivenessChallenges, randomNonce } from './liveness-challenge.js';
 import { decodePacket, encodePacket, type DropReason } from './packet.js';
 import { ReplayGuard } from './replay.js';
 import { STATUS_OF, applyClaim, compareVersions, type Claim, type MemberRecord, type MemberState, type MembershipEventKind, type ServerStatus, type Transition, type Version } from './state.js';
@@ -44,7 +45,7 @@ export interface MembershipOptions {
   logger?: Logger;
   /** Simulated time in tests; the system clock otherwise. */
   clock?: Clock;
-  /** Seeded randomness in tests; Math.random otherwise. */
+  /** Seeded randomness in tests, challenge nonces included; otherwise Math.random, and crypto for nonces. */
   random?: () => number;
   /** Defaults to the wall clock at start: a restarted process is always a newer epoch. */
   epoch?: number;
@@ -138,6 +139,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private nextId = 0;
   private readonly records = new Map<string, MemberRecord>();
   private readonly replay = new ReplayGuard();
+  private readonly liveness: LivenessChallenges;
   private readonly gossip = new GossipQueue();
   private readonly awareness: Awareness;
   private readonly suspicions = new Map<string, Suspicion>();
@@ -148,7 +150,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly sleepers = new Set<() => void>();
   private probeOrder: string[] = [];
   private quietUntil = -Infinity;
-  /** When an authenticated packet from another member last arrived (monotonic). */
+  /** When a packet from another member was last believed (monotonic): see receive. */
   private lastHeard = -Infinity;
   private leaving = false;
   private stopped = false;
@@ -181,6 +183,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.logger = options.logger;
     this.epoch = options.epoch ?? this.clock.wall();
     this.awareness = new Awareness(this.timings.awarenessMax);
+    const seeded = options.random;
+    this.liveness = new LivenessChallenges({
+      self: this.name,
+      attempts: this.timings.challengeAttempts,
+      retryMs: this.timings.probeTimeoutMs,
+      timer: { set: (ms, fire) => this.schedule(ms, fire), clear: (timer) => this.cancel(timer as Timer) },
+      nonce: seeded ? () => Math.floor(seeded() * 2 ** 48) : randomNonce,
+      send: (to, ping) => this.send(to, [ping]),
+    });
     this.transport = 'send' in options.transport ? options.transport : createTransport(options.transport);
   }
 
@@ -381,7 +392,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.handleClaim(probe.target, { kind: 'suspect', epoch: record.epoch, incarnation: record.incarnation, from: this.name });
   }
 
-  /** Any authenticated, fresh packet from a member proves it was running: it answers every probe of it. */
+  /** Any packet believed from a member proves it was running: it answers every probe of it. */
   private evidenceOfLife(name: string): void {
     for (const probe of this.probes.values()) if (probe.target === name) probe.acked = true;
     for (const [id, relay] of this.relays) {
@@ -417,9 +428,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const { sender, messages } = decoded.packet;
     if (!this.replay.accept(sender.name, sender.epoch, sender.seq)) return this.drop('replay', from);
     if (sender.name === this.name) return this.nameClash(sender, from);
-    this.lastHeard = this.clock.monotonic();
-
+    // Whatever this run sent before it answered our challenge may be a capture (liveness-challenge.ts).
+    if (this.liveness.acceptAnswer(sender, messages)) this.replay.refuseBefore(sender.name, sender.epoch, sender.seq);
     const endpoint = { address: isWildcard(sender.address) ? from.address : sender.address, port: sender.port };
+    if (!this.liveness.isProven(sender.name, sender.epoch)) {
+      // Not believed, whatever version it claims (after a partition both sides hold each other
+      // FAILED at the current one): it is challenged. Its pings are answered: one may be its own
+      // challenge to us, and answering a replayed one tells a dead address nothing.
+      this.liveness.challenge(sender.name, endpoint);
+      for (const message of messages) if (message.type === 'ping') this.handleMessage(decoded.packet, message, endpoint);
+      return;
+    }
+    this.lastHeard = this.clock.monotonic();
     this.handleClaim(sender.name, {
       kind: 'alive',
       epoch: sender.epoch,
@@ -428,6 +448,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       port: endpoint.port,
       observer: sender.observer ?? false,
       meta: sender.meta ?? {},
+      provenLive: true,
     });
     this.evidenceOfLife(sender.name);
     this.tellIfDead(sender, endpoint);
@@ -496,6 +517,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
           port: message.port,
           observer: message.observer ?? false,
           meta: message.meta ?? {},
+          provenLive: this.liveness.isProven(message.server, message.epoch),
         });
         return;
       case 'suspect':
@@ -531,6 +553,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private handleClaim(name: string, claim: Claim, options: { gossip?: boolean } = {}): void {
     const current = this.records.get(name);
     const transition = applyClaim(name, current, claim, this.clock.wall());
+    if (transition === 'unproven') {
+      // Gossip about a run we have not heard answer us: the member is asked to show it runs now.
+      if (claim.kind === 'alive') this.liveness.challenge(name, { address: claim.address, port: claim.port });
+      return;
+    }
     if (!transition) return;
     const record = transition.record;
     this.records.set(name, record);
@@ -551,6 +578,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
         if (!own && !this.quiet() && !this.leaving) this.probe(name);
         break;
       case 'failed':
+        // Coming back takes a fresh answer too, so a packet of this run that we never received
+        // (lost on the way, or held back by whoever captured it) cannot be replayed to revive it.
+        this.liveness.forget(name);
+        if (options.gossip !== false) this.spread(claim, name, own);
+        break;
       case 'left':
         if (options.gossip !== false) this.spread(claim, name, own);
         break;
@@ -628,7 +660,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private reapObservers(): void {
     const limit = this.clock.wall() - this.timings.observerReapMs;
     for (const record of this.records.values()) {
-      if (record.observer && !isReachable(record) && record.since < limit) this.records.delete(record.name);
+      if (record.observer && !isReachable(record) && record.since < limit) {
+        this.records.delete(record.name);
+        this.liveness.forget(record.name);
+      }
     }
   }
 

@@ -60,6 +60,18 @@ describe('replay guard', () => {
     expect(guard.accept('s', 2, 1)).toBe(true); // a restart numbers from the start again
     expect(guard.accept('t', 1, 10)).toBe(true); // senders are independent
   });
+
+  it('refuses what a run sent before it proved it is live, whatever the window would allow', () => {
+    const guard = new ReplayGuard();
+    expect(guard.accept('s', 1, 100)).toBe(true); // maybe a capture: not believed yet
+    expect(guard.accept('s', 1, 120)).toBe(true); // the answer to the challenge
+    guard.refuseBefore('s', 1, 120);
+    expect(guard.accept('s', 1, 119)).toBe(false);
+    expect(guard.accept('s', 1, 121)).toBe(true);
+    guard.refuseBefore('s', 0, 1_000); // another run's answer moves nothing
+    expect(guard.accept('s', 1, 122)).toBe(true);
+    expect(guard.accept('s', 2, 1)).toBe(true); // a restart starts a window of its own
+  });
 });
 
 describe('Lifeguard suspicion timeout', () => {

@@ -13,6 +13,11 @@ import type { HeartbeatMeta } from '@flotilla/core';
  * "newer" and "≥" compare (epoch, incarnation) with the member's current one; anything older is
  * ignored. Only the member itself makes its version newer (by refuting, or by restarting), so only
  * it can clear an accusation: that is what makes a suspicion safe to spread.
+ *
+ * An alive claim counts only for a run (epoch) of the member that has proven to this member that it
+ * is live now, by answering a challenge (liveness-challenge.ts): a captured packet replayed to a
+ * receiver that has just started carries a version that receiver has never seen. A newer alive
+ * claim for an unproven run changes nothing and is answered 'unproven': the caller challenges it.
  */
 
 export type MemberState = 'ALIVE' | 'SUSPECT' | 'FAILED' | 'LEFT';
@@ -46,7 +51,7 @@ export interface MemberRecord extends Version {
 }
 
 export type Claim =
-  | ({ kind: 'alive'; address: string; port: number; observer: boolean; meta: HeartbeatMeta } & Version)
+  | ({ kind: 'alive'; address: string; port: number; observer: boolean; meta: HeartbeatMeta; provenLive: boolean } & Version)
   | ({ kind: 'suspect'; from: string } & Version)
   | ({ kind: 'dead'; from: string } & Version)
   | ({ kind: 'leave' } & Version);
@@ -63,9 +68,11 @@ export function compareVersions(a: Version, b: Version): number {
   return a.epoch - b.epoch || a.incarnation - b.incarnation;
 }
 
-/** What `claim` does to `current`; undefined when it changes nothing. */
-export function applyClaim(name: string, current: MemberRecord | undefined, claim: Claim, now: number): Transition | undefined {
+/** What `claim` does to `current`; undefined when it changes nothing; 'unproven' when it would, once proven. */
+export function applyClaim(name: string, current: MemberRecord | undefined, claim: Claim, now: number): Transition | 'unproven' | undefined {
   if (claim.kind === 'alive') {
+    if (current && compareVersions(claim, current) <= 0) return undefined;
+    if (!claim.provenLive) return 'unproven';
     const fresh = (state: MemberState): MemberRecord => ({
       name,
       state,
@@ -78,7 +85,6 @@ export function applyClaim(name: string, current: MemberRecord | undefined, clai
       since: current && current.state === state ? current.since : now,
     });
     if (!current) return { record: fresh('ALIVE'), event: event('joined', 'LEFT', 'ALIVE') };
-    if (compareVersions(claim, current) <= 0) return undefined;
     const record = fresh('ALIVE');
     switch (current.state) {
       case 'ALIVE':

@@ -89,6 +89,14 @@ export const DEFAULT_TIMINGS = Object.freeze({
    * watch run is a new observer; servers are never forgotten.
    */
   observerReapMs: 60_000,
+  /**
+   * 3 direct pings, probeTimeoutMs apart, challenge a run of a member that has not yet proven to
+   * this member that it is live (heartbeat's liveness-challenge.ts). At 20% loss one round trip
+   * fails 36% of the time, all three 4.7%, and the member's next packet starts a new challenge; a
+   * run that never answers (a replay of a dead member's packets) costs one small ping per
+   * probeTimeoutMs.
+   */
+  challengeAttempts: 3,
 });
 
 /** The failure detector's timings; DEFAULT_TIMINGS gives the reason for each default. */
@@ -96,7 +104,7 @@ export type HeartbeatTimings = { -readonly [Timing in keyof typeof DEFAULT_TIMIN
 export type HeartbeatTiming = keyof HeartbeatTimings;
 
 /** Timings that count something (helpers, confirmations, steps, copies): a fraction of one means nothing. */
-const COUNTS: ReadonlySet<HeartbeatTiming> = new Set(['indirectChecks', 'suspicionConfirmations', 'awarenessMax', 'retransmitMultiplier', 'leaveRepeats']);
+const COUNTS: ReadonlySet<HeartbeatTiming> = new Set(['indirectChecks', 'suspicionConfirmations', 'awarenessMax', 'retransmitMultiplier', 'leaveRepeats', 'challengeAttempts']);
 
 function timingValue(timing: HeartbeatTiming): z.ZodNumber {
   const positive = z.number().positive({ error: 'must be a positive number' });
