@@ -11,7 +11,7 @@ import {
   type ConfigChange,
   type ConfigChangeResult,
   type Domain,
-} from '@flotilla/core';
+} from '@flotilla/core/client';
 
 /** The sender name of command-line clients in the MASTER's logs. */
 const CLI_SENDER = 'cli';

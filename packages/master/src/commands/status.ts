@@ -6,7 +6,7 @@ import {
   type CommandModule,
   type GlobalOptions,
   type StatusTable,
-} from '@flotilla/core';
+} from '@flotilla/core/client';
 import { connectMaster, withMaster } from '../master-client.js';
 
 interface StatusOptions extends GlobalOptions {
