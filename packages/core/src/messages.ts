@@ -13,5 +13,7 @@ export const messages = {
   packCompleted: (domain: string, path: string) =>
     `Packing the domain [${domain}] configuration completed successfully at the path [${path}].`,
   unpackCompleted: (domain: string) => `Unpacking the domain [${domain}] configuration completed successfully.`,
+  unknownCommand: (command: string, suggestion: string | undefined) =>
+    `Unknown command "${command}"${suggestion ? `: did you mean ${suggestion}?` : ''}`,
   backupPolicyModified: ['Successfully performed the MODIFY operation for Domain Backup Policy.', 'Check the results using "set-domain-backup"'],
 } as const;

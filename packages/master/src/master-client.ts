@@ -12,7 +12,7 @@ import {
   type CommandContext,
   type ConfigChange,
   type Domain,
-} from '@flotilla/core';
+} from '@flotilla/core/client';
 
 export interface MasterConnection extends Domain {
   client: PeerClient;

@@ -1,11 +1,16 @@
-import { runCli } from '@flotilla/core';
+import { commandEntry, runCli } from '@flotilla/core/cli';
 import { packCommand } from './command.js';
 
 await runCli({
   name: 'pack-domain',
   packageJson: new URL('../package.json', import.meta.url),
   description: 'pack-domain <domain> [-f FILE]: back up a domain into one verified, relocatable zip',
-  commands: (cli) => cli.command(packCommand),
+  commands: [
+    commandEntry(packCommand, [
+      ['$0 domain1', 'Write <home>/domains/domain1_packed.zip'],
+      ['$0 domain1 -f /backups/domain1.zip', 'Write the backup to a file of your choice'],
+    ]),
+  ],
   singleDashOptions: ['file'],
   singleCommand: true,
 });

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { ExitCode, FlotillaError, UsageError } from '../errors.js';
 import { resolveHome } from '../layout.js';
+import { messages } from '../messages.js';
 import { acceptSingleDashOptions } from './argv.js';
+import { commandName, commandWord, loadCommand, type CommandEntry } from './command-table.js';
+import { COMPLETION_KEY, completionCommand } from './completion.js';
 
 /** Options every binary takes (SPEC section 5). */
 export interface GlobalOptions {
@@ -26,8 +29,8 @@ export interface CliDefinition {
   /** `new URL('../package.json', import.meta.url)` of the binary's package. */
   packageJson: URL;
   description: string;
-  /** Registers the binary's commands and options. */
-  commands(cli: Argv<GlobalOptions>): Argv<GlobalOptions>;
+  /** The binary's commands; a binary that is one command has one, `$0 …`. */
+  commands: CommandEntry[];
   /** Long option names the command accepts with a single dash, as the reference product spells them. */
   singleDashOptions?: string[];
   /** A binary that is one command (pack-domain) has no subcommands to demand. */
@@ -68,6 +71,34 @@ export async function runCli(definition: CliDefinition, argv: string[] = process
   process.once('SIGINT', () => process.exit(ExitCode.interrupted));
 
   const args = acceptSingleDashOptions(argv, ['home', 'json', 'help', 'version', ...(definition.singleDashOptions ?? [])]);
+  const version = packageVersion(definition.packageJson);
+  // Scripts ask for the version in loops: it is answered before the parser is even loaded.
+  if (args.length === 1 && args[0] === '--version') {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+  try {
+    const cli = await commandLine(definition, args, version);
+    await cli.parseAsync();
+  } catch (error) {
+    // Exit now: a server that failed half-way through starting may still hold sockets open, and
+    // stderr is written synchronously, so nothing said is lost.
+    process.exit(report(definition.name, error));
+  }
+}
+
+/**
+ * The parser, with every command listed for help and typo checks, and the one command the command
+ * line names (or the binary's only one) loaded in full.
+ */
+async function commandLine(definition: CliDefinition, args: string[], version: string): Promise<Argv<GlobalOptions>> {
+  const entries = [...definition.commands, completionCommand(definition.name)];
+  const word = commandWord(args, COMPLETION_KEY);
+  const invoked = definition.singleCommand && word !== 'completion' ? entries[0] : entries.find((entry) => commandName(entry) === word);
+  if (!invoked && word !== undefined && word !== 'help' && !definition.singleCommand && !args.includes(`--${COMPLETION_KEY}`)) {
+    throw new CommandLineError(messages.unknownCommand(word, await closestCommand(word, entries.map(commandName))));
+  }
+  const [{ default: yargs }, loaded] = await Promise.all([import('yargs'), invoked && loadCommand(invoked)]);
   let cli = yargs(args)
     .scriptName(definition.name)
     .usage(definition.description)
@@ -78,7 +109,7 @@ export async function runCli(definition: CliDefinition, argv: string[] = process
       requiresArg: true,
     })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON on stdout', global: true })
-    .version(packageVersion(definition.packageJson))
+    .version(version)
     .help()
     .alias('help', 'h')
     .strict()
@@ -89,16 +120,16 @@ export async function runCli(definition: CliDefinition, argv: string[] = process
       if (!error || error.name === 'YError') throw new CommandLineError(error?.message ?? message);
       throw error;
     }) as unknown as Argv<GlobalOptions>;
-  cli = definition.commands(cli);
-  if (!definition.singleCommand) cli = cli.demandCommand(1, 'name a command');
+  for (const entry of entries) cli = entry === invoked ? cli.command(loaded!) : cli.command(entry.command, entry.describe);
+  return definition.singleCommand ? cli : cli.demandCommand(1, 'name a command');
+}
 
-  try {
-    await cli.parseAsync();
-  } catch (error) {
-    // Exit now: a server that failed half-way through starting may still hold sockets open, and
-    // stderr is written synchronously, so nothing said is lost.
-    process.exit(report(definition.name, error));
-  }
+/** The command a mistyped word was most likely meant to be, if one is close enough to suggest. */
+async function closestCommand(word: string, names: string[]): Promise<string | undefined> {
+  const { closest, distance } = await import('fastest-levenshtein');
+  const candidate = closest(word, names);
+  // As yargs' own suggestion: a few edits away, or it is a different word, not a typo.
+  return distance(word, candidate) <= 3 ? candidate : undefined;
 }
 
 function report(binary: string, error: unknown): number {

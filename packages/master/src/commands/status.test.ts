@@ -31,4 +31,25 @@ describe('master status', () => {
     expect(down.exitCode).toBe(3);
     expect(down.stderr).toContain(`MASTER of st at 127.0.0.1:${domain.masterPort} is unreachable: is it running? (master start st)`);
   });
+
+  it('--watch into a pipe prints plain tables, a new one only on change', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'pw', ['server1']);
+    await startMaster(domain);
+
+    const watcher = start('master', ['status', 'pw', '--home', home, '--watch']);
+    let out = '';
+    watcher.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await waitFor('a first table', () => out.includes('Domain pw, generation 1'));
+    expect((await run('master', ['config', 'set', 'pw', 'backup.keep', '5', '--home', home])).exitCode).toBe(0);
+    await waitFor('a table at generation 2', () => out.includes('Domain pw, generation 2'));
+    killPid(watcher.pid, 'SIGINT');
+    await watcher;
+
+    expect(out).not.toContain('\x1b');
+    const tables = out.trimEnd().split('\n\n');
+    expect(tables.length).toBe(2);
+    expect(tables[0]).toMatch(/^Domain pw, generation 1\nSERVER /);
+    expect(tables[1]).toMatch(/^Domain pw, generation 2\nSERVER /);
+  });
 });

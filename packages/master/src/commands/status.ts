@@ -8,7 +8,7 @@ import {
   type CommandModule,
   type GlobalOptions,
   type StatusTable,
-} from '@flotilla/core';
+} from '@flotilla/core/client';
 import { connectMaster, withMaster } from '../master-client.js';
 
 interface StatusOptions extends GlobalOptions {
@@ -45,7 +45,7 @@ export const statusCommand: CommandModule<GlobalOptions, StatusOptions> = {
   builder: (cli) =>
     cli
       .positional('domain', { type: 'string', demandOption: true })
-      .option('watch', { type: 'boolean', default: false, describe: 'Refresh every second (with --json: one JSON line per change)' }) as never,
+      .option('watch', { type: 'boolean', default: false, describe: 'Refresh every second on a terminal; into a pipe, or with --json (one JSON line), print only changes' }) as never,
   handler: async (options) => {
     const context = commandContext(options);
     const connection = await connectMaster(context.home, options.domain);
@@ -62,13 +62,18 @@ export const statusCommand: CommandModule<GlobalOptions, StatusOptions> = {
         let last = '';
         for (;;) {
           const table = await fetchTable();
+          // The table's facts, not its durations (those tick every second): what "changed" means.
+          const line = JSON.stringify(table);
+          const changed = line !== last;
           if (options.json) {
-            const line = JSON.stringify(table);
-            if (line !== last) process.stdout.write(`${line}\n`);
-            last = line;
-          } else {
+            if (changed) process.stdout.write(`${line}\n`);
+          } else if (process.stdout.isTTY) {
             process.stdout.write(`\x1b[2J\x1b[H${renderStatus(table)}\n`);
+          } else if (changed) {
+            // A pipe or a file has no screen to redraw: each changed table, after a blank line.
+            process.stdout.write(`${last ? '\n' : ''}${renderStatus(table)}\n`);
           }
+          last = line;
           await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
         }
       },

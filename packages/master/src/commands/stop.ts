@@ -1,4 +1,4 @@
-import { commandContext, serverLayout, stopServer, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { commandContext, serverLayout, stopServer, type CommandModule, type GlobalOptions } from '@flotilla/core/client';
 import { connectMaster } from '../master-client.js';
 
 interface StopOptions extends GlobalOptions {

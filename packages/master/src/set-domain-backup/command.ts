@@ -1,22 +1,11 @@
-import {
-  API_PREFIX,
-  MasterConfigChangeResultSchema,
-  commandContext,
-  messages,
-  openDomain,
-  parseMessage,
-  type CommandModule,
-  type GlobalOptions,
-} from '@flotilla/core';
-import { connectMaster, withMaster } from '../master-client.js';
-import { policyChange, type PolicyOptions } from './policy-options.js';
-import { formatPolicy, policyView } from './show-policy.js';
-import { whichDomain } from './which-domain.js';
+import type { CommandModule, GlobalOptions } from '@flotilla/core/cli';
+import type { PolicyOptions } from './policy-options.js';
 
-interface SetDomainBackupOptions extends GlobalOptions, PolicyOptions {
+export interface SetDomainBackupOptions extends GlobalOptions, PolicyOptions {
   domain?: string;
 }
 
+/** The options, light to load for `--help`; the work is imported when it runs. */
 export const setDomainBackupCommand: CommandModule<GlobalOptions, SetDomainBackupOptions> = {
   command: '$0 [domain]',
   describe: 'Print the backup policy, or change it through the running MASTER',
@@ -27,19 +16,5 @@ export const setDomainBackupCommand: CommandModule<GlobalOptions, SetDomainBacku
       .option('backupDir', { type: 'string', requiresArg: true, describe: 'Backup directory, relative to the domain directory or absolute' })
       .option('nodeName', { type: 'string', requiresArg: true, describe: 'Node to copy boot backups to through its exec, or null for none' })
       .option('keep', { type: 'string', requiresArg: true, describe: 'How many boot backups to keep (1 to 1000)' }) as never,
-  handler: async (options) => {
-    const context = commandContext(options);
-    const domain = await openDomain(context.home, await whichDomain(context.home, options.domain));
-    const change = policyChange(options, domain.config);
-    if (!change) {
-      const view = await policyView(domain);
-      context.result(view, () => formatPolicy(view));
-      return;
-    }
-    const connection = await connectMaster(context.home, domain.layout.name);
-    const result = await withMaster(connection, async (client) =>
-      parseMessage(MasterConfigChangeResultSchema, await client.request('POST', `${API_PREFIX}/config`, { body: change }), `the answer of the MASTER at ${client.where}`),
-    );
-    context.result({ domain: result.domain, generation: result.generation, policy: change.policy }, messages.backupPolicyModified.join('\n'));
-  },
+  handler: async (options) => (await import('./run-set-domain-backup.js')).runSetDomainBackup(options),
 };

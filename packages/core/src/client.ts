@@ -1,0 +1,19 @@
+/**
+ * What a command needs to read a domain and talk to its running servers, without the rest of the
+ * package (the logger, the HTTP server, backups): `master status` in a loop loads only this.
+ */
+export * from './errors.js';
+export * from './layout.js';
+export * from './protocol/sync.js';
+export { openDomain, type Domain } from './domain.js';
+export { readDomainKey } from './domain-key.js';
+export { masterEndpoint } from './config/endpoints.js';
+export { PeerClient } from './protocol/http-client.js';
+export { PeerUnreachableError, PeerNotTrustedError } from './protocol/peer-errors.js';
+export { parseMessage, ProtocolError } from './protocol/parse-message.js';
+export { masterCredentialsFromHome, CLI_SENDER } from './tls/home-credentials.js';
+export { renderTable, statusWithDuration } from './status-format.js';
+export { stopServer } from './process/stop-server.js';
+export { messages } from './messages.js';
+export { commandContext, type CommandContext, type GlobalOptions } from './cli/run.js';
+export type { CommandModule } from 'yargs';

@@ -1,0 +1,100 @@
+import type { CommandEntry } from '@flotilla/core/cli';
+
+/**
+ * The master binary's commands, as its help lists them. Each implementation is imported when it
+ * runs: `master status` does not load the MASTER server, nor `master --help` anything.
+ */
+export const masterCommands: CommandEntry[] = [
+  {
+    command: 'create-domain <domain>',
+    describe: 'Create a domain: its directory, configuration and key',
+    examples: [
+      ['$0 create-domain domain1', 'A domain with its MASTER on 0.0.0.0:9736 and no servers yet'],
+      ['$0 create-domain domain1 --port 7001 --server server1:8088 --server server2:8089', 'With two managed servers in cluster1'],
+    ],
+    load: async () => (await import('./commands/create-domain.js')).createDomainCommand,
+  },
+  {
+    command: 'start <domain>',
+    describe: 'Run the MASTER of a domain',
+    examples: [
+      ['$0 start domain1', 'Run in the foreground; Ctrl-C stops it gracefully'],
+      ['$0 start domain1 --detach', 'Run in the background and print its PID once it accepts connections'],
+    ],
+    load: async () => (await import('./commands/start.js')).startCommand,
+  },
+  {
+    command: 'stop <domain>',
+    describe: 'Stop the MASTER gracefully (the managed servers keep serving)',
+    examples: [['$0 stop domain1', 'Stop the MASTER of domain1']],
+    load: async () => (await import('./commands/stop.js')).stopCommand,
+  },
+  {
+    command: 'status <domain>',
+    describe: 'The server table: status and time in it, node, PID, cluster, mode, generation',
+    examples: [
+      ['$0 status domain1', 'Print the server table once'],
+      ['$0 status domain1 --watch', 'Print it again whenever it changes'],
+      ['$0 status domain1 --json', 'The table as one JSON document'],
+    ],
+    load: async () => (await import('./commands/status.js')).statusCommand,
+  },
+  {
+    command: 'config',
+    describe: 'Print the configuration (config), read one setting (config get) or change one (config set)',
+    examples: [
+      ['$0 config domain1', 'Print the validated configuration'],
+      ['$0 config get domain1 backup.keep', 'Print one setting'],
+      ['$0 config set domain1 backup.keep 20', 'Change one setting through the MASTER'],
+    ],
+    load: async () => (await import('./commands/config.js')).configCommand,
+  },
+  {
+    command: 'add-server <domain> <server>',
+    describe: 'Add a managed server to the configuration, through the MASTER',
+    examples: [['$0 add-server domain1 server3 --node node1 --address 127.0.0.1 --port 7031 --http 8090 --cluster cluster1', 'Add server3 to cluster1']],
+    load: async () => (await import('./commands/add-server.js')).addServerCommand,
+  },
+  {
+    command: 'remove-server <domain> <server>',
+    describe: 'Remove a stopped managed server (and its cluster memberships), through the MASTER',
+    examples: [['$0 remove-server domain1 server3', 'Remove server3, once it is stopped']],
+    load: async () => (await import('./commands/remove-server.js')).removeServerCommand,
+  },
+  {
+    command: 'add-cluster <domain> <cluster>',
+    describe: 'Add a cluster of existing servers, through the MASTER',
+    examples: [['$0 add-cluster domain1 cluster2 --servers server3,server4', 'A cluster of server3 and server4']],
+    load: async () => (await import('./commands/add-cluster.js')).addClusterCommand,
+  },
+  {
+    command: 'deploy <domain> <source>',
+    describe: 'Deploy an application (a directory or a zip of one) to servers and clusters, through the MASTER',
+    examples: [['$0 deploy domain1 ./hello --name hello --context /hello --target cluster1', 'Deploy ./hello to every server of cluster1']],
+    load: async () => (await import('./commands/deploy.js')).deployCommand,
+  },
+  {
+    command: 'undeploy <domain> <name>',
+    describe: 'Remove an application; its servers drain and stop it, through the MASTER',
+    examples: [['$0 undeploy domain1 hello', 'Remove the application hello']],
+    load: async () => (await import('./commands/undeploy.js')).undeployCommand,
+  },
+  {
+    command: 'apps <domain>',
+    describe: 'List the deployed applications: context, targets and the servers they run on (offline)',
+    examples: [['$0 apps domain1', 'The applications of domain1']],
+    load: async () => (await import('./commands/apps.js')).appsCommand,
+  },
+  {
+    command: 'console-url <domain>',
+    describe: 'Print a login link to the web console on the MASTER\'s port (offline; a token derived from the key, never the key)',
+    examples: [['$0 console-url domain1 --hours 2', 'A link valid for two hours']],
+    load: async () => (await import('./commands/console-url.js')).consoleUrlCommand,
+  },
+  {
+    command: 'metrics-token <domain>',
+    describe: 'Print the bearer token Prometheus scrapes /metrics with, on the MASTER and every server (offline; derived from the key, never the key)',
+    examples: [['$0 metrics-token domain1', 'The token for Prometheus\' bearer_token setting']],
+    load: async () => (await import('./commands/metrics-token.js')).metricsTokenCommand,
+  },
+];
