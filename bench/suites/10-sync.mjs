@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PeerClient, readDomainKey, sha256File } from '@flotilla/core';
+import { PeerClient, masterIdentity, readDomainKey, readTrustedCa, sha256File } from '@flotilla/core';
 import { CacheStore, MasterSource, syncGeneration } from '@flotilla/managed';
 import { cli, createDomain, median, onCleanup, startDetached, tempDir, timeMs } from '../lib.mjs';
 
@@ -23,8 +23,10 @@ async function withMaster(domain, work) {
 }
 
 async function syncer(domain, cacheDir) {
-  const key = await readDomainKey(join(domain.dir, 'config', 'security', 'domain.key'));
-  const client = new PeerClient({ address: '127.0.0.1', port: domain.masterPort }, key, 'server1');
+  const security = join(domain.dir, 'config', 'security');
+  const key = await readDomainKey(join(security, 'domain.key'));
+  const ca = await readTrustedCa([join(security, 'ca.crt')]);
+  const client = new PeerClient({ address: '127.0.0.1', port: domain.masterPort }, { key, sender: 'server1', trust: { ca, identity: masterIdentity(domain.name) } });
   onCleanup(() => client.close());
   const cache = new CacheStore(cacheDir, silent);
   let current = await cache.open('server1').catch(() => undefined);

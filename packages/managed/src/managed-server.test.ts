@@ -102,7 +102,7 @@ describe('managed servers and their MASTER', () => {
     expect(result.stderr).toContain(`cannot start server1: MASTER at 127.0.0.1:${domain.masterPort} is unreachable and there is no local cache`);
   });
 
-  it('refuses to start with a key the MASTER does not accept: exit 2, who refused and why', async () => {
+  it('refuses to start with a key that is not the MASTER\'s: exit 4 at the first contact, and why', async () => {
     const home = await tempHome();
     const remoteHome = await tempHome();
     const domain = await createTestDomain(home, 'd9', ['server1']);
@@ -110,8 +110,9 @@ describe('managed servers and their MASTER', () => {
     const wrongKey = join(remoteHome, 'wrong.key');
     await writeFile(wrongKey, `${'ab'.repeat(32)}\n`);
     const result = await run('managed', ['start', 'd9', 'server1', '--home', remoteHome, '--master', `127.0.0.1:${domain.masterPort}`, '--key-file', wrongKey]);
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain(`cannot start server1: MASTER at 127.0.0.1:${domain.masterPort} answered: unauthorized (bad-signature)`);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toContain(`could not verify the MASTER of domain d9 at 127.0.0.1:${domain.masterPort} (wrong proof)`);
+    expect(result.stderr).toContain("or the key file is not that domain's key");
   });
 
   it('starts from the MASTER\'s own files when it shares the MASTER\'s home and the MASTER is down', async () => {

@@ -53,6 +53,8 @@ describe('pack-domain', () => {
       'apps/hello/lib/deep/data.json',
       'config/.history/domain_20260101_000000.json5',
       'config/domain.json5',
+      'config/security/ca.crt',
+      'config/security/ca.key',
       'config/security/domain.key',
     ];
     expect(await zipListing(archive)).toEqual(['flotilla-backup.json', ...expected].sort());
@@ -76,7 +78,7 @@ describe('pack-domain', () => {
       expect(result.exitCode, result.stderr).toBe(0);
       const path = join(out, `copy${index}.zip`);
       const data = await readFile(path);
-      expect(JSON.parse(result.stdout)).toMatchObject({ domain: 'domain1', path, files: 6, bytes: data.length, sha256: sha256(data), generation: null });
+      expect(JSON.parse(result.stdout)).toMatchObject({ domain: 'domain1', path, files: 8, bytes: data.length, sha256: sha256(data), generation: null });
     }
   });
 
@@ -181,7 +183,7 @@ describe('pack-domain', () => {
     const terminal = runOnTerminal('pack-domain', ['domain1', '--home', home], env);
     await terminal.waitForText('Packing domain1: ');
     expect(await terminal.exited).toBe(0);
-    expect(terminal.output()).toMatch(/Packing domain1: \d+\/6 files, [\d.]+ \w+ of [\d.]+ \w+ \(\d+%\)/);
+    expect(terminal.output()).toMatch(/Packing domain1: \d+\/8 files, [\d.]+ \w+ of [\d.]+ \w+ \(\d+%\)/);
     expect(terminal.output()).toContain('Packing the domain [domain1] configuration completed successfully');
 
     const piped = await run('pack-domain', ['domain1', '--home', home], { env });

@@ -46,7 +46,7 @@ export async function learnDomainCa(peer: MasterAddress, key: Uint8Array, domain
   const { body, leaf } = await fetchTrust(peer, `${TRUST_PATH}?nonce=${nonce}`, timeoutMs, where);
   const refused = (why: string) =>
     new IntegrityError(
-      `the peer at ${where} is not the MASTER of domain ${domain} (${why}): it could not prove it holds the domain key. Nothing it said was trusted and nothing was sent. Check --master, and that the key file is a copy of that MASTER's config/security/domain.key`,
+      `could not verify the MASTER of domain ${domain} at ${where} (${why}): it is not that MASTER, or the key file is not that domain's key (a copy of its config/security/domain.key). Nothing it said was trusted and nothing was sent`,
     );
   let answer: TrustAnswer;
   try {

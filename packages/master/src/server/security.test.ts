@@ -42,7 +42,7 @@ describe('management requests are authenticated with the domain key', () => {
     // Content is fetched by hash only: no request names a file path.
     const byPathBody = JSON.stringify({ hashes: ['../config/security/domain.key'] });
     const refused = await send('POST', '/v2/content', sign('POST', '/v2/content', byPathBody), byPathBody);
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(422);
     expect(refused.text).not.toContain(await readKey(domain));
 
     await waitFor('the refusals in the log', () => (master.stderr().match(/\[MA-0040\]/g) ?? []).length >= 4);

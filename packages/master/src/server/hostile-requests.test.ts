@@ -1,0 +1,99 @@
+/**
+ * What a stranger on the network can try against management ports, each through the real
+ * binaries (issue 13): none of it crashes or steers a server, and each refusal is the right one.
+ */
+import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { CONNECTION_LIMITS } from '@flotilla/core';
+import { onCleanup, tempHome, waitFor } from '../../../../test-support/index.js';
+import { createTestDomain, managedStatus, masterStatus, readKey, startManaged, startMaster } from '../../../../test-support/domain.js';
+import { domainCa, sendRaw, signedFor } from '../../../../test-support/management.js';
+
+describe('hostile requests to management ports', () => {
+  it('never crash the MASTER: malformed escapes, plain HTTP, a body before its signature, too many strangers', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'h1', ['server1']);
+    const master = await startMaster(domain);
+    const ca = await domainCa(domain);
+    const port = domain.masterPort;
+
+    // Route parameters decoded outside the handler's try once killed the MASTER (URIError).
+    for (const [method, path] of [['POST', '/v2/servers/%E0%A4%A/report'], ['GET', '/console/%'], ['GET', '/%']] as const) {
+      const answer = await sendRaw(port, { method, path, ca });
+      expect([400, 401, 404], `${method} ${path}`).toContain(answer.status);
+    }
+
+    // Plain HTTP on a management port gets no service.
+    const plain = await new Promise<string>((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/v2/status' }, (res) => resolve(`HTTP ${res.statusCode}`));
+      req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      req.end();
+    });
+    expect(plain).not.toMatch(/^HTTP 2/);
+
+    // Unsigned, with a megabyte announced and not a byte of it sent: refused on its headers alone.
+    const early = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, ca, checkServerIdentity: () => undefined }, () => {
+        socket.write(`POST /v2/config HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${1024 * 1024}\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(text.split('\r\n')[0]!);
+        }
+      });
+      socket.on('error', reject);
+    });
+    expect(early).toBe('HTTP/1.1 401 Unauthorized');
+
+    // Strangers that connect and say nothing hold at most their share of the port.
+    const strangers: Socket[] = [];
+    onCleanup(() => strangers.forEach((socket) => socket.destroy()));
+    let refused = 0;
+    await Promise.all(
+      Array.from({ length: CONNECTION_LIMITS.maxPendingPerPeer + 20 }, () =>
+        new Promise<void>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => resolve());
+          socket.on('error', () => resolve());
+          socket.on('close', () => {
+            refused++;
+            resolve();
+          });
+          strangers.push(socket);
+        }),
+      ),
+    );
+    await waitFor('the strangers past the limit refused', () => refused >= 20);
+    strangers.forEach((socket) => socket.destroy());
+    await waitFor('room again', async () => (await masterStatus(domain)).domain === 'h1');
+    expect(master.stderr()).not.toContain('URIError');
+    expect(master.stderr()).not.toContain('SYS-0001');
+  });
+
+  it('refuse a request signed for one server at every other server and at the MASTER', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'h2', ['server1', 'server2']);
+    await startMaster(domain);
+    await startManaged(home, 'h2', 'server1');
+    await startManaged(home, 'h2', 'server2');
+    const key = Buffer.from(await readKey(domain), 'hex');
+    const ca = await domainCa(domain);
+
+    // Signed for server1: a stop that server2 and the MASTER must not take, sent byte for byte.
+    const stop = signedFor(key, 'h2', 'server1', 'POST', '/v2/stop', '{}');
+    for (const port of [domain.servers.server2!.port, domain.masterPort]) {
+      const answer = await sendRaw(port, { method: 'POST', path: '/v2/stop', headers: stop, body: '{}', ca });
+      expect(answer.status).toBe(401);
+      expect(answer.text).toContain('bad-signature');
+    }
+    const status = signedFor(key, 'h2', 'server1', 'GET', '/v2/status');
+    expect((await sendRaw(domain.servers.server1!.port, { path: '/v2/status', headers: status, ca })).status).toBe(200);
+
+    expect((await managedStatus(home, 'h2', 'server2')).status).toBe('RUNNING');
+    expect((await masterStatus(domain)).servers.map((row: { name: string; status: string }) => row.status)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+  });
+});
