@@ -32,6 +32,8 @@ export interface PeerCredentials {
  */
 export class PeerClient {
   private readonly agent: Agent;
+  /** The last content connection's TLS session: the next one resumes it. */
+  private session?: Buffer;
 
   constructor(
     readonly peer: MasterAddress,
@@ -107,7 +109,10 @@ export class PeerClient {
         path,
         headers: { ...this.sign('POST', path, text), 'content-type': 'application/json' },
         body: text,
-        tls: clientTlsOptions(this.credentials.trust),
+        tls: { ...clientTlsOptions(this.credentials.trust), session: this.session },
+        onSession: (session) => {
+          this.session = session;
+        },
         idleTimeoutMs,
         where: this.where,
       },

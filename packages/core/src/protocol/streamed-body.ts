@@ -27,8 +27,10 @@ export interface StreamedRequest {
   path: string;
   headers: Record<string, string>;
   body: string;
-  /** How the peer is verified (tls/options.ts clientTlsOptions). */
+  /** How the peer is verified (tls/options.ts clientTlsOptions), and a session to resume. */
   tls: ConnectionOptions;
+  /** Told the session this connection may be resumed with, for the next one (a shorter handshake). */
+  onSession?(session: Buffer): void;
   /** The answer fails when the peer sends nothing for this long (connecting included). */
   idleTimeoutMs: number;
   /** host:port, for messages. */
@@ -167,6 +169,7 @@ export function streamRequest(request: StreamedRequest, sink: BodySink): Promise
       },
     } as ConnectionOptions);
     socket.setNoDelay(true);
+    if (request.onSession) socket.on('session', request.onSession);
     listen();
     socket.on('timeout', () => fail(new PeerUnreachableError(`${where} sent nothing for ${request.idleTimeoutMs / 1000} s; giving up on ${request.path}`)));
     socket.on('error', (error: NodeJS.ErrnoException) => fail(connectionError(where, error)));
