@@ -7,8 +7,20 @@ import { writeFileAtomic } from './atomic-file.js';
 export const DOMAIN_KEY_BYTES = 32;
 
 export async function createDomainKey(path: string): Promise<void> {
-  await writeFileAtomic(path, `${randomBytes(DOMAIN_KEY_BYTES).toString('hex')}\n`, { mode: 0o600 });
+  await writeDomainKey(path, newDomainKey());
 }
+
+export function newDomainKey(): Buffer {
+  return randomBytes(DOMAIN_KEY_BYTES);
+}
+
+/** Writes a key file (0600) atomically: a crash leaves the old key or the new one, never a mix. */
+export async function writeDomainKey(path: string, key: Uint8Array): Promise<void> {
+  await writeFileAtomic(path, `${Buffer.from(key).toString('hex')}\n`, { mode: 0o600 });
+}
+
+/** A key as it travels inside TLS to a server during a rotation (key-messages.ts). */
+export const DOMAIN_KEY_HEX = /^[0-9a-f]{64}$/;
 
 /** Reads a domain key file; the key itself never appears in an error message. */
 export async function readDomainKey(path: string): Promise<Buffer> {

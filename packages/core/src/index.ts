@@ -53,3 +53,4 @@ export * from './tls/certificate-authority.js';
 export * from './tls/trusted-ca.js';
 export * from './protocol/trust-messages.js';
 export * from './tls/home-credentials.js';
+export * from './protocol/key-messages.js';

@@ -303,6 +303,26 @@ describe('packets that must be dropped', () => {
     expect(sim.members.get('adminServer')!.stats().dropped.badSignature).toBe(1);
     expect(sim.members.get('adminServer')!.member('intruder')).toBeUndefined();
   });
+
+  it('a key rotation, member by member, declares no one FAILED; after the grace the old key is a forgery', async () => {
+    const sim = await simulate(['adminServer', 'server1', 'server2']);
+    const next = Buffer.alloc(32, 8);
+    // The MASTER hands the key to its servers in parallel, then takes it itself: moments apart.
+    for (const name of ['server1', 'server2', 'adminServer', 'observer']) {
+      sim.members.get(name)!.rekey(next);
+      sim.net.advance(10);
+    }
+    sim.net.advance(5_000);
+    expect(sim.events.filter((event) => event.event === 'failed')).toEqual([]);
+    for (const name of ['adminServer', 'server1', 'server2']) expect(sim.members.get('observer')!.member(name)?.state).toBe('ALIVE');
+    sim.net.advance(30_000);
+    const sender = { name: 'intruder', epoch: 1, incarnation: 0, seq: 1, address: '127.0.0.1', port: 1 };
+    const before = sim.members.get('adminServer')!.stats().dropped.badSignature;
+    sim.net.inject('adminServer', encodePacket(KEY, DOMAIN, sender, [{ type: 'dead', server: 'server1', epoch: 1, incarnation: 99, from: 'intruder' }]).packet);
+    sim.net.advance(1_000);
+    expect(sim.members.get('adminServer')!.stats().dropped.badSignature).toBe(before + 1);
+    expect(sim.members.get('server1')!.member('server2')?.state).toBe('ALIVE');
+  });
 });
 
 describe('replay protection across a restart of the receiver', () => {

@@ -127,7 +127,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   readonly domain: string;
   readonly name: string;
   readonly timings: HeartbeatTimings;
-  private readonly key: Buffer;
+  private key: Buffer;
+  /** The key before the last rekey, taken until `until` (timings.rekeyGraceMs). */
+  private previousKey?: { key: Buffer; until: number };
   private readonly transport: Transport;
   private readonly identity: MemberIdentity;
   private readonly clock: Clock;
@@ -417,9 +419,21 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   // ---- receiving --------------------------------------------------------------------------------
 
+  /** A new domain key (master rotate-key): packets are signed with it from now on; the old one is still taken for a while. */
+  rekey(next: Buffer): void {
+    this.previousKey = { key: this.key, until: this.clock.monotonic() + this.timings.rekeyGraceMs };
+    this.key = next;
+  }
+
+  private decode(data: Buffer) {
+    const decoded = decodePacket(this.key, this.domain, data);
+    if (decoded.ok || decoded.reason !== 'badSignature' || !this.previousKey || this.clock.monotonic() > this.previousKey.until) return decoded;
+    return decodePacket(this.previousKey.key, this.domain, data);
+  }
+
   private receive(data: Buffer, from: Endpoint): void {
     if (this.stopped) return;
-    const decoded = decodePacket(this.key, this.domain, data);
+    const decoded = this.decode(data);
     // Multicast loops our own packets back to us: they are not traffic received.
     if (decoded.ok && decoded.packet.sender.name === this.name && decoded.packet.sender.epoch === this.epoch) return;
     this.counters.packetsReceived++;

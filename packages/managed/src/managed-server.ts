@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -10,7 +11,12 @@ import {
   MasterUpEventSchema,
   PeerClient,
   ExitCode,
+  KEY_PATH,
+  KEY_REFRESH_PATH,
+  NewKeySchema,
+  PeerRefusedKeyError,
   PeerUnreachableError,
+  signKeyRefresh,
   TerminalProgress,
   UnreachableError,
   UsageError,
@@ -105,12 +111,12 @@ export class ManagedServer {
     private readonly name: string,
     private readonly files: ServerLayout,
     private readonly cache: CacheStore,
-    private readonly key: Buffer,
+    private key: Buffer,
     private master: MasterAddress,
     private readonly sharedDomainDir: string | undefined,
     private readonly log: Logger,
   ) {
-    this.trust = new MasterTrust(cache, domain, key, sharedDomainDir && domainFiles(sharedDomainDir).caCertFile, log);
+    this.trust = new MasterTrust(cache, domain, () => this.key, sharedDomainDir && domainFiles(sharedDomainDir).caCertFile, log);
     this.certificate = new ServerCertificate(cache, domain, name, log);
     this.apps = new AppManager({
       domain,
@@ -157,7 +163,7 @@ export class ManagedServer {
 
     let attached = false;
     try {
-      this.current = (await this.syncFrom(new MasterSource(await this.masterClient()), cached, true)).generation;
+      this.current = (await this.withCurrentKey(async () => this.syncFrom(new MasterSource(await this.masterClient()), cached, true))).generation;
       attached = true;
       if (options.keyFile) await this.cache.writeFile('domain.key', `${this.key.toString('hex')}\n`, 0o600);
       await this.rememberMaster();
@@ -195,7 +201,7 @@ export class ManagedServer {
     }
     const tls = await this.certificate.obtain(this.config, await this.trust.held(), attached ? this.client : undefined, this.sharedDomainDir ? domainFiles(this.sharedDomainDir) : undefined);
     this.management = createManagementServer({
-      key: this.key,
+      key: () => this.key,
       identity: this.certificate.identity,
       tls,
       routes: this.routes(),
@@ -250,7 +256,7 @@ export class ManagedServer {
     const run = async () => {
       // Coming back from INDEPENDENT: what the sync brings was changed while the server was away.
       const reattaching = this.state.mode === 'INDEPENDENT';
-      const result = await this.syncFrom(new MasterSource(await this.masterClient()), this.current);
+      const result = await this.withCurrentKey(async () => this.syncFrom(new MasterSource(await this.masterClient()), this.current));
       if (!result.unchanged) {
         this.current = result.generation;
         this.config = result.config;
@@ -332,6 +338,41 @@ export class ManagedServer {
       this.client ??= new PeerClient(this.master, { key: this.key, sender: this.name, trust: { ca, identity: masterIdentity(this.domain) } });
     }
     return this.client;
+  }
+
+  /**
+   * Runs `work` with the MASTER; a MASTER that refuses our key may have rotated it while this
+   * server was away, so the server asks for the new one once (key-messages.ts) and runs it again.
+   */
+  private async withCurrentKey<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof PeerRefusedKeyError) || !(await this.refreshKey())) throw error;
+      return work();
+    }
+  }
+
+  /** Proves this server with its certificate's key and takes the key the MASTER answers; false without a certificate. */
+  private async refreshKey(): Promise<boolean> {
+    const held = await this.certificate.held();
+    if (!held) return false;
+    const client = await this.masterClient();
+    const proof = { server: this.name, certificate: held.cert, time: Date.now(), nonce: randomBytes(16).toString('hex') };
+    const body = { ...proof, signature: signKeyRefresh(this.domain, proof, held.key) };
+    const answer = parseMessage(NewKeySchema, await client.request('POST', KEY_REFRESH_PATH, { body, unsigned: true }), `the new key from the MASTER at ${client.where}`);
+    await this.takeKey(Buffer.from(answer.key, 'hex'), `from the MASTER at ${client.where}, which rotated it while ${this.name} was away`);
+    return true;
+  }
+
+  /** A new domain key: kept in the cache (0600), then used for everything, heartbeats included. */
+  private async takeKey(next: Buffer, from: string): Promise<void> {
+    await this.cache.writeFile('domain.key', `${next.toString('hex')}\n`, 0o600);
+    this.key = next;
+    this.client?.close();
+    this.client = undefined;
+    this.membership?.rekey(next);
+    this.log.info('MS-0046', `took a new domain key ${from}`);
   }
 
   /** At every attach: a certificate near its end, or for other names, is replaced without a restart. */
@@ -462,13 +503,23 @@ export class ManagedServer {
   private routes(): Route[] {
     return [
       { method: 'GET', path: `${API_PREFIX}/status`, handle: () => this.status() },
-      metricsRoute({ key: this.key, registry: this.metrics.registry, logger: this.log, refusedCode: 'MS-0041' }),
+      metricsRoute({ key: () => this.key, registry: this.metrics.registry, logger: this.log, refusedCode: 'MS-0041' }),
       {
         method: 'POST',
         path: `${API_PREFIX}/events`,
         handle: async ({ body, request, sender }) => {
           const event = parseMessage(MasterUpEventSchema, body, `an event from ${sender} at ${request.socket.remoteAddress}`, this.log);
           await this.onMasterUp(event, request.socket.remoteAddress);
+          return { server: this.name, accepted: true };
+        },
+      },
+      {
+        method: 'POST',
+        path: KEY_PATH,
+        handle: async ({ body, sender }) => {
+          if (sender !== this.config.master.name) throw new UsageError(`only the MASTER hands out a new key, not ${sender}`);
+          const { key } = parseMessage(NewKeySchema, body, `a new key from ${sender}`, this.log);
+          await this.takeKey(Buffer.from(key, 'hex'), `from ${sender} (master rotate-key)`);
           return { server: this.name, accepted: true };
         },
       },

@@ -17,7 +17,8 @@ export class MasterTrust {
   constructor(
     private readonly cache: CacheStore,
     private readonly domain: string,
-    private readonly key: Uint8Array,
+    /** The domain key now (it changes at a rotation). */
+    private readonly key: () => Uint8Array,
     private readonly sharedCaFile: string | undefined,
     private readonly log: Logger,
   ) {}
@@ -32,7 +33,7 @@ export class MasterTrust {
   async ca(master: MasterAddress): Promise<string> {
     const held = await this.held();
     if (held !== undefined) return held;
-    const learned = await learnDomainCa(master, this.key, this.domain, FIRST_CONTACT_TIMEOUT_MS);
+    const learned = await learnDomainCa(master, this.key(), this.domain, FIRST_CONTACT_TIMEOUT_MS);
     await this.cache.writeFile(TRUSTED_CA_FILE, learned);
     this.log.info('MS-0042', `first contact: the MASTER at ${master.address}:${master.port} proved it holds the domain key; its CA is trusted from now on (${this.cache.path(TRUSTED_CA_FILE)})`);
     this.known = learned;

@@ -78,6 +78,12 @@ export class ServerCertificate {
     return { key: keys.privateKey, cert: await provisionalCertificate({ ...request, privateKey: keys.privateKey }) };
   }
 
+  /** The credentials this server holds now (its cache's, before any renewal), if any. */
+  async held(): Promise<TlsCredentials | undefined> {
+    this.current ??= await this.cached();
+    return this.current;
+  }
+
   /** At re-attach: a new certificate when this one nears its end or names other hosts; undefined when it is fine. */
   async renewIfNeeded(config: DomainConfig, ca: string, client: PeerClient): Promise<TlsCredentials | undefined> {
     const hosts = this.hosts(config);

@@ -97,4 +97,10 @@ export const masterCommands: CommandEntry[] = [
     examples: [['$0 metrics-token domain1', 'The token for Prometheus\' bearer_token setting']],
     load: async () => (await import('./commands/metrics-token.js')).metricsTokenCommand,
   },
+  {
+    command: 'rotate-key <domain>',
+    describe: 'Give the domain a new key, through the MASTER: running servers get it at once, the others at their next contact; tokens and links of the old key stop working',
+    examples: [['$0 rotate-key domain1', 'After a server machine or a backup with the key was lost or exposed']],
+    load: async () => (await import('./commands/rotate-key.js')).rotateKeyCommand,
+  },
 ];

@@ -97,6 +97,13 @@ export const DEFAULT_TIMINGS = Object.freeze({
    * probeTimeoutMs.
    */
   challengeAttempts: 3,
+  /**
+   * 30 s: after a key rotation, packets signed with the previous key are still taken for this long.
+   * The MASTER and its servers switch within a few round trips of each other, not at one instant;
+   * without it they would suspect each other in between. Long enough for a rotation across 512
+   * servers, short enough that the old key soon opens nothing.
+   */
+  rekeyGraceMs: 30_000,
 });
 
 /** The failure detector's timings; DEFAULT_TIMINGS gives the reason for each default. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
-import { ExitCode, FlotillaError, type ExitCodeValue } from '../errors.js';
+import { ExitCode, FlotillaError, UsageError, type ExitCodeValue } from '../errors.js';
 import { ProtocolError } from './parse-message.js';
 import { clientTlsOptions, type PeerTrust } from '../tls/options.js';
 import { signRequest } from './auth.js';
@@ -14,7 +14,12 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 export interface RequestOptions {
   timeoutMs?: number;
   body?: unknown;
+  /** Sent without a signature: for the public routes (a key refresh proves itself in its body). */
+  unsigned?: true;
 }
+
+/** The peer refused our signature (401): the key we sign with is not, or no longer, the domain's. */
+export class PeerRefusedKeyError extends UsageError {}
 
 /** What a client needs to talk to one peer: the key it signs with, its own name, and whom it trusts. */
 export interface PeerCredentials {
@@ -64,7 +69,7 @@ export class PeerClient {
           path,
           agent: this.agent,
           headers: {
-            ...this.sign(method, path, body),
+            ...(options.unsigned ? {} : this.sign(method, path, body)),
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
           },
@@ -143,6 +148,7 @@ async function readAll(response: IncomingMessage, timeoutMs: number, where: stri
 export function errorFrom(status: number, text: Buffer | string, where: string): FlotillaError {
   try {
     const body = ErrorBodySchema.safeParse(JSON.parse(text.toString()));
+    if (body.success && status === 401) return new PeerRefusedKeyError(body.data.error);
     if (body.success) return new FlotillaError(body.data.error, EXIT_CODES.has(body.data.exitCode) ? (body.data.exitCode as ExitCodeValue) : ExitCode.failed);
   } catch {
     // not JSON: fall through to the generic message

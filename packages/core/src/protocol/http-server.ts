@@ -47,7 +47,8 @@ export interface TlsCredentials {
 }
 
 export interface ManagementServerOptions {
-  key: Uint8Array;
+  /** The domain key now: read at every request, so a rotation (master rotate-key) takes effect at once. */
+  key: () => Uint8Array;
   /** This server's identity (tls/identity.ts): requests signed for any other are refused. */
   identity: string;
   tls: TlsCredentials;
@@ -149,7 +150,7 @@ export function createManagementServer(options: ManagementServerOptions): Server
         let sender = '';
         let expectedHash: string | undefined;
         if (!isPublic) {
-          const verified = verifyRequestHeaders(options.key, guard, { method: request.method ?? '', path: request.url ?? '', receiver: options.identity }, request.headers);
+          const verified = verifyRequestHeaders(options.key(), guard, { method: request.method ?? '', path: request.url ?? '', receiver: options.identity }, request.headers);
           if ('failure' in verified) {
             options.logger.warn(options.unauthorizedCode, `refused an unauthenticated request (${verified.failure}) from ${remote}: ${request.method} ${url.pathname.slice(0, 200)}`);
             return refuse(response, 401, { error: `unauthorized (${verified.failure}): requests must be signed with the domain key, for this server`, exitCode: ExitCode.usage });

@@ -23,7 +23,8 @@ export interface MetricsSource {
 }
 
 export interface MetricsRouteOptions {
-  key: Uint8Array;
+  /** The domain key now: the token follows a rotation. */
+  key: () => Uint8Array;
   registry: MetricsSource;
   logger: Logger;
   /** Log code for refused scrapes: MA-… on the MASTER, MS-… on a managed server. */
@@ -37,14 +38,13 @@ function bearer(headers: IncomingHttpHeaders): string | undefined {
 
 /** `GET /metrics` in the Prometheus text format, for a scraper holding the metrics token. */
 export function metricsRoute(options: MetricsRouteOptions): Route {
-  const expected = metricsToken(options.key);
   return {
     method: 'GET',
     path: METRICS_PATH,
     public: true,
     handle: async ({ request, response }) => {
       const presented = bearer(request.headers);
-      if (!presented || !sameToken(presented, expected)) {
+      if (!presented || !sameToken(presented, metricsToken(options.key()))) {
         const why = presented ? 'wrong bearer token' : 'no bearer token';
         options.logger.warn(options.refusedCode, `refused a metrics scrape (${why}) from ${request.socket.remoteAddress}:${request.socket.remotePort}`);
         response.setHeader('www-authenticate', 'Bearer realm="flotilla metrics"');

@@ -18,7 +18,7 @@ export class FailureWatch {
 
   constructor(
     private readonly domain: string,
-    private readonly key: Buffer,
+    private key: Buffer,
     private readonly config: () => DomainConfig,
     private readonly registry: ServerRegistry,
     private readonly restarter: Restarter,
@@ -42,6 +42,12 @@ export class FailureWatch {
       return;
     }
     this.joined.on('event', (event) => this.onEvent(event));
+  }
+
+  /** A rotated domain key: heartbeats are signed with it from now on. */
+  rekey(next: Buffer): void {
+    this.key = next;
+    this.joined?.rekey(next);
   }
 
   /** The MASTER's member of the heartbeat group, once joined (for the console and the metrics). */

@@ -4,6 +4,12 @@ import {
   API_PREFIX,
   CERTIFICATE_PATH,
   CertificateRequestSchema,
+  KEY_PATH,
+  KEY_REFRESH_PATH,
+  KeyRefreshSchema,
+  ROTATE_KEY_PATH,
+  newDomainKey,
+  type KeyRotationResult,
   HANDLED,
   MAX_CONTENT_REQUEST_BODY,
   ManagedStatusSchema,
@@ -58,11 +64,16 @@ import { ServerRegistry } from './registry.js';
 import { policyView } from '../set-domain-backup/show-policy.js';
 import { issueServerCertificate } from './certificates.js';
 import { masterTls, type MasterTls } from './tls-identity.js';
+import { KeyRotation } from './key-rotation.js';
 
 /** Often enough that an MS notices a silent MASTER (machine gone, no FIN) within a few seconds. */
 export const STREAM_PING_MS = 1_000;
 /** A master-up event that cannot be delivered this fast is left to the MS's own retries. */
 const MASTER_UP_TIMEOUT_MS = 2_000;
+/** A running server takes a new key in one round trip; one that does not gets it at its next contact. */
+const KEY_DELIVERY_TIMEOUT_MS = 5_000;
+/** A key refresh is a certificate and a signature: a few kilobytes. */
+const MAX_KEY_REFRESH_BODY = 32 * 1024;
 
 export interface MasterOptions {
   home: string;
@@ -81,6 +92,7 @@ export class MasterServer {
   private readonly webConsole: WebConsole;
   private http?: Server;
   private tls!: MasterTls;
+  private readonly keyRotation: KeyRotation;
   private pinger?: NodeJS.Timeout;
   private readonly startedAt = new Date().toISOString();
   private changes: Promise<unknown> = Promise.resolve();
@@ -89,7 +101,7 @@ export class MasterServer {
   private constructor(
     private readonly layout: DomainLayout,
     private config: DomainConfig,
-    private readonly key: Buffer,
+    private key: Buffer,
     private readonly log: Logger,
   ) {
     this.store = new GenerationStore(layout);
@@ -97,9 +109,10 @@ export class MasterServer {
     this.failures = new FailureWatch(layout.name, key, current, this.registry, new Restarter(layout.home, current, log), log);
     this.lastBackup = new LastBackup(bootRecordFile(layout, config.master.name));
     this.metrics = new MasterMetrics({ statusTable: () => this.statusTable(), backupTimes: () => this.lastBackup.times() });
+    this.keyRotation = new KeyRotation(layout, log);
     this.webConsole = new WebConsole({
       domain: layout.name,
-      key,
+      key: () => this.key,
       log,
       source: {
         statusTable: () => this.statusTable(),
@@ -140,7 +153,7 @@ export class MasterServer {
     }
     this.tls = await masterTls(this.layout, this.config, this.log);
     this.http = createManagementServer({
-      key: this.key,
+      key: () => this.key,
       identity: masterIdentity(this.layout.name),
       tls: this.tls.credentials,
       routes: this.routes(),
@@ -185,12 +198,7 @@ export class MasterServer {
     };
     await Promise.all(
       Object.keys(this.config.servers).map(async (server) => {
-        const endpoint = serverEndpoint(this.config, server)!;
-        const client = new PeerClient(endpoint, {
-          key: this.key,
-          sender: this.config.master.name,
-          trust: { ca: this.tls.ca.certificate, identity: serverIdentity(this.layout.name, server) },
-        });
+        const client = this.clientFor(server);
         try {
           await client.request('POST', `${API_PREFIX}/events`, { body: event, timeoutMs: MASTER_UP_TIMEOUT_MS });
           this.log.info('MA-0010', `told ${server} at ${client.where} that the MASTER is up`);
@@ -278,6 +286,48 @@ export class MasterServer {
     });
   }
 
+  /**
+   * `master rotate-key`: a new domain key, handed to every attached server over its channel, then
+   * the MASTER's own; in the MASTER's turn, so no change is signed with a key about to go.
+   */
+  private rotateKey(sender: string): Promise<KeyRotationResult> {
+    return this.inTurn(async () => {
+      const next = newDomainKey();
+      const servers = Object.keys(this.config.servers);
+      const outcome = await Promise.all(
+        servers.map(async (server) => {
+          if (!this.registry.isAttached(server)) return { server, delivered: false };
+          const client = this.clientFor(server);
+          try {
+            await client.request('POST', KEY_PATH, { body: { key: next.toString('hex') }, timeoutMs: KEY_DELIVERY_TIMEOUT_MS });
+            return { server, delivered: true };
+          } catch (error) {
+            this.log.warn('MA-0046', `${server} did not take the new key now (${(error as Error).message}); it gets it at its next contact`);
+            return { server, delivered: false };
+          } finally {
+            client.close();
+          }
+        }),
+      );
+      const pending = outcome.filter((result) => !result.delivered).map((result) => result.server);
+      await this.keyRotation.rotated(this.layout.keyFile, next, pending);
+      this.key = next;
+      this.failures.rekey(next);
+      const delivered = outcome.filter((result) => result.delivered).map((result) => result.server);
+      this.log.info('MA-0046', `rotated the domain key at the request of ${sender}: ${delivered.length} running servers have it${pending.length ? `; ${pending.join(', ')} get it at their next contact` : ''}`);
+      return { domain: this.layout.name, delivered, pending };
+    });
+  }
+
+  /** A client for one of the domain's servers, verified as that server. */
+  private clientFor(server: string): PeerClient {
+    return new PeerClient(serverEndpoint(this.config, server)!, {
+      key: this.key,
+      sender: this.config.master.name,
+      trust: { ca: this.tls.ca.certificate, identity: serverIdentity(this.layout.name, server) },
+    });
+  }
+
   /** The current generation, frozen in the MASTER's turn, with `targets` (archives being written) left out. */
   private freeze(targets: string[]): Promise<FrozenGeneration> {
     return this.inTurn(() => {
@@ -300,7 +350,7 @@ export class MasterServer {
   private routes(): Route[] {
     return [
       ...this.webConsole.routes(),
-      metricsRoute({ key: this.key, registry: this.metrics.registry, logger: this.log, refusedCode: 'MA-0043' }),
+      metricsRoute({ key: () => this.key, registry: this.metrics.registry, logger: this.log, refusedCode: 'MA-0043' }),
       {
         // The verified first contact (core's tls/first-contact.ts): public, since the asker has no CA yet.
         method: 'GET',
@@ -311,6 +361,19 @@ export class MasterServer {
           if (!TRUST_NONCE.test(nonce)) throw new UsageError('the first contact needs a nonce of 64 hexadecimal characters');
           const { certificate } = this.tls.ca;
           return { domain: this.layout.name, ca: certificate, proof: trustProof(this.key, this.layout.name, nonce, certificate, this.tls.leaf) };
+        },
+      },
+      { method: 'POST', path: ROTATE_KEY_PATH, handle: ({ sender }) => this.rotateKey(sender) },
+      {
+        // A server that was down at a rotation: it proves itself with its certificate's key (key-rotation.ts).
+        method: 'POST',
+        path: KEY_REFRESH_PATH,
+        public: true,
+        maxBody: MAX_KEY_REFRESH_BODY,
+        handle: async ({ body }) => {
+          const refresh = parseMessage(KeyRefreshSchema, body, 'a key refresh', this.log);
+          await this.keyRotation.refresh(refresh, this.tls.ca.certificate);
+          return { key: this.key.toString('hex') };
         },
       },
       {

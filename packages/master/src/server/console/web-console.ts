@@ -13,7 +13,8 @@ import { checkToken, issueToken, type TokenCheck } from './tokens.js';
 
 export interface WebConsoleOptions {
   domain: string;
-  key: Uint8Array;
+  /** The domain key now: links and sessions derived from a rotated-out key stop working. */
+  key: () => Uint8Array;
   log: Logger;
   source: ConsoleSource;
 }
@@ -116,9 +117,9 @@ export class WebConsole {
   }
 
   private login(token: string | undefined, request: IncomingMessage, response: ServerResponse): typeof HANDLED {
-    const check = checkToken(this.options.key, 'console', token);
+    const check = checkToken(this.options.key(), 'console', token);
     if (!check.ok) return this.refuse(request, response, `login link ${check.reason}`, refusalText(check.reason, 'login link'));
-    const session = issueToken(this.options.key, 'console-session', check.expires);
+    const session = issueToken(this.options.key(), 'console-session', check.expires);
     this.options.log.info('MA-0042', `web console session started from ${remote(request)}, valid until ${check.expires.toISOString()}`);
     response.setHeader('set-cookie', sessionCookie(this.cookie, session, check.expires));
     sendContinue(response, `${CONSOLE_PATH}/`);
@@ -130,7 +131,7 @@ export class WebConsole {
     response: ServerResponse,
     serve: (session: { expires: Date }) => Promise<unknown>,
   ): Promise<typeof HANDLED> {
-    const check = checkToken(this.options.key, 'console-session', readCookie(request, this.cookie));
+    const check = checkToken(this.options.key(), 'console-session', readCookie(request, this.cookie));
     if (!check.ok) return this.refuse(request, response, `session ${check.reason}`, refusalText(check.reason, 'session'));
     await serve(check);
     return HANDLED;
