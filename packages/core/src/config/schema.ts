@@ -40,6 +40,12 @@ export const MasterSchema = z.strictObject({
   address: address.default(DEFAULT_MASTER_ADDRESS),
   port: port.default(DEFAULT_MASTER_PORT),
   heartbeatPort,
+  /**
+   * A certificate of the operator's own PKI for browsers (and curl by host name) on the MASTER's
+   * port, instead of the domain CA's: PEM files, relative to the domain directory or absolute.
+   * Flotilla's own clients always get the domain CA's certificate (docs/security.md).
+   */
+  consoleCertificate: z.strictObject({ cert: z.string().min(1).max(4096), key: z.string().min(1).max(4096) }).optional(),
 });
 
 export const NodeSchema = z.strictObject({

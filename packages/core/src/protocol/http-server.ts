@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { ExitCode, FlotillaError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LogCode } from '../log-codes.js';
-import { TLS_MIN_VERSION } from '../tls/options.js';
+import { FLOTILLA_SERVER_NAME, TLS_MIN_VERSION } from '../tls/options.js';
 import { ReplayGuard, bodyHash, verifyRequestHeaders } from './auth.js';
 import { CONNECTION_LIMITS, PeerConnections } from './connection-limits.js';
 import type { ErrorBody } from './sync.js';
@@ -52,6 +53,8 @@ export interface ManagementServerOptions {
   /** This server's identity (tls/identity.ts): requests signed for any other are refused. */
   identity: string;
   tls: TlsCredentials;
+  /** Presented instead to clients that ask for another server name than Flotilla's own (config: master.consoleCertificate). */
+  browserTls?: TlsCredentials;
   routes: Route[];
   logger: Logger;
   /** Log code for refused (401) requests: MA-… on the MASTER, MS-… on a managed server. */
@@ -132,8 +135,15 @@ export function createManagementServer(options: ManagementServerOptions): Server
   const routes = options.routes.map((route) => ({ route, ...compile(route.path) }));
   const connections = new PeerConnections();
 
+  const browser = options.browserTls && createSecureContext({ ...options.browserTls, minVersion: TLS_MIN_VERSION });
   const server = createServer(
-    { ...options.tls, minVersion: TLS_MIN_VERSION, handshakeTimeout: CONNECTION_LIMITS.handshakeTimeoutMs },
+    {
+      ...options.tls,
+      minVersion: TLS_MIN_VERSION,
+      handshakeTimeout: CONNECTION_LIMITS.handshakeTimeoutMs,
+      // Flotilla's clients name FLOTILLA_SERVER_NAME, and a client naming no host (an address) gets the domain's too.
+      SNICallback: (servername, done) => done(null, browser && servername !== FLOTILLA_SERVER_NAME ? browser : undefined),
+    },
     async (request, response) => {
       const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
       let pathname = '/';

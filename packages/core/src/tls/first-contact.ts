@@ -7,7 +7,7 @@ import { connectionError } from '../protocol/peer-errors.js';
 import { parseMessage } from '../protocol/parse-message.js';
 import { TrustAnswerSchema, type TrustAnswer } from '../protocol/trust-messages.js';
 import { masterIdentity, identitiesIn } from './identity.js';
-import { TLS_MIN_VERSION } from './options.js';
+import { FLOTILLA_SERVER_NAME, TLS_MIN_VERSION } from './options.js';
 
 /**
  * The verified first contact (SPEC section 10, docs/security.md): a machine that holds only the
@@ -80,6 +80,7 @@ function fetchTrust(peer: MasterAddress, path: string, timeoutMs: number, where:
         // Not yet verified: the proof in the answer is what decides, against this connection's certificate.
         rejectUnauthorized: false,
         minVersion: TLS_MIN_VERSION,
+        servername: FLOTILLA_SERVER_NAME,
       },
       (response) => {
         const leaf = (response.socket as TLSSocket).getPeerCertificate().raw;

@@ -31,10 +31,10 @@ export function identitiesIn(certificate: Pick<PeerCertificate, 'subjectaltname'
  * same domain must not pass for the MASTER, nor one server for another).
  */
 export function expectIdentity(expected: string): (host: string, certificate: PeerCertificate) => Error | undefined {
-  return (host, certificate) =>
+  return (_servername, certificate) =>
     identitiesIn(certificate).includes(expected)
       ? undefined
-      : Object.assign(new Error(`the certificate of ${host} names ${identitiesIn(certificate).join(', ') || 'no Flotilla peer'}, not ${expected}`), {
+      : Object.assign(new Error(`its certificate names ${identitiesIn(certificate).join(', ') || 'no Flotilla peer'}, not ${expected}`), {
           code: 'ERR_TLS_CERT_ALTNAME_INVALID',
         });
 }

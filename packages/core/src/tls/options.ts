@@ -8,6 +8,13 @@ import { expectIdentity } from './identity.js';
  */
 export const TLS_MIN_VERSION = 'TLSv1.3' as const;
 
+/**
+ * The server name (SNI) every Flotilla client sends: a management port presents the domain CA's
+ * certificate to it, and may present an operator's own to anyone else (a browser naming a host).
+ * Under `.invalid`, which no real host name ever is.
+ */
+export const FLOTILLA_SERVER_NAME = 'management.flotilla.invalid';
+
 /** What a client trusts: the domain's CA, and the identity (identity.ts) its peer must have. */
 export interface PeerTrust {
   /** The domain's CA certificate, PEM. */
@@ -32,5 +39,10 @@ function contextFor(ca: string): SecureContext {
 
 /** tls.connect / https options that verify the peer against `trust`. */
 export function clientTlsOptions(trust: PeerTrust): ConnectionOptions {
-  return { secureContext: contextFor(trust.ca), minVersion: TLS_MIN_VERSION, checkServerIdentity: expectIdentity(trust.identity) };
+  return {
+    secureContext: contextFor(trust.ca),
+    minVersion: TLS_MIN_VERSION,
+    servername: FLOTILLA_SERVER_NAME,
+    checkServerIdentity: expectIdentity(trust.identity),
+  };
 }

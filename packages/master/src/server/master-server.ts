@@ -156,6 +156,7 @@ export class MasterServer {
       key: () => this.key,
       identity: masterIdentity(this.layout.name),
       tls: this.tls.credentials,
+      ...(this.tls.browser && { browserTls: this.tls.browser }),
       routes: this.routes(),
       logger: this.log,
       unauthorizedCode: 'MA-0040',

@@ -1,9 +1,12 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
   hostsFor,
   issueCertificate,
   masterIdentity,
   newKeyPair,
+  UsageError,
   openDomainCa,
   type CertificateAuthority,
   type DomainConfig,
@@ -16,6 +19,8 @@ import {
 export interface MasterTls {
   ca: CertificateAuthority;
   credentials: TlsCredentials;
+  /** The operator's own certificate for browsers (master.consoleCertificate), if set. */
+  browser?: TlsCredentials;
   /** The MASTER's certificate (DER), which the first-contact proof names. */
   leaf: Buffer;
 }
@@ -36,7 +41,26 @@ export async function masterTls(layout: DomainLayout, config: DomainConfig, log:
     hosts: hostsFor(master.address, config.nodes[master.node]?.host),
     publicKey: keys.publicKey,
   });
+  const browser = config.master.consoleCertificate && (await operatorCertificate(layout, config.master.consoleCertificate));
   // The CA rides along in the chain: a browser told to trust it by its key (Chromium's
   // --ignore-certificate-errors-spki-list) finds it there; other clients ignore it.
-  return { ca, credentials: { key: keys.privateKey, cert: `${cert.trimEnd()}\n${ca.certificate.trimEnd()}\n` }, leaf: new X509Certificate(cert).raw };
+  return { ca, credentials: { key: keys.privateKey, cert: `${cert.trimEnd()}\n${ca.certificate.trimEnd()}\n` }, leaf: new X509Certificate(cert).raw, ...(browser && { browser }) };
+}
+
+/** master.consoleCertificate's files, checked now: a MASTER never starts presenting a pair that does not match. */
+async function operatorCertificate(layout: DomainLayout, files: { cert: string; key: string }): Promise<TlsCredentials> {
+  const [certFile, keyFile] = [resolve(layout.dir, files.cert), resolve(layout.dir, files.key)];
+  const read = (file: string) =>
+    readFile(file, 'utf8').catch((error: Error) => {
+      throw new UsageError(`master.consoleCertificate: cannot read ${file}: ${error.message}`);
+    });
+  const [cert, key] = await Promise.all([read(certFile), read(keyFile)]);
+  let matches = false;
+  try {
+    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+  } catch (error) {
+    throw new UsageError(`master.consoleCertificate: ${certFile} and ${keyFile} are not a PEM certificate and its key: ${(error as Error).message}`);
+  }
+  if (!matches) throw new UsageError(`master.consoleCertificate: ${keyFile} is not the key of ${certFile}`);
+  return { cert, key };
 }

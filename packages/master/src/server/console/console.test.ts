@@ -2,8 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, tempHome, waitFor } from '../../../../../test-support/index.js';
-import { createTestDomain, startManaged, startMaster, type TestDomain } from '../../../../../test-support/domain.js';
-import { domainCa, fetchTrusting } from '../../../../../test-support/management.js';
+import { createTestDomain, masterStatus, startManaged, startMaster, type TestDomain } from '../../../../../test-support/domain.js';
+import { domainCa, fetchTrusting, testTls } from '../../../../../test-support/management.js';
 
 let fetch: ReturnType<typeof fetchTrusting>;
 /** From now on `fetch` trusts the CA of `domain`, as a browser that imported its ca.crt. */
@@ -89,5 +89,24 @@ describe('the web console on the MASTER\'s port', () => {
     const damaged = await firstState(`${base}/console/events`, cookie);
     expect(damaged.backup.error).toMatch(/^the backup policy or the last boot backup cannot be read: /);
     expect(damaged.servers).toHaveLength(2);
+  });
+
+  it('presents a certificate of the operator\'s own PKI to browsers when master.consoleCertificate says so, and the domain CA\'s to Flotilla', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'c9', ['server1']);
+    const operator = await testTls();
+    await writeFile(join(domain.dir, 'operator.crt'), operator.credentials.cert);
+    await writeFile(join(domain.dir, 'operator.key'), operator.credentials.key, { mode: 0o600 });
+    const config = await readFile(domain.configFile, 'utf8');
+    await writeFile(domain.configFile, config.replace(/(master: \{[^}]*)\}/, '$1, consoleCertificate: { cert: "operator.crt", key: "operator.key" } }'));
+    await startMaster(domain);
+    await startManaged(home, 'c9', 'server1');
+
+    // A browser names the host: it gets the operator's certificate, which it trusts through the operator's CA.
+    const byName = await fetchTrusting(operator.ca)(`https://localhost:${domain.masterPort}/console/`);
+    expect(byName.status).toBe(401);
+    await expect(fetchTrusting(await domainCa(domain))(`https://localhost:${domain.masterPort}/console/`)).rejects.toThrow();
+    // Flotilla's own clients still verify the domain's CA, and work.
+    expect((await masterStatus(domain)).servers).toHaveLength(2);
   });
 });
