@@ -3,6 +3,7 @@ import {
   CERTIFICATE_PATH,
   CertificateAnswerSchema,
   IntegrityError,
+  MAX_CERTIFICATE_HOSTS,
   hostsFor,
   issueCertificate,
   needsRenewal,
@@ -46,7 +47,7 @@ export class ServerCertificate {
 
   private hosts(config: DomainConfig): string[] {
     const settings = config.servers[this.server]!;
-    return hostsFor(settings.address, config.nodes[settings.node]?.host);
+    return hostsFor(settings.address, config.nodes[settings.node]?.host).slice(0, MAX_CERTIFICATE_HOSTS);
   }
 
   /**

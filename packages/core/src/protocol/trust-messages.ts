@@ -13,9 +13,12 @@ export const CERTIFICATE_PATH = `${API_PREFIX}/certificate`;
 /** A PEM certificate or key of ours is well under a kilobyte; this bounds what a peer may send. */
 const MAX_PEM_CHARS = 16 * 1024;
 
+/** A server asks for a few names of its own machine; a machine with more addresses lists the first ones. */
+export const MAX_CERTIFICATE_HOSTS = 64;
+
 export const CertificateRequestSchema = z.strictObject({
   publicKey: z.string().max(MAX_PEM_CHARS),
-  hosts: z.array(z.string().max(253)).max(64),
+  hosts: z.array(z.string().max(253)).max(MAX_CERTIFICATE_HOSTS),
 });
 export type CertificateRequest = z.infer<typeof CertificateRequestSchema>;
 

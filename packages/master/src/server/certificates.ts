@@ -9,8 +9,6 @@ import {
   type DomainConfig,
 } from '@flotilla/core';
 
-/** A server asks for a few names of its own machine; more than this is not a certificate request of ours. */
-const MAX_REQUESTED_HOSTS = 64;
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*$/;
 
 /**
@@ -27,7 +25,6 @@ export async function issueServerCertificate(
 ): Promise<CertificateAnswer> {
   const settings = config.servers[sender];
   if (!settings) throw new UsageError(`only a server of domain ${domain} gets a certificate, and ${JSON.stringify(sender)} is none`);
-  if (request.hosts.length > MAX_REQUESTED_HOSTS) throw new UsageError(`a certificate request names at most ${MAX_REQUESTED_HOSTS} hosts`);
   const bad = request.hosts.find((host) => !isIP(host) && !HOST_NAME.test(host));
   if (bad !== undefined) throw new UsageError(`${JSON.stringify(bad.slice(0, 100))} is neither an IP address nor a host name`);
   const hosts = [...new Set([...hostsFor(settings.address, config.nodes[settings.node]?.host, false), ...request.hosts])];
