@@ -121,19 +121,17 @@ export async function readDomainCa(files: DomainFiles): Promise<CertificateAutho
 }
 
 function checkCaPair(files: DomainFiles, certificate: string, privateKey: string): void {
-  let parsed: X509Certificate;
+  const problem = pairProblem(certificate, privateKey);
+  if (problem) throw new FlotillaError(`${files.caCertFile} and ${files.caKeyFile} are not the domain's CA (${problem}): restore both from the same backup`);
+}
+
+/** Why a PEM certificate and a PEM key are not a pair (unreadable, or not each other's), or undefined when they are. */
+export function pairProblem(certificate: string, privateKey: string): string | undefined {
   try {
-    parsed = new X509Certificate(certificate);
+    return new X509Certificate(certificate).checkPrivateKey(createPrivateKey(privateKey)) ? undefined : 'the key is not the certificate\'s';
   } catch (error) {
-    throw new FlotillaError(`${files.caCertFile} is not a PEM certificate: ${(error as Error).message}`, undefined, { cause: error });
+    return `not a PEM certificate and key: ${(error as Error).message}`;
   }
-  let matches = false;
-  try {
-    matches = parsed.checkPrivateKey(createPrivateKey(privateKey));
-  } catch {
-    matches = false;
-  }
-  if (!matches) throw new FlotillaError(`${files.caKeyFile} is not the key of ${files.caCertFile}: restore both from the same backup`);
 }
 
 async function readOptional(file: string): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
@@ -8,6 +8,7 @@ import {
   newKeyPair,
   UsageError,
   openDomainCa,
+  pairProblem,
   type CertificateAuthority,
   type DomainConfig,
   type DomainLayout,
@@ -55,12 +56,7 @@ async function operatorCertificate(layout: DomainLayout, files: { cert: string; 
       throw new UsageError(`master.consoleCertificate: cannot read ${file}: ${error.message}`);
     });
   const [cert, key] = await Promise.all([read(certFile), read(keyFile)]);
-  let matches = false;
-  try {
-    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
-  } catch (error) {
-    throw new UsageError(`master.consoleCertificate: ${certFile} and ${keyFile} are not a PEM certificate and its key: ${(error as Error).message}`);
-  }
-  if (!matches) throw new UsageError(`master.consoleCertificate: ${keyFile} is not the key of ${certFile}`);
+  const problem = pairProblem(cert, key);
+  if (problem) throw new UsageError(`master.consoleCertificate: ${certFile} and ${keyFile} are not a pair (${problem})`);
   return { cert, key };
 }
