@@ -65,18 +65,32 @@ class Receiver implements BodySink {
     private readonly hooks: FileHooks,
   ) {}
 
-  async data(chunk: Buffer): Promise<void> {
-    for (let offset = 0; offset < chunk.length; ) {
+  /**
+   * Takes the next piece of the body. Synchronous until something must be waited for (a file to
+   * finish, a free block): TLS hands the body over in 16 KiB records, and a promise for each would
+   * cost the transfer a fifth of its speed (measured: 310 against 390 MiB/s received).
+   */
+  data(chunk: Buffer): void | Promise<void> {
+    return this.dataFrom(chunk, 0);
+  }
+
+  private dataFrom(chunk: Buffer, start: number): void | Promise<void> {
+    for (let offset = start; offset < chunk.length; ) {
       const file = this.file;
       if (!file) throw new IntegrityError(`${this.from} sent more bytes than the ${this.placements.length} files asked for; nothing of it used`);
       const taken = file.take(chunk, offset);
       offset += taken;
       if (taken > 0) this.hooks.progress?.(taken, 0);
-      if (file.remaining === 0) {
-        await this.complete(file);
-        await this.advance();
-      } else if (offset < chunk.length) await file.waitForBlock();
+      if (file.remaining === 0) return this.completeThenContinue(file, chunk, offset);
+      if (offset < chunk.length) return file.waitForBlock().then(() => this.dataFrom(chunk, offset));
     }
+    return undefined;
+  }
+
+  private async completeThenContinue(file: IncomingFile, chunk: Buffer, offset: number): Promise<void> {
+    await this.complete(file);
+    await this.advance();
+    await this.dataFrom(chunk, offset);
   }
 
   /** Moves to the next file with bytes to come; empty files are complete as soon as they are reached. */
