@@ -348,7 +348,15 @@ export class ManagedServer {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof PeerRefusedKeyError) || !(await this.refreshKey())) throw error;
+      if (!(error instanceof PeerRefusedKeyError)) throw error;
+      let refreshed: boolean;
+      try {
+        refreshed = await this.refreshKey();
+      } catch (refusal) {
+        // The first refusal says why (a stale clock, say); the refresh's only that it did not help.
+        throw new PeerRefusedKeyError(`${error.message}; asking the MASTER for a rotated key did not help: ${(refusal as Error).message}`, { cause: refusal });
+      }
+      if (!refreshed) throw error;
       return work();
     }
   }
