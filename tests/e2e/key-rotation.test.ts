@@ -1,5 +1,5 @@
 /**
- * `master rotate-key` (SPEC section 5): a new domain key for every server, running or not, and the
+ * `master rotate-key` (docs/operations.md): a new domain key for every server, running or not, and the
  * old one refused everywhere afterwards.
  */
 import { readFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * A man in the middle between a managed server and its MASTER (SPEC section 10): one that only
+ * A man in the middle between a managed server and its MASTER (docs/security.md): one that only
  * listens learns nothing, one that changes a byte gets nothing used, and an impostor with a
  * certificate of its own is refused even at a server's first contact.
  */

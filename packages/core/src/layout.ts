@@ -28,7 +28,7 @@ export interface DomainFiles {
   generationFile: string;
   securityDir: string;
   keyFile: string;
-  /** The domain's certificate authority (SPEC section 10): its certificate, and its key (0600). */
+  /** The domain's certificate authority (docs/security.md): its certificate, and its key (0600). */
   caCertFile: string;
   caKeyFile: string;
   appsDir: string;

@@ -3,7 +3,7 @@ import type { HeartbeatMessage, HeartbeatSender } from '@flotilla/core';
 import type { Endpoint } from './transport.js';
 
 /**
- * Replay protection that survives a restart of the receiver (SPEC section 8).
+ * Replay protection that survives a restart of the receiver (packages/heartbeat/README.md).
  *
  * The replay window (replay.ts) lives in memory. A member that has just started, or that hears a
  * run (epoch) of a sender for the first time, has no window for that run, and a capture of the

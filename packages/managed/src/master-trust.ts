@@ -7,7 +7,7 @@ export const TRUSTED_CA_FILE = 'ca.crt';
 const FIRST_CONTACT_TIMEOUT_MS = 5_000;
 
 /**
- * The CA a server verifies its MASTER with (SPEC section 10): the copy pinned in its cache, else the
+ * The CA a server verifies its MASTER with (docs/security.md): the copy pinned in its cache, else the
  * domain's own on the MASTER's machine, else the one the MASTER proves at a verified first contact
  * with the domain key (core's tls/first-contact.ts), which is then pinned.
  */

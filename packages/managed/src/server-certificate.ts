@@ -26,7 +26,7 @@ const CERTIFICATE_FILE = 'tls.crt';
 
 
 /**
- * The certificate a managed server's management port presents (SPEC section 10): issued by the
+ * The certificate a managed server's management port presents (docs/security.md): issued by the
  * domain's CA through the MASTER, renewed at every start and at re-attach when it nears its end or
  * its names changed, kept in the cache so a server that starts without its MASTER still presents
  * it. On the MASTER's machine, with the MASTER down, the server issues its own from the CA's files.

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Request authentication with the domain key (SPEC section 10, docs/protocol.md): HMAC-SHA256 over
+ * Request authentication with the domain key (docs/protocol.md): HMAC-SHA256 over
  * the method, the path, a timestamp, a nonce, the sender, the receiver's identity (tls/identity.ts)
  * and the body's hash. A request is accepted once, and only by the peer it was signed for: its
  * timestamp must be recent, its nonce new, and the receiver named must be the one checking it.

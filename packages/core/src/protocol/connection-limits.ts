@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 
 /**
- * What a stranger may hold of a management port (SPEC section 10): a connection counts as a
+ * What a stranger may hold of a management port (docs/security.md): a connection counts as a
  * stranger's until it has carried one authenticated request (or one a public route accepted).
  * Every value is here with its reason, as the one place to tune them.
  */
@@ -14,7 +14,7 @@ export const CONNECTION_LIMITS = {
   maxPendingPerPeer: 128,
   /** Unauthenticated connections in all: well above a domain's simultaneous start, far below memory trouble. */
   maxPending: 512,
-  /** Every connection: 512 servers (SPEC section 13) with an event stream and a few requests each. */
+  /** Every connection: a domain of 512 servers, each with an event stream and a few requests. */
   maxConnections: 8192,
   /** A TLS handshake takes milliseconds; a client that has not finished it by then is gone or hostile. */
   handshakeTimeoutMs: 5_000,

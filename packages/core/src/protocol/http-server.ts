@@ -123,7 +123,7 @@ function findRoute(routes: CompiledRoute[], method: string | undefined, pathname
 }
 
 /**
- * The authenticated HTTPS server of the MASTER and of every MS management port (SPEC section 10).
+ * The authenticated HTTPS server of the MASTER and of every MS management port (docs/security.md).
  * Every request's signature is checked, against the domain key and this server's identity,
  * before its body is read and before its handler runs; refused ones get 401 and a log line. The
  * only exceptions are the routes marked `public`, which authenticate on their own. Connections

@@ -9,10 +9,11 @@ import { isWildcardAddress } from '../config/names.js';
 import { identitiesIn } from './identity.js';
 
 /**
- * The domain's own certificate authority (SPEC section 10, docs/security.md). It is created with
+ * The domain's own certificate authority (docs/security.md). It is created with
  * the domain, or at the first start of a MASTER whose domain predates it; its key stays on the
  * MASTER's machine (and in its backups) and is never sent. It issues the MASTER's certificate at
- * every MASTER start, and each server's when the server asks through its signed channel.
+ * a MASTER start that needs one (master/src/server/tls-identity.ts), and each server's when the server
+ * asks through its signed channel.
  *
  * Certificates are built with @peculiar/x509, a maintained X.509 library over Web Crypto. It takes
  * about half a second to load, so it is imported only where a certificate is made, never on the

@@ -10,7 +10,7 @@ import { masterIdentity, identitiesIn } from './identity.js';
 import { FLOTILLA_SERVER_NAME, TLS_MIN_VERSION } from './options.js';
 
 /**
- * The verified first contact (SPEC section 10, docs/security.md): a machine that holds only the
+ * The verified first contact (docs/security.md): a machine that holds only the
  * domain key learns the domain's CA from the MASTER, and believes it only once the MASTER proves
  * it holds the key. The question carries nothing but a fresh random nonce, so a man in the middle
  * learns nothing from it. The answer is an HMAC, under the key, of the nonce, the CA and the very

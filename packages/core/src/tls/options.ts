@@ -2,7 +2,7 @@ import { createSecureContext, type ConnectionOptions, type SecureContext } from 
 import { expectIdentity } from './identity.js';
 
 /**
- * TLS settings of every management connection, both ends (SPEC section 10). TLS 1.3 only: every
+ * TLS settings of every management connection, both ends (docs/security.md). TLS 1.3 only: every
  * peer is Flotilla itself (or curl, Prometheus and a browser, which all speak it), so nothing
  * older is needed, and 1.3 alone leaves no downgrade to negotiate.
  */

@@ -19,7 +19,7 @@ import {
   type TlsCredentials,
 } from '@flotilla/core';
 
-/** What the MASTER presents and signs with on its management port (SPEC section 10). */
+/** What the MASTER presents and signs with on its management port (docs/security.md). */
 export interface MasterTls {
   ca: CertificateAuthority;
   credentials: TlsCredentials;
