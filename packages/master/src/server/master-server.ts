@@ -168,12 +168,14 @@ export class MasterServer {
     this.log.info('MA-0002', `MASTER ${master.name} accepts connections on ${master.address}:${master.port}, generation ${this.store.manifest.generation}`);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
     reportReady();
+    // Before joining the heartbeats (which waits a little for peers): the servers' re-attach starts
+    // at this event (docs/protocol.md, master-up), and no server should wait on the heartbeats' start.
+    void this.announce();
     await this.failures.start();
     if (this.failures.membership) {
       this.metrics.heartbeat.watch(this.failures.membership);
       this.webConsole.watch(this.failures.membership);
     }
-    void this.announce();
     // After reportReady: a boot backup never holds up the service beyond freezing a generation.
     if (this.config.backup.onBoot) {
       void runBootBackup({ layout: this.layout, config: this.config, log: this.log, freeze: (targets) => this.freeze(targets) });
