@@ -65,6 +65,11 @@ export class FailureWatch {
     if (!this.config().servers[event.server]) return;
     this.log.info('MA-0050', `${event.server}: ${event.event} (${event.from} → ${event.to}, incarnation ${event.incarnation})`);
     if (event.event === 'failed') {
+      // It said it was stopping (its last report) and the heartbeat that said so was lost: a stop.
+      if (this.registry.statusOf(event.server) === 'SHUTTING_DOWN') {
+        this.registry.setStatus(event.server, 'SHUTDOWN');
+        return;
+      }
       this.registry.setStatus(event.server, 'FAILED');
       void this.restart(event.server);
       return;

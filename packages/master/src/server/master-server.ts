@@ -28,6 +28,7 @@ import {
   parseMessage,
   readDomainKey,
   reportReady,
+  onStopSignals,
   serverEndpoint,
   serverIdentity,
   serverLayout,
@@ -166,7 +167,7 @@ export class MasterServer {
     this.pinger = setInterval(() => this.registry.broadcast({ type: 'ping' }), STREAM_PING_MS);
     await this.writeState('RUNNING');
     this.log.info('MA-0002', `MASTER ${master.name} accepts connections on ${master.address}:${master.port}, generation ${this.store.manifest.generation}`);
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
+    onStopSignals(() => void this.stop().then(() => process.exit(0)));
     reportReady();
     await this.failures.start();
     if (this.failures.membership) {
