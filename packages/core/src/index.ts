@@ -26,6 +26,7 @@ export * from './relative-path.js';
 export * from './log.js';
 export * from './log-codes.js';
 export * from './protocol/sync.js';
+export * from './protocol/server-operations.js';
 export * from './protocol/parse-message.js';
 export * from './protocol/auth.js';
 export * from './protocol/http-server.js';

@@ -40,8 +40,7 @@ export class Restarter {
     const settings = config.servers[server];
     if (!settings) return { started: false, reason: 'no longer in the configuration', final: true };
     if (!settings.autoRestart) return { started: false, reason: 'not restarted: autoRestart is false', final: true };
-    const node = config.nodes[settings.node];
-    if (!node) return { started: false, reason: `node ${settings.node} is not defined`, final: true };
+    if (!config.nodes[settings.node]) return { started: false, reason: `node ${settings.node} is not defined`, final: true };
 
     const now = Date.now();
     const windowMs = config.restart.windowSeconds * 1000;
@@ -55,6 +54,19 @@ export class Restarter {
     this.attempts.set(server, recent);
     this.log.info('MA-0051', `restarting ${server} on node ${settings.node} (attempt ${recent.length} of ${config.restart.attempts})`);
 
+    const outcome = await this.startOnNode(server);
+    return outcome.started ? outcome : { ...outcome, reason: `restart failed: ${outcome.reason}` };
+  }
+
+  /**
+   * Starts a server on its node, waiting for `managed start --detach` to say it serves (or why
+   * not): what failure handling and `master start-server` both do. No limits here.
+   */
+  async startOnNode(server: string): Promise<RestartOutcome> {
+    const config = this.config();
+    const settings = config.servers[server];
+    const node = settings && config.nodes[settings.node];
+    if (!node) return { started: false, reason: settings ? `node ${settings.node} is not defined` : 'no longer in the configuration', final: true };
     const args = ['start', config.name, server, '--detach'];
     try {
       if (node.exec) {
@@ -67,8 +79,8 @@ export class Restarter {
       return { started: true };
     } catch (error) {
       const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
-      this.log.warn('MA-0053', `restarting ${server} failed: ${detail}`);
-      return { started: false, reason: `restart failed: ${detail.split('\n').pop()}`, final: false };
+      this.log.warn('MA-0053', `starting ${server} failed: ${detail}`);
+      return { started: false, reason: detail.split('\n').pop()!, final: false };
     }
   }
 }
