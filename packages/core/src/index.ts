@@ -38,6 +38,7 @@ export type { BodySink } from './protocol/streamed-body.js';
 export * from './process/server-lock.js';
 export * from './process/detach.js';
 export * from './process/signals.js';
+export * from './process/restart-attempts.js';
 export * from './config/endpoints.js';
 export * from './process/wait-for-exit.js';
 export * from './status-format.js';

@@ -67,6 +67,8 @@ export const LOG_CODES = {
   'MS-0074': 'The server changed between RUNNING and STANDBY because an application failed or came back.',
   'MS-0080': "Joined the domain's heartbeat group.",
   'MS-0081': "The heartbeat layer reported a problem (a packet dropped, the group unreachable); failure detection may be affected.",
+  'MS-0090': "The MASTER is unreachable: this server restarts a FAILED server of its node (or did).",
+  'MS-0091': "Restarting a FAILED server of this node while the MASTER is unreachable failed, or its restart limit was reached.",
 } as const;
 
 export type LogCode = keyof typeof LOG_CODES;

@@ -52,6 +52,7 @@ import {
 } from '@flotilla/core';
 import { Membership, heartbeatOptionsFor } from '@flotilla/heartbeat';
 import { retryDelay } from './backoff.js';
+import { PeerRestarter } from './peer-restart.js';
 import { CacheStore, type VerifiedGeneration } from './cache/cache-store.js';
 import { LocalDomainSource, MasterSource, type ContentSource } from './cache/sources.js';
 import { syncGeneration, type SyncResult } from './cache/sync.js';
@@ -100,6 +101,8 @@ export class ManagedServer {
   private readonly trust: MasterTrust;
   private readonly certificate: ServerCertificate;
   private membership?: Membership;
+  /** Restarts the node's failed servers while the MASTER is away. */
+  private peerRestarts?: PeerRestarter;
   private readonly metrics = new ManagedMetrics({
     status: () => this.state.status,
     mode: () => this.state.mode,
@@ -226,7 +229,7 @@ export class ManagedServer {
     await this.apps.apply(this.config, this.current);
     this.state.setStatus(this.apps.degraded ? 'STANDBY' : 'RUNNING');
     await this.writeState();
-    await this.joinHeartbeats();
+    await this.joinHeartbeats(options.home);
     this.log.info('MS-0002', `${this.name} serves on ${settings.address}:${settings.http} (management ${settings.address}:${settings.port}), generation ${this.current.generation}`);
     onStopSignals(() => void this.stop().then(() => process.exit(0)));
     reportReady();
@@ -445,7 +448,7 @@ export class ManagedServer {
    * Joins the domain's heartbeat group so that peers and the MASTER see this server alive, and see
    * it fail. A heartbeat problem does not stop the server from serving: it is logged.
    */
-  private async joinHeartbeats(): Promise<void> {
+  private async joinHeartbeats(home: string): Promise<void> {
     try {
       const options = await heartbeatOptionsFor(this.config, this.name);
       this.membership = await Membership.start({
@@ -457,6 +460,15 @@ export class ManagedServer {
         logger: { warn: (message) => this.log.warn('MS-0081', message) },
       });
       this.metrics.heartbeat.watch(this.membership);
+      this.peerRestarts = new PeerRestarter({
+        domain: this.domain,
+        self: this.name,
+        home,
+        config: () => this.config,
+        membership: this.membership,
+        masterReachable: () => this.connected,
+        log: this.log,
+      });
       this.log.info('MS-0080', `joined the heartbeat group (${this.config.heartbeat.mode})`);
     } catch (error) {
       this.log.warn('MS-0081', `cannot join the heartbeat group: ${(error as Error).message}; peers will not see this server`);
@@ -487,6 +499,7 @@ export class ManagedServer {
   async stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
+      this.peerRestarts?.stop();
       this.log.info('MS-0003', `${this.name} is stopping`);
       this.state.setStatus('SHUTTING_DOWN');
       // Announced first: peers and the MASTER mark it SHUTDOWN at once, never FAILED.
