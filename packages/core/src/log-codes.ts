@@ -30,6 +30,7 @@ export const LOG_CODES = {
   'MA-0052': "A FAILED server reached its restart limit and stays FAILED.",
   'MA-0053': "Restarting a server failed (the start command exited with an error).",
   'MA-0054': "The MASTER could not join the heartbeat group; it cannot detect failed servers.",
+  'MA-0055': "A server is started, stopped or restarted at an operator's request (master start-server, stop-server, restart-server), or that failed.",
   'MA-0090': 'A backup on boot was written, to backup.dir on this machine or on backup.node.',
   'MA-0091': 'A backup on boot could not be copied to backup.node; it was kept in the domains directory of the home instead, and set-domain-backup shows why.',
   'MA-0092': 'Part of a backup on boot failed, as the message says: nothing was written at this boot, its outcome could not be recorded for set-domain-backup, or older ones could not be removed.',
@@ -66,6 +67,8 @@ export const LOG_CODES = {
   'MS-0074': 'The server changed between RUNNING and STANDBY because an application failed or came back.',
   'MS-0080': "Joined the domain's heartbeat group.",
   'MS-0081': "The heartbeat layer reported a problem (a packet dropped, the group unreachable); failure detection may be affected.",
+  'MS-0090': "The MASTER is unreachable: this server restarts a FAILED server of its node (or did).",
+  'MS-0091': "Restarting a FAILED server of this node while the MASTER is unreachable failed, or its restart limit was reached.",
 } as const;
 
 export type LogCode = keyof typeof LOG_CODES;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ import {
   MasterAddressSchema,
   readDomainKey,
   reportReady,
+  onStopSignals,
   serverLayout,
   writeFileAtomic,
   type DomainConfig,
@@ -51,6 +52,7 @@ import {
 } from '@flotilla/core';
 import { Membership, heartbeatOptionsFor } from '@flotilla/heartbeat';
 import { retryDelay } from './backoff.js';
+import { PeerRestarter } from './peer-restart.js';
 import { CacheStore, type VerifiedGeneration } from './cache/cache-store.js';
 import { LocalDomainSource, MasterSource, type ContentSource } from './cache/sources.js';
 import { syncGeneration, type SyncResult } from './cache/sync.js';
@@ -99,6 +101,8 @@ export class ManagedServer {
   private readonly trust: MasterTrust;
   private readonly certificate: ServerCertificate;
   private membership?: Membership;
+  /** Restarts the node's failed servers while the MASTER is away. */
+  private peerRestarts?: PeerRestarter;
   private readonly metrics = new ManagedMetrics({
     status: () => this.state.status,
     mode: () => this.state.mode,
@@ -138,6 +142,8 @@ export class ManagedServer {
     const shared = await stat(layout.configFile).then(() => true, () => false);
     const sharedConfig = shared ? await readLocalConfig(layout.configFile, options.domain) : undefined;
 
+    // Known before anything is written: a mistyped name leaves no server directory behind.
+    if (sharedConfig) assertServerDefined(sharedConfig, options.server);
     const given = options.master === undefined ? undefined : parseMasterOption(options.master);
     const key = await resolveKey(options, cache, shared ? layout.keyFile : undefined);
     const master = given ?? (await cache.readJson('master.json', MasterAddressSchema)) ?? (sharedConfig && masterEndpoint(sharedConfig));
@@ -195,10 +201,12 @@ export class ManagedServer {
     }
 
     this.config = await readLocalConfig(join(this.current.root, GENERATION_CONFIG_FILE), this.domain);
-    const settings = this.config.servers[this.name];
-    if (!settings) {
-      throw new UsageError(`server ${this.name} is not defined in domain ${this.domain} (servers: ${Object.keys(this.config.servers).join(', ') || 'none'})`);
+    if (!this.config.servers[this.name]) {
+      // Synchronised for nothing: a cache this start created is taken back.
+      if (!cached && !corrupt) await rm(this.files.cacheDir, { recursive: true, force: true });
+      assertServerDefined(this.config, this.name);
     }
+    const settings = this.config.servers[this.name]!;
     const tls = await this.certificate.obtain(this.config, await this.trust.held(), attached ? this.client : undefined, this.sharedDomainDir ? domainFiles(this.sharedDomainDir) : undefined);
     this.management = createManagementServer({
       key: () => this.key,
@@ -221,9 +229,9 @@ export class ManagedServer {
     await this.apps.apply(this.config, this.current);
     this.state.setStatus(this.apps.degraded ? 'STANDBY' : 'RUNNING');
     await this.writeState();
-    await this.joinHeartbeats();
+    await this.joinHeartbeats(options.home);
     this.log.info('MS-0002', `${this.name} serves on ${settings.address}:${settings.http} (management ${settings.address}:${settings.port}), generation ${this.current.generation}`);
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
+    onStopSignals(() => void this.stop().then(() => process.exit(0)));
     reportReady();
     void this.supervise();
   }
@@ -440,7 +448,7 @@ export class ManagedServer {
    * Joins the domain's heartbeat group so that peers and the MASTER see this server alive, and see
    * it fail. A heartbeat problem does not stop the server from serving: it is logged.
    */
-  private async joinHeartbeats(): Promise<void> {
+  private async joinHeartbeats(home: string): Promise<void> {
     try {
       const options = await heartbeatOptionsFor(this.config, this.name);
       this.membership = await Membership.start({
@@ -452,6 +460,15 @@ export class ManagedServer {
         logger: { warn: (message) => this.log.warn('MS-0081', message) },
       });
       this.metrics.heartbeat.watch(this.membership);
+      this.peerRestarts = new PeerRestarter({
+        domain: this.domain,
+        self: this.name,
+        home,
+        config: () => this.config,
+        membership: this.membership,
+        masterReachable: () => this.connected,
+        log: this.log,
+      });
       this.log.info('MS-0080', `joined the heartbeat group (${this.config.heartbeat.mode})`);
     } catch (error) {
       this.log.warn('MS-0081', `cannot join the heartbeat group: ${(error as Error).message}; peers will not see this server`);
@@ -482,6 +499,7 @@ export class ManagedServer {
   async stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
+      this.peerRestarts?.stop();
       this.log.info('MS-0003', `${this.name} is stopping`);
       this.state.setStatus('SHUTTING_DOWN');
       // Announced first: peers and the MASTER mark it SHUTDOWN at once, never FAILED.
@@ -543,13 +561,24 @@ export class ManagedServer {
   }
 }
 
+function assertServerDefined(config: DomainConfig, server: string): void {
+  if (config.servers[server]) return;
+  throw new UsageError(`server ${server} is not defined in domain ${config.name} (servers: ${Object.keys(config.servers).join(', ') || 'none'})`);
+}
+
 async function readLocalConfig(file: string, domain: string): Promise<DomainConfig> {
   return parseDomainConfig(await readFile(file, 'utf8'), { file, expectedName: domain });
 }
 
 /** --key-file, else the copy kept in the cache, else the domain's own key on the MASTER's machine. */
 async function resolveKey(options: ManagedOptions, cache: CacheStore, sharedKeyFile: string | undefined): Promise<Buffer> {
-  if (options.keyFile) return readDomainKey(options.keyFile);
+  if (options.keyFile) {
+    // A file named on the command line that is not there is a usage error, as every missing input file.
+    if (!(await stat(options.keyFile).then((found) => found.isFile(), () => false))) {
+      throw new UsageError(`--key-file ${options.keyFile} is not a readable file: give the path of a copy of the MASTER's config/security/domain.key`);
+    }
+    return readDomainKey(options.keyFile);
+  }
   const cached = cache.path('domain.key');
   if (await stat(cached).then(() => true, () => false)) return readDomainKey(cached);
   if (sharedKeyFile) return readDomainKey(sharedKeyFile);

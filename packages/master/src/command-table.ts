@@ -62,6 +62,24 @@ export const masterCommands: CommandEntry[] = [
     load: async () => (await import('./commands/remove-server.js')).removeServerCommand,
   },
   {
+    command: 'start-server <domain> <targets..>',
+    describe: 'Start servers (or every server of a cluster) on their nodes, through the MASTER',
+    examples: [['$0 start-server domain1 server1 cluster2', 'Start server1 and every server of cluster2; wait until they serve']],
+    load: async () => (await import('./commands/server-operation.js')).startServerCommand,
+  },
+  {
+    command: 'stop-server <domain> <targets..>',
+    describe: 'Stop servers gracefully, through the MASTER; failure handling leaves them stopped',
+    examples: [['$0 stop-server domain1 server1', 'Stop server1; it stays SHUTDOWN until started again']],
+    load: async () => (await import('./commands/server-operation.js')).stopServerCommand,
+  },
+  {
+    command: 'restart-server <domain> <targets..>',
+    describe: 'Restart servers through the MASTER; --rolling takes them one at a time',
+    examples: [['$0 restart-server domain1 cluster1 --rolling', 'Restart cluster1 one server at a time']],
+    load: async () => (await import('./commands/server-operation.js')).restartServerCommand,
+  },
+  {
     command: 'add-cluster <domain> <cluster>',
     describe: 'Add a cluster of existing servers, through the MASTER',
     examples: [['$0 add-cluster domain1 cluster2 --servers server3,server4', 'A cluster of server3 and server4']],

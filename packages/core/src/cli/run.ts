@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { ExitCode, FlotillaError, UsageError } from '../errors.js';
 import { resolveHome } from '../layout.js';
 import { messages } from '../messages.js';
+import { exitOnInterrupt } from '../process/signals.js';
 import { acceptSingleDashOptions } from './argv.js';
 import { commandName, commandWord, loadCommand, type CommandEntry } from './command-table.js';
 import { COMPLETION_KEY, completionCommand } from './completion.js';
@@ -68,7 +69,7 @@ export async function runCli(definition: CliDefinition, argv: string[] = process
     if (error.code === 'EPIPE') process.exit(ExitCode.ok); // `| head` closed the pipe: not our failure
     throw error;
   });
-  process.once('SIGINT', () => process.exit(ExitCode.interrupted));
+  exitOnInterrupt();
 
   const args = acceptSingleDashOptions(argv, ['home', 'json', 'help', 'version', ...(definition.singleDashOptions ?? [])]);
   const version = packageVersion(definition.packageJson);

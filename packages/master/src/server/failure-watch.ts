@@ -14,6 +14,8 @@ const RETRY_DELAY_MS = 1_000;
 export class FailureWatch {
   private joined?: Membership;
   private readonly restarting = new Set<string>();
+  /** Stopped by an operator through the MASTER (master stop-server): down on purpose until started. */
+  private readonly stoppedOnPurpose = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -55,6 +57,17 @@ export class FailureWatch {
     return this.joined;
   }
 
+  /** An operator stops the server: whatever the heartbeats say next, it is not restarted. */
+  stopping(server: string): void {
+    this.stoppedOnPurpose.add(server);
+    this.restarter.reset(server);
+  }
+
+  /** An operator starts the server: failure handling looks after it again. */
+  starting(server: string): void {
+    this.stoppedOnPurpose.delete(server);
+  }
+
   /** What the heartbeats say of a server now: alive or not (unknown counts as not). */
   isAlive(server: string): boolean {
     const member = this.joined?.member(server);
@@ -65,6 +78,11 @@ export class FailureWatch {
     if (!this.config().servers[event.server]) return;
     this.log.info('MA-0050', `${event.server}: ${event.event} (${event.from} → ${event.to}, incarnation ${event.incarnation})`);
     if (event.event === 'failed') {
+      // It said it was stopping (its last report) and the heartbeat that said so was lost: a stop.
+      if (this.registry.statusOf(event.server) === 'SHUTTING_DOWN' || this.stoppedOnPurpose.has(event.server)) {
+        this.registry.setStatus(event.server, 'SHUTDOWN');
+        return;
+      }
       this.registry.setStatus(event.server, 'FAILED');
       void this.restart(event.server);
       return;
@@ -83,7 +101,7 @@ export class FailureWatch {
     if (this.restarting.has(server)) return;
     this.restarting.add(server);
     try {
-      while (!this.stopped && this.registry.statusOf(server) === 'FAILED') {
+      while (!this.stopped && !this.stoppedOnPurpose.has(server) && this.registry.statusOf(server) === 'FAILED') {
         const outcome = await this.restarter.restart(server);
         if (outcome.started) return;
         this.registry.setFailure(server, outcome.reason);

@@ -27,7 +27,9 @@ import {
   openDomain,
   parseMessage,
   readDomainKey,
+  ServerOperationRequestSchema,
   reportReady,
+  onStopSignals,
   serverEndpoint,
   serverIdentity,
   serverLayout,
@@ -57,6 +59,7 @@ import { requestedContent, sendContent } from './content-stream.js';
 import { WebConsole } from './console/web-console.js';
 import { FailureWatch } from './failure-watch.js';
 import { Restarter } from './restarter.js';
+import { ServerOperations } from './server-operations.js';
 import { checkStaged, discardStaged, installApplication, removeApplication } from './deployments.js';
 import { GenerationStore } from './generation-store.js';
 import { MasterMetrics } from './metrics.js';
@@ -86,6 +89,8 @@ export interface MasterOptions {
 export class MasterServer {
   private readonly registry = new ServerRegistry();
   private readonly failures: FailureWatch;
+  /** Start, stop and restart servers on their nodes: for `master start-server` and the web console. */
+  readonly serverOperations: ServerOperations;
   private readonly store: GenerationStore;
   private readonly lastBackup: LastBackup;
   private readonly metrics: MasterMetrics;
@@ -106,7 +111,9 @@ export class MasterServer {
   ) {
     this.store = new GenerationStore(layout);
     const current = () => this.config;
-    this.failures = new FailureWatch(layout.name, key, current, this.registry, new Restarter(layout.home, current, log), log);
+    const restarter = new Restarter(layout.home, current, log);
+    this.failures = new FailureWatch(layout.name, key, current, this.registry, restarter, log);
+    this.serverOperations = new ServerOperations({ config: current, registry: this.registry, restarter, failures: this.failures, clientFor: (server) => this.clientFor(server), log });
     this.lastBackup = new LastBackup(bootRecordFile(layout, config.master.name));
     this.metrics = new MasterMetrics({ statusTable: () => this.statusTable(), backupTimes: () => this.lastBackup.times() });
     this.keyRotation = new KeyRotation(layout, log);
@@ -166,7 +173,7 @@ export class MasterServer {
     this.pinger = setInterval(() => this.registry.broadcast({ type: 'ping' }), STREAM_PING_MS);
     await this.writeState('RUNNING');
     this.log.info('MA-0002', `MASTER ${master.name} accepts connections on ${master.address}:${master.port}, generation ${this.store.manifest.generation}`);
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void this.stop().then(() => process.exit(0)));
+    onStopSignals(() => void this.stop().then(() => process.exit(0)));
     reportReady();
     // Before joining the heartbeats (which waits a little for peers): the servers' re-attach starts
     // at this event (docs/protocol.md, master-up), and no server should wait on the heartbeats' start.
@@ -447,6 +454,11 @@ export class MasterServer {
         method: 'POST',
         path: `${API_PREFIX}/config`,
         handle: ({ body, sender }) => this.applyChange(parseMessage(MasterConfigChangeSchema, body, `a configuration change from ${sender}`, this.log)),
+      },
+      {
+        method: 'POST',
+        path: `${API_PREFIX}/servers/operation`,
+        handle: ({ body, sender }) => this.serverOperations.run(parseMessage(ServerOperationRequestSchema, body, `a server operation from ${sender}`, this.log)),
       },
       { method: 'POST', path: `${API_PREFIX}/backup`, handle: ({ body, sender }) => this.backup(body, sender) },
       {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import type { DomainConfig, Logger } from '@flotilla/core';
+import { RestartAttempts, type DomainConfig, type Logger } from '@flotilla/core';
 
 /** Starting a server (sync included) takes seconds; a hung `exec` must not hold a restart forever. */
 const START_TIMEOUT_MS = 60_000;
@@ -22,17 +22,19 @@ export type RestartOutcome = { started: true } | { started: false; reason: strin
  * reason.
  */
 export class Restarter {
-  private readonly attempts = new Map<string, number[]>();
+  private readonly attempts: RestartAttempts;
 
   constructor(
     private readonly home: string,
     private readonly config: () => DomainConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.attempts = new RestartAttempts(config);
+  }
 
   /** Forget a server's past attempts: it came back and stayed, or was stopped on purpose. */
   reset(server: string): void {
-    this.attempts.delete(server);
+    this.attempts.reset(server);
   }
 
   async restart(server: string): Promise<RestartOutcome> {
@@ -40,21 +42,28 @@ export class Restarter {
     const settings = config.servers[server];
     if (!settings) return { started: false, reason: 'no longer in the configuration', final: true };
     if (!settings.autoRestart) return { started: false, reason: 'not restarted: autoRestart is false', final: true };
-    const node = config.nodes[settings.node];
-    if (!node) return { started: false, reason: `node ${settings.node} is not defined`, final: true };
+    if (!config.nodes[settings.node]) return { started: false, reason: `node ${settings.node} is not defined`, final: true };
 
-    const now = Date.now();
-    const windowMs = config.restart.windowSeconds * 1000;
-    const recent = (this.attempts.get(server) ?? []).filter((at) => now - at < windowMs);
-    if (recent.length >= config.restart.attempts) {
-      const reason = `restart limit reached: ${recent.length} attempts within ${config.restart.windowSeconds} s`;
-      this.log.error('MA-0052', `${server} stays FAILED: ${reason}`);
-      return { started: false, reason, final: true };
+    const taken = this.attempts.take(server);
+    if (!taken.allowed) {
+      this.log.error('MA-0052', `${server} stays FAILED: ${taken.reason}`);
+      return { started: false, reason: taken.reason, final: true };
     }
-    recent.push(now);
-    this.attempts.set(server, recent);
-    this.log.info('MA-0051', `restarting ${server} on node ${settings.node} (attempt ${recent.length} of ${config.restart.attempts})`);
+    this.log.info('MA-0051', `restarting ${server} on node ${settings.node} (attempt ${taken.attempt} of ${taken.of})`);
 
+    const outcome = await this.startOnNode(server);
+    return outcome.started ? outcome : { ...outcome, reason: `restart failed: ${outcome.reason}` };
+  }
+
+  /**
+   * Starts a server on its node, waiting for `managed start --detach` to say it serves (or why
+   * not): what failure handling and `master start-server` both do. No limits here.
+   */
+  async startOnNode(server: string): Promise<RestartOutcome> {
+    const config = this.config();
+    const settings = config.servers[server];
+    const node = settings && config.nodes[settings.node];
+    if (!node) return { started: false, reason: settings ? `node ${settings.node} is not defined` : 'no longer in the configuration', final: true };
     const args = ['start', config.name, server, '--detach'];
     try {
       if (node.exec) {
@@ -67,8 +76,8 @@ export class Restarter {
       return { started: true };
     } catch (error) {
       const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
-      this.log.warn('MA-0053', `restarting ${server} failed: ${detail}`);
-      return { started: false, reason: `restart failed: ${detail.split('\n').pop()}`, final: false };
+      this.log.warn('MA-0053', `starting ${server} failed: ${detail}`);
+      return { started: false, reason: detail.split('\n').pop()!, final: false };
     }
   }
 }

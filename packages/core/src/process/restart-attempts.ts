@@ -1,0 +1,29 @@
+import type { DomainConfig } from '../config/schema.js';
+
+export type AttemptTaken = { allowed: true; attempt: number; of: number } | { allowed: false; reason: string };
+
+/**
+ * The restart limit of docs/configuration.md (`restart.attempts` within `restart.windowSeconds`),
+ * counted per server, whoever restarts it: the MASTER, or a peer on its node while the MASTER is down.
+ */
+export class RestartAttempts {
+  private readonly attempts = new Map<string, number[]>();
+
+  constructor(private readonly config: () => DomainConfig) {}
+
+  /** One more try at `server`, if the limit allows it. */
+  take(server: string): AttemptTaken {
+    const { attempts, windowSeconds } = this.config().restart;
+    const now = Date.now();
+    const recent = (this.attempts.get(server) ?? []).filter((at) => now - at < windowSeconds * 1000);
+    if (recent.length >= attempts) return { allowed: false, reason: `restart limit reached: ${recent.length} attempts within ${windowSeconds} s` };
+    recent.push(now);
+    this.attempts.set(server, recent);
+    return { allowed: true, attempt: recent.length, of: attempts };
+  }
+
+  /** Forget a server's past attempts: it came back and stayed, or was stopped on purpose. */
+  reset(server: string): void {
+    this.attempts.delete(server);
+  }
+}
