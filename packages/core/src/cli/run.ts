@@ -122,7 +122,19 @@ async function commandLine(definition: CliDefinition, args: string[], version: s
       throw error;
     }) as unknown as Argv<GlobalOptions>;
   for (const entry of entries) cli = entry === invoked ? cli.command(loaded!) : cli.command(entry.command, entry.describe);
+  skipHelpRendering(cli);
   return definition.singleCommand ? cli : cli.demandCommand(1, 'name a command');
+}
+
+/**
+ * yargs renders the whole help text after it starts any command, to have it at hand should the
+ * command fail (its command.js calls cacheHelpMessage): tens of milliseconds of text layout on every
+ * start, the server's included. Our `fail` handler prints its own message and points at `--help`,
+ * so that text is never shown; `--help` itself renders it afresh.
+ */
+function skipHelpRendering(cli: Argv<GlobalOptions>): void {
+  const internals = (cli as unknown as { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods?.();
+  if (internals) internals.getUsageInstance().cacheHelpMessage = () => {};
 }
 
 /** The command a mistyped word was most likely meant to be, if one is close enough to suggest. */
