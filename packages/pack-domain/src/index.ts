@@ -5,4 +5,3 @@ export { packDomain, packDirectory, type PackOptions, type PackSource } from './
 export { backupExclusions } from './exclusions.js';
 export { generationOf } from './generation-of.js';
 export { backupResult } from './result.js';
-export { removeStaleTemps } from './temp-files.js';

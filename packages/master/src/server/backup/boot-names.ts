@@ -1,6 +1,5 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAlive } from '@flotilla/core';
 
 /** `domain1_20261124_101500.zip`, `_N` added when a second boot comes within the same second. */
 function stampOf(date: Date): string {
@@ -34,19 +33,15 @@ function compareNames(a: string, b: string): number {
 }
 
 /**
- * Keeps the newest `keep` boot backups of `domain` in `dir` and removes the older ones, with the
- * temporary files of backups whose writer died midway. Only files named like boot backups are
- * touched: whatever else the operator keeps in that directory stays.
+ * Keeps the newest `keep` boot backups of `domain` in `dir` and removes the older ones (what killed
+ * writers left there, the archive's writer removes: see removeLeftovers). Only files named like
+ * boot backups are touched: whatever else the operator keeps in that directory stays.
  */
 export async function pruneBootBackups(dir: string, domain: string, keep: number): Promise<string[]> {
   const pattern = new RegExp(bootBackupPattern(domain));
   const names = await readdir(dir);
   const backups = names.filter((name) => pattern.test(name)).sort(compareNames);
   const removed = backups.slice(0, Math.max(0, backups.length - keep));
-  const leftovers = names.filter((name) => {
-    const temp = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
-    return temp !== null && pattern.test(temp[1]!) && !isAlive(Number(temp[2]));
-  });
-  for (const name of [...removed, ...leftovers]) await rm(join(dir, name), { force: true });
+  for (const name of removed) await rm(join(dir, name), { force: true });
   return removed;
 }
