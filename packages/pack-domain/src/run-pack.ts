@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   TerminalProgress,
@@ -7,13 +7,17 @@ import {
   describeProgress,
   messages,
   openDomain,
+  sha256File,
+  syncDirectory,
   type BackupResult,
   type Domain,
 } from '@flotilla/core';
+import { AGE_EXTENSION, checkRecipients, encryptFile } from '@flotilla/unpack-domain';
 import type { PackOptions } from './command.js';
 import { packMessages } from './messages.js';
 import { packDomain } from './pack.js';
 import { backupResult } from './result.js';
+import { tempPathFor } from './temp-files.js';
 import { packThroughMaster } from './through-master.js';
 import type { WrittenBackup } from './write-backup.js';
 
@@ -22,11 +26,41 @@ export async function runPack(options: PackOptions): Promise<void> {
   const context = commandContext(options);
   // A domain whose configuration does not load is refused here (exit 2): a backup must restore.
   const domain = await openDomain(context.home, options.domain);
-  const target = options.file ? resolve(options.file) : domain.layout.packedZip;
+  const recipients = options.recipient ?? [];
+  await checkRecipients(recipients, '--recipient');
+  const target = options.file ? resolve(options.file) : `${domain.layout.packedZip}${recipients.length ? AGE_EXTENSION : ''}`;
   await checkTarget(target);
 
-  const result = (await packOnline(domain, target)) ?? backupResult(await packOffline(domain, target));
+  const result = recipients.length ? await packEncrypted(domain, target, recipients) : await packPlain(domain, target);
   context.result(result, messages.packCompleted(options.domain, result.path));
+}
+
+async function packPlain(domain: Domain, target: string): Promise<BackupResult> {
+  return (await packOnline(domain, target)) ?? backupResult(await packOffline(domain, target));
+}
+
+/**
+ * The plain archive is written and verified as always, beside the target under a leftover name,
+ * then encrypted into another one, which alone is renamed over the target: the target never holds
+ * a partial file, and the plain archive is removed whatever happens.
+ */
+async function packEncrypted(domain: Domain, target: string, recipients: string[]): Promise<BackupResult> {
+  const plain = tempPathFor(target);
+  const encrypted = tempPathFor(target);
+  try {
+    const result = await packPlain(domain, plain);
+    const progress = TerminalProgress.forStderr();
+    progress?.update(packMessages.encrypting(domain.config.name, recipients.length));
+    await encryptFile(plain, encrypted, recipients).finally(() => progress?.done());
+    const bytes = (await stat(encrypted)).size;
+    const sha256 = await sha256File(encrypted);
+    await rename(encrypted, target);
+    await syncDirectory(dirname(target));
+    return { ...result, path: target, bytes, sha256 };
+  } finally {
+    await rm(plain, { force: true });
+    await rm(encrypted, { force: true });
+  }
 }
 
 /** The MASTER does the work and answers at the end: the terminal line says what is being waited for. */
