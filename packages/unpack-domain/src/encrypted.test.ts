@@ -39,6 +39,14 @@ describe('encrypted backups (age)', () => {
     await execa('age', ['-d', '-i', mine.file, '-o', plain, archive]);
     expect((await execa('unzip', ['-t', plain], { reject: false })).exitCode).toBe(0);
 
+    // --verify checks it through the encryption, writing nothing in the home.
+    const verified = await run('unpack-domain', ['-f', archive, '--identity', mine.file, '--verify', '--json', '--home', await tempHome()]);
+    expect(verified.exitCode, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ domain: 'domain1', encrypted: true, sound: true });
+    const plainVerified = await run('unpack-domain', ['-f', plain, '--verify', '--home', home]);
+    expect(plainVerified.exitCode, plainVerified.stderr).toBe(0);
+    expect(plainVerified.stdout).toMatch(/is a sound backup of domain domain1, generation (\d+|\(unknown\)), \d+ files: every check of a restore passed$/);
+
     const stranger = await identity(keys, 'stranger');
     const target = await tempHome();
     const refused = await run('unpack-domain', ['-f', archive, '--identity', stranger.file, '--home', target]);

@@ -22,6 +22,8 @@ export const unpackMessages = {
   cannotDecrypt: (archive: string, identityFile: string, detail: string) =>
     `refusing ${archive}: it cannot be decrypted with ${identityFile} (${detail}); give the identity of one of its recipients`,
   encryptedNeedsIdentity: (archive: string) => `${archive} is an encrypted backup (age format): give the identity file that decrypts it with --identity FILE`,
+  verified: (archive: string, backup: { domain: string; generation: number | null; files: number; encrypted: boolean }) =>
+    `${archive} is a sound${backup.encrypted ? ' encrypted' : ''} backup of domain ${backup.domain}, generation ${backup.generation ?? '(unknown)'}, ${backup.files} files: every check of a restore passed`,
   interrupted: () => 'interrupted before any change; nothing was changed',
 };
 

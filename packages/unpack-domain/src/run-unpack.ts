@@ -1,4 +1,5 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import {
   ADDRESS_RULE,
@@ -22,6 +23,7 @@ import { leftoverName, removeLeftovers } from './leftovers.js';
 import type { MasterChanges } from './master-changes.js';
 import { unpackMessages } from './messages.js';
 import { openBackup } from './open-backup.js';
+import { verifyBackup } from './verify.js';
 import { askMasterChanges, terminalQuestioner } from './prompts.js';
 
 /** Restores a domain from a pack-domain archive, asking what the options leave open. */
@@ -33,9 +35,11 @@ export async function runUnpack(options: UnpackOptions): Promise<void> {
   const archive = options.file ? resolve(options.file) : domainLayout(context.home, options.domain!).packedZip;
   if (!options.file && !(await exists(archive))) throw new UsageError(unpackMessages.noDefaultArchive(options.domain!, archive));
 
-  const plain = await decrypted(archive, options.identity, domainsDir(context.home));
+  // A check writes nothing in the home: an encrypted archive is decrypted into the system's temporary directory.
+  const plain = await decrypted(archive, options.identity, options.verify ? tmpdir() : domainsDir(context.home));
   try {
-    await restore(options, context, archive, plain, given);
+    if (options.verify) await verify(context, archive, plain);
+    else await restore(options, context, archive, plain, given);
   } finally {
     if (plain !== archive) await rm(plain, { force: true });
   }
@@ -59,6 +63,29 @@ async function decrypted(archive: string, identity: string | undefined, dir: str
     nothingChanged(error);
   }
   return plain;
+}
+
+/** `--verify`: every check a restore makes (structure, manifest, configuration, every byte), nothing written. */
+async function verify(context: ReturnType<typeof commandContext>, archive: string, plain: string): Promise<void> {
+  const checking = TerminalProgress.forStderr();
+  await verifyBackup(plain, { onProgress: (counts) => checking?.update(describeProgress(`Verifying ${basename(archive)}`, counts)) }).finally(() =>
+    checking?.done(),
+  );
+  // Its files are sound; a configuration that would not load still makes it no backup: exit 4, as for any other flaw.
+  const backup = await openBackup(plain).catch((error: unknown) => {
+    throw error instanceof UsageError ? new IntegrityError(error.message, { cause: error }) : error;
+  });
+  const result = {
+    archive,
+    domain: backup.domain,
+    generation: backup.manifest.generation,
+    createdAt: backup.manifest.createdAt,
+    files: backup.entries.length,
+    bytes: backup.bytes,
+    encrypted: plain !== archive,
+    sound: true,
+  };
+  context.result(result, unpackMessages.verified(archive, result));
 }
 
 async function restore(options: UnpackOptions, context: ReturnType<typeof commandContext>, archive: string, plain: string, given: MasterChanges): Promise<void> {
