@@ -5,3 +5,5 @@ export { packDomain, packDirectory, type PackOptions, type PackSource } from './
 export { backupExclusions } from './exclusions.js';
 export { generationOf } from './generation-of.js';
 export { backupResult } from './result.js';
+export { encryptBackup } from './encrypt-backup.js';
+export { tempPathFor } from './temp-files.js';

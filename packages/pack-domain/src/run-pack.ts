@@ -1,4 +1,4 @@
-import { rename, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   TerminalProgress,
@@ -7,12 +7,11 @@ import {
   describeProgress,
   messages,
   openDomain,
-  sha256File,
-  syncDirectory,
   type BackupResult,
   type Domain,
 } from '@flotilla/core';
-import { AGE_EXTENSION, checkRecipients, encryptFile } from '@flotilla/unpack-domain';
+import { AGE_EXTENSION, checkRecipients } from '@flotilla/unpack-domain';
+import { encryptBackup } from './encrypt-backup.js';
 import type { PackOptions } from './command.js';
 import { packMessages } from './messages.js';
 import { packDomain } from './pack.js';
@@ -41,25 +40,18 @@ async function packPlain(domain: Domain, target: string): Promise<BackupResult> 
 
 /**
  * The plain archive is written and verified as always, beside the target under a leftover name,
- * then encrypted into another one, which alone is renamed over the target: the target never holds
- * a partial file, and the plain archive is removed whatever happens.
+ * then encrypted over the target (encryptBackup); the plain one is removed whatever happens.
  */
 async function packEncrypted(domain: Domain, target: string, recipients: string[]): Promise<BackupResult> {
   const plain = tempPathFor(target);
-  const encrypted = tempPathFor(target);
   try {
     const result = await packPlain(domain, plain);
     const progress = TerminalProgress.forStderr();
     progress?.update(packMessages.encrypting(domain.config.name, recipients.length));
-    await encryptFile(plain, encrypted, recipients).finally(() => progress?.done());
-    const bytes = (await stat(encrypted)).size;
-    const sha256 = await sha256File(encrypted);
-    await rename(encrypted, target);
-    await syncDirectory(dirname(target));
-    return { ...result, path: target, bytes, sha256 };
+    const encrypted = await encryptBackup(plain, target, recipients).finally(() => progress?.done());
+    return { ...result, path: target, ...encrypted };
   } finally {
     await rm(plain, { force: true });
-    await rm(encrypted, { force: true });
   }
 }
 
