@@ -9,8 +9,9 @@ await runCli({
     commandEntry(packCommand, [
       ['$0 domain1', 'Write <home>/domains/domain1_packed.zip'],
       ['$0 domain1 -f /backups/domain1.zip', 'Write the backup to a file of your choice'],
+      ['$0 domain1 --recipient age1...', 'Write <home>/domains/domain1_packed.zip.age, encrypted for that age public key'],
     ]),
   ],
-  singleDashOptions: ['file'],
+  singleDashOptions: ['file', 'recipient'],
   singleCommand: true,
 });

@@ -3,6 +3,7 @@ import type { CommandModule, GlobalOptions } from '@flotilla/core/cli';
 export interface PackOptions extends GlobalOptions {
   domain: string;
   file?: string;
+  recipient?: string[];
 }
 
 /** The options, light to load for `--help`; the packing itself is imported when it runs. */
@@ -17,6 +18,13 @@ export const packCommand: CommandModule<GlobalOptions, PackOptions> = {
         type: 'string',
         requiresArg: true,
         describe: 'Where to write the archive (default: <home>/domains/<domain>_packed.zip)',
+      })
+      .option('recipient', {
+        alias: 'r',
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        describe: 'Encrypt the archive in the age format for this public key (age1…; repeatable); the default FILE then ends in .zip.age',
       }) as never,
   handler: async (options) => (await import('./run-pack.js')).runPack(options),
 };

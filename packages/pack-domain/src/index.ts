@@ -5,4 +5,6 @@ export { packDomain, packDirectory, type PackOptions, type PackSource } from './
 export { backupExclusions } from './exclusions.js';
 export { generationOf } from './generation-of.js';
 export { backupResult } from './result.js';
-export { removeStaleTemps } from './temp-files.js';
+export { encryptBackup } from './encrypt-backup.js';
+export { tempPathFor } from './temp-files.js';
+export { AGE_EXTENSION } from '@flotilla/unpack-domain';

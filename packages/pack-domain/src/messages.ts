@@ -15,6 +15,7 @@ export const packMessages = {
     `cannot pack a consistent backup of ${domain}: ${detail}, twice in a row; wait for whatever is writing to the domain (a deploy or configuration change) to finish, then pack again`,
   selfCheckFailed: (detail: string) => `the archive just written failed its verification, so it was not kept: ${detail}`,
   targetIsDirectory: (target: string) => `${target} is a directory; give the archive's file name with -f FILE`,
+  encrypting: (domain: string, recipients: number) => `Encrypting the backup of ${domain} for ${recipients} recipient${recipients === 1 ? '' : 's'}...`,
   packingThroughMaster: (domain: string) => `Packing ${domain} through its MASTER...`,
   targetDirMissing: (dir: string) => `cannot write the archive into ${dir}: no such directory`,
 };

@@ -119,7 +119,7 @@ describe('pack-domain', () => {
     expect(await readdir(join(home, 'domains'))).toEqual(['domain1']);
   });
 
-  it('killed midway (SIGKILL) leaves the previous archive untouched, and the next pack cleans up after it', async () => {
+  it('killed midway (SIGKILL) leaves the previous archive untouched, and the next pack, under any name, cleans up after it', async () => {
     const home = await tempHome();
     const dir = await createDomainWithApps(home);
     const domains = join(home, 'domains');
@@ -139,10 +139,13 @@ describe('pack-domain', () => {
     expect(await readFile(archive)).toEqual(previous);
     expect(await tempFiles(domains)).toEqual([temp]);
 
-    const again = await run('pack-domain', ['domain1', '--home', home]);
+    // The next pack cleans up whatever its own target's name: a cron job names each archive anew.
+    const stamped = join(domains, 'domain1_20261202_120000.zip');
+    const again = await run('pack-domain', ['domain1', '--home', home, '-f', stamped]);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(await tempFiles(domains)).toEqual([]);
-    expect((await manifestOf(archive)).files.find((file) => file.path === 'apps/hello/index.js')?.sha256).toBe(
+    expect(await readFile(archive)).toEqual(previous);
+    expect((await manifestOf(stamped)).files.find((file) => file.path === 'apps/hello/index.js')?.sha256).toBe(
       sha256(Buffer.from('changed since the last pack\n')),
     );
   });

@@ -14,14 +14,14 @@ import {
   type GenerationCounter,
   type ProgressCounts,
 } from '@flotilla/core';
-import { verifyBackup } from '@flotilla/unpack-domain';
+import { removeLeftovers, verifyBackup } from '@flotilla/unpack-domain';
 import type { ListedFile } from './collect.js';
 import { writeFiles } from './archive-files.js';
 import { compressContent } from './compress-file.js';
 import { checkStillListed } from './content-check.js';
 import { generationOf } from './generation-of.js';
 import { packMessages } from './messages.js';
-import { removeStaleTemps, tempPathFor } from './temp-files.js';
+import { tempPathFor } from './temp-files.js';
 import { ZipWriter } from './zip-writer.js';
 
 export interface BackupMeta {
@@ -56,10 +56,10 @@ const ARCHIVE_MODE = 0o600;
  * read (a FileChangedError if it differs), then the manifest of what was written. The archive is
  * written to a temporary file beside the target, fsynced, read back completely with the restore's
  * own checks, and only then renamed over the target: the target path never holds a partial or
- * unverified archive, whatever happens midway. Temporary files of killed writers are removed first.
+ * unverified archive, whatever happens midway. What killed packs and restores left there is removed first.
  */
 export async function writeBackup(files: ListedFile[], meta: BackupMeta, target: string, options: WriteOptions = {}): Promise<WrittenBackup> {
-  await removeStaleTemps(target);
+  await removeLeftovers(dirname(target));
   const temp = tempPathFor(target);
   let kept = false;
   try {

@@ -1,8 +1,12 @@
 import { rmSync } from 'node:fs';
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { domainFiles, syncDirectory, syncFilesBelow, writeNewFileSync, type ProgressCounts } from '@flotilla/core';
 import { forEachContent, type VerifiedBackup } from './verify.js';
+
+/** Test-only: a pause after each file is written, so that a test can kill a restore midway at will. */
+const testPauseMs = Number(process.env.FLOTILLA_TEST_UNPACK_PAUSE_MS) || 0;
 
 export interface ExtractOptions {
   onProgress?: (counts: ProgressCounts) => void;
@@ -47,6 +51,7 @@ export async function extractBackup(backup: VerifiedBackup, dir: string, options
         counted(content.whole.length);
       } else await writeStreamedFile(target, content.chunks, entry.mode, counted);
       written.push(target);
+      if (testPauseMs) await sleep(testPauseMs);
     },
     options,
   );

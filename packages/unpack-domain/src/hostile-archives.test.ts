@@ -47,6 +47,14 @@ describe('unpack-domain refuses unsafe archives', () => {
     expect(result.stdout).toBe('');
     expect(await snapshot(domainDir)).toEqual(before);
     expect((await readdir(join(home, 'domains'))).sort()).toEqual(['domain1', 'domain1_packed.zip']);
+
+    // --verify finds the same problem, and writes nothing either.
+    const checked = await run('unpack-domain', ['-f', file, '--home', home, '--verify']);
+    expect(checked.exitCode, checked.stderr).toBe(4);
+    for (const message of messages) expect(checked.stderr).toContain(message);
+    expect(checked.stdout).toBe('');
+    expect(await snapshot(domainDir)).toEqual(before);
+    expect((await readdir(join(home, 'domains'))).sort()).toEqual(['domain1', 'domain1_packed.zip']);
   }
 
   it('accepts the hand-built archive these cases start from (so each refusal below is for its own reason)', async () => {

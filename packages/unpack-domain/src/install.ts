@@ -1,9 +1,8 @@
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FlotillaError,
   UsageError,
-  isAlive,
   runningPid,
   domainFiles,
   domainLayout,
@@ -16,6 +15,7 @@ import {
   type ProgressCounts,
 } from '@flotilla/core';
 import { extractBackup } from './extract.js';
+import { leftoverName, removeLeftovers } from './leftovers.js';
 import { linkTree } from './link-tree.js';
 import { applyMasterChanges, type MasterChanges } from './master-changes.js';
 import { unpackMessages } from './messages.js';
@@ -41,17 +41,6 @@ export interface InstallResult {
   replaced: boolean;
 }
 
-const STAGING = 'unpacking';
-const ASIDE = 'replaced';
-
-/**
- * Installs an opened backup as `<home>/domains/<domain>`. The domain is built completely in a
- * staging directory beside the target (the backup's files, the new MASTER settings, the directories
- * a domain has), fsynced and loaded once as `master config` would, and only then renamed into
- * place. An existing domain is first renamed aside and removed after the new one is in: at every
- * instant the target is the old domain, the new one, or (between two renames) absent with both
- * complete beside it, which the next run puts back (see recoverInterrupted).
- */
 /** `name (pid N)` for every server of the domain whose pid file names a live process. */
 async function runningServers(serversDir: string): Promise<string[]> {
   const names = await readdir(serversDir).catch(() => [] as string[]);
@@ -63,11 +52,19 @@ async function runningServers(serversDir: string): Promise<string[]> {
   return running;
 }
 
+/**
+ * Installs an opened backup as `<home>/domains/<domain>`. The domain is built completely in a
+ * staging directory beside the target (the backup's files, the new MASTER settings, the directories
+ * a domain has), fsynced and loaded once as `master config` would, and only then renamed into
+ * place. An existing domain is first renamed aside and removed after the new one is in: at every
+ * instant the target is the old domain, the new one, or (between two renames) absent with both
+ * complete beside it, which the next run puts back (see removeLeftovers).
+ */
 export async function installBackup(backup: OpenedBackup, options: InstallOptions): Promise<InstallResult> {
   const layout = domainLayout(options.home, backup.domain);
   const parent = domainsDir(options.home);
   await mkdir(parent, { recursive: true });
-  await recoverInterrupted(parent, backup.domain);
+  await removeLeftovers(parent);
   const existed = await isDirectory(layout.dir);
   if (existed && options.existing === 'refuse') throw new UsageError(unpackMessages.domainExists(backup.domain, layout.dir));
   if (existed) {
@@ -77,7 +74,8 @@ export async function installBackup(backup: OpenedBackup, options: InstallOption
   }
 
   const rewritten = applyMasterChanges(backup.configText, backup.config, options.changes, `${backup.archive}:config/domain.json5`);
-  const staging = await mkdtemp(join(parent, `.${backup.domain}.${STAGING}-${process.pid}-`));
+  const staging = join(parent, leftoverName('unpack', backup.domain));
+  await mkdir(staging, { mode: 0o700 });
   try {
     if (existed && options.existing === 'overwrite') await linkTree(layout.dir, staging);
     await extractBackup(backup, staging, { onProgress: options.onProgress });
@@ -102,15 +100,8 @@ export async function installBackup(backup: OpenedBackup, options: InstallOption
 }
 
 async function swapIn(staging: string, target: string, parent: string, domain: string): Promise<void> {
-  const aside = await mkdtemp(join(parent, `.${domain}.${ASIDE}-${process.pid}-`));
-  // rename(2) replaces an empty directory, so the fresh one made just to reserve the name is the
-  // destination of the old domain.
-  try {
-    await rename(target, aside);
-  } catch (error) {
-    await rm(aside, { recursive: true, force: true });
-    throw error;
-  }
+  const aside = join(parent, leftoverName('replaced', domain));
+  await rename(target, aside);
   try {
     await rename(staging, target);
   } catch (error) {
@@ -119,26 +110,6 @@ async function swapIn(staging: string, target: string, parent: string, domain: s
   }
   await syncDirectory(parent);
   await rm(aside, { recursive: true, force: true });
-}
-
-/**
- * Cleans up after a restore that was killed: its staging directory is removed, and an old domain
- * it had renamed aside is put back if nothing took its place (the restore then never happened), or
- * removed if the new domain is in. Only leftovers of dead processes are touched: a concurrent
- * restore's work is left alone.
- */
-export async function recoverInterrupted(parent: string, domain: string): Promise<void> {
-  const pattern = new RegExp(`^\\.${domain.replace(/[.]/g, '\\.')}\\.(${STAGING}|${ASIDE})-(\\d+)-`);
-  for (const name of await readdir(parent)) {
-    const match = pattern.exec(name);
-    if (!match || isAlive(Number(match[2]))) continue;
-    const path = join(parent, name);
-    const target = join(parent, domain);
-    if (match[1] === ASIDE && !(await isDirectory(target))) {
-      await rename(path, target);
-      await syncDirectory(parent);
-    } else await rm(path, { recursive: true, force: true });
-  }
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -16,6 +16,14 @@ export const unpackMessages = {
     `domain ${domain} has servers running in this home: ${running.join(', ')}; nothing was changed (stop them first: master stop ${domain}, managed stop ${domain} SERVER)`,
   invalidConfig: (archive: string, details: string) => `the configuration in ${archive} is invalid; nothing was changed:\n${details}`,
   invalidChanges: (details: string) => `the new MASTER settings make an invalid configuration; nothing was changed:\n${details}`,
+  badRecipient: (what: string, recipient: string) =>
+    `${what} ${recipient}: not an age public key (age1…; age-keygen prints one as "public key")`,
+  badIdentityFile: (file: string, problem: string) => `cannot read the identity file ${file}: ${problem} (give the file age-keygen wrote)`,
+  cannotDecrypt: (archive: string, identityFile: string, detail: string) =>
+    `refusing ${archive}: it cannot be decrypted with ${identityFile} (${detail}); give the identity of one of its recipients`,
+  encryptedNeedsIdentity: (archive: string) => `${archive} is an encrypted backup (age format): give the identity file that decrypts it with --identity FILE`,
+  verified: (archive: string, backup: { domain: string; generation: number | null; files: number; encrypted: boolean }) =>
+    `${archive} is a sound${backup.encrypted ? ' encrypted' : ''} backup of domain ${backup.domain}, generation ${backup.generation ?? '(unknown)'}, ${backup.files} files: every check of a restore passed`,
   interrupted: () => 'interrupted before any change; nothing was changed',
 };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
-import { killPid, onCleanup, run, tempHome } from '../../../test-support/index.js';
+import { killPid, onCleanup, run, start, tempHome, waitFor } from '../../../test-support/index.js';
 import { freePorts } from '../../../test-support/domain.js';
 import { createDomainWithApps, filesUnder, snapshot } from './test/fixtures.js';
 
@@ -202,5 +202,35 @@ describe('unpack-domain', () => {
     expect(result.stderr).toContain('the new MASTER settings make an invalid configuration; nothing was changed');
     expect(result.stderr).toContain('clashes with');
     expect(await readdir(join(home, 'domains'))).toEqual([]);
+  });
+
+  it('what a killed restore or pack leaves is recognisable, and the next run of either in that directory removes it', async () => {
+    const { home, archive } = await packedDomain();
+    const domains = join(home, 'domains');
+    const leftovers = async () => (await readdir(domains)).filter((name) => name.startsWith('.flotilla-'));
+
+    const restore = start('unpack-domain', ['-f', archive, '--home', home, '-delete'], { env: { FLOTILLA_TEST_UNPACK_PAUSE_MS: '600000' } });
+    const staging = await waitFor('a restore midway', async () => {
+      const names = await leftovers();
+      return names.length === 1 && (await readdir(join(domains, names[0]!), { recursive: true })).length > 0 ? names[0] : undefined;
+    });
+    expect(staging).toMatch(/^\.flotilla-unpack-\d+-[0-9a-f]+\.domain1\.tmp$/);
+    killPid(restore.pid, 'SIGKILL');
+    expect((await restore).signal).toBe('SIGKILL');
+
+    // A pack into that directory removes the killed restore's staging before it writes.
+    const pack = start('pack-domain', ['domain1', '--home', home, '-f', join(domains, 'other-name.zip')], { env: { FLOTILLA_TEST_PACK_PAUSE_MS: '600000' } });
+    await waitFor('a pack midway', async () => (await leftovers()).some((name) => name.startsWith('.flotilla-pack-')));
+    killPid(pack.pid, 'SIGKILL');
+    expect((await pack).signal).toBe('SIGKILL');
+    const left = await leftovers();
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/^\.flotilla-pack-\d+-[0-9a-f]+\.other-name\.zip\.tmp$/);
+
+    // A restore cleans up the killed pack's archive, then does its work.
+    const restored = await run('unpack-domain', ['-f', archive, '--home', home, '-delete']);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(await leftovers()).toEqual([]);
+    expect(await readdir(domains)).not.toContain('other-name.zip');
   });
 });

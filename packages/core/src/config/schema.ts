@@ -119,6 +119,15 @@ export const BackupSchema = z.strictObject({
     .min(1, { error: 'must be from 1 to 1000' })
     .max(1000, { error: 'must be from 1 to 1000' })
     .default(10),
+  /**
+   * Age public keys the boot backups (and their node copies) are encrypted for; empty, they are
+   * written in clear as before. A backup holds the domain key: one that leaves the machine should
+   * be encrypted (docs/operations.md, Encrypted backups).
+   */
+  encryptTo: z
+    .array(z.string().regex(/^age1[0-9a-z]{50,}$/, { error: 'must be an age public key (age1…, as age-keygen prints it)' }))
+    .max(20, { error: 'may name at most 20 recipients' })
+    .default([]),
 });
 
 /** What a managed server does when it comes back under management (SPEC section 6). */

@@ -198,7 +198,7 @@ export type ConfigChange = z.output<typeof ConfigChangeSchema>;
 export const BackupPolicyChangeSchema = z.strictObject({
   op: z.literal('set-backup-policy'),
   // Each value is checked with the whole configuration the change makes (BackupSchema).
-  policy: z.strictObject({ onBoot: z.boolean().optional(), dir: text.optional(), node: NameSchema.nullable().optional(), keep: count.optional() }),
+  policy: z.strictObject({ onBoot: z.boolean().optional(), dir: text.optional(), node: NameSchema.nullable().optional(), keep: count.optional(), encryptTo: z.array(text).max(20).optional() }),
 });
 export type BackupPolicyChange = z.output<typeof BackupPolicyChangeSchema>;
 

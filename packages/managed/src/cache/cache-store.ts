@@ -82,12 +82,18 @@ export class CacheStore {
    * corrupt one).
    */
   private async readPointer(): Promise<CurrentPointer | undefined> {
+    const read = await this.readPointerOrProblem();
+    return 'problem' in read ? undefined : read.pointer;
+  }
+
+  /** current.json as open() needs it: the pointer, none at all, or why it is not a pointer. */
+  private async readPointerOrProblem(): Promise<{ pointer: CurrentPointer | undefined } | { problem: string }> {
     const text = await readFile(this.currentFile(), 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
+    if (text === undefined) return { pointer: undefined };
     try {
-      return parseMessage(CurrentPointerSchema, text, this.currentFile());
-    } catch {
-      return undefined;
+      return { pointer: parseMessage(CurrentPointerSchema, text, this.currentFile()) };
+    } catch (error) {
+      return { problem: `current.json is not a pointer to a generation (${(error as Error).message})` };
     }
   }
 
@@ -126,12 +132,14 @@ export class CacheStore {
     for (const name of await readdir(this.dir)) {
       if (name.startsWith('staging-') || name.startsWith('trash-') || name.endsWith('.tmp')) await rm(join(this.dir, name), { recursive: true, force: true });
     }
-    const pointer = await this.readPointer();
+    const read = await this.readPointerOrProblem();
+    const pointer = 'problem' in read ? undefined : read.pointer;
     const candidates = await this.generationDirs();
-    if (!pointer && candidates.length === 0) return undefined;
+    if (!pointer && candidates.length === 0 && !('problem' in read)) return undefined;
 
     const ordered = pointer ? [pointer.dir, ...candidates.filter((dir) => dir !== pointer.dir)] : candidates;
-    const problems: string[] = [];
+    // A garbage pointer is a corrupt cache like any other: the newest complete generation is used, and the log says why.
+    const problems: string[] = 'problem' in read ? [read.problem] : [];
     for (const dir of ordered) {
       const problem = await this.problemIn(dir);
       if (!problem) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { killPid, run, start, tempHome, waitFor } from '../../../../test-support/index.js';
@@ -28,6 +28,27 @@ async function checkCache(cacheDir: string): Promise<number> {
   }
   expect(manifest.files.length).toBe(APP_FILES + 1);
   return manifest.generation;
+}
+
+/** A server's cache on a home of its own holding generations 1 and 2 (2 current), both servers stopped. */
+async function cacheOfTwoGenerations(name: string): Promise<{ remoteHome: string; cacheDir: string; generations: string[] }> {
+  const home = await tempHome();
+  const remoteHome = await tempHome();
+  const domain = await createTestDomain(home, name, ['server1'], APP_CONFIG);
+  await writeApp(domain, 0);
+  const master = await startMaster(domain);
+  const server = await startManaged(remoteHome, name, 'server1', ['--master', `127.0.0.1:${domain.masterPort}`, '--key-file', domain.keyFile]);
+  await waitFor('MANAGED', async () => (await managedStatus(remoteHome, name, 'server1')).mode === 'MANAGED');
+  expect((await run('master', ['config', 'set', name, 'backup.keep', '3', '--home', home])).exitCode).toBe(0);
+  await waitFor('generation 2', async () => (await managedStatus(remoteHome, name, 'server1')).generation === 2);
+  killPid(server.pid);
+  killPid(master.pid);
+  await Promise.all([server.child, master.child]);
+
+  const cacheDir = join(remoteHome, 'domains', name, 'servers', 'server1', 'cache');
+  const generations = (await readdir(cacheDir)).filter((entry) => entry.startsWith('gen-')).sort();
+  expect(generations).toHaveLength(2);
+  return { remoteHome, cacheDir, generations };
 }
 
 describe('the local cache', () => {
@@ -76,22 +97,7 @@ describe('the local cache', () => {
   });
 
   it('falls back to the previous complete generation when the current one is corrupt, and refuses when none is left', async () => {
-    const home = await tempHome();
-    const remoteHome = await tempHome();
-    const domain = await createTestDomain(home, 'c2', ['server1'], APP_CONFIG);
-    await writeApp(domain, 0);
-    const master = await startMaster(domain);
-    const server = await startManaged(remoteHome, 'c2', 'server1', ['--master', `127.0.0.1:${domain.masterPort}`, '--key-file', domain.keyFile]);
-    await waitFor('MANAGED', async () => (await managedStatus(remoteHome, 'c2', 'server1')).mode === 'MANAGED');
-    expect((await run('master', ['config', 'set', 'c2', 'backup.keep', '3', '--home', home])).exitCode).toBe(0);
-    await waitFor('generation 2', async () => (await managedStatus(remoteHome, 'c2', 'server1')).generation === 2);
-    killPid(server.pid);
-    killPid(master.pid);
-    await Promise.all([server.child, master.child]);
-
-    const cacheDir = join(remoteHome, 'domains', 'c2', 'servers', 'server1', 'cache');
-    const generations = (await readdir(cacheDir)).filter((name) => name.startsWith('gen-')).sort();
-    expect(generations).toHaveLength(2);
+    const { remoteHome, cacheDir, generations } = await cacheOfTwoGenerations('c2');
     // Corrupt the current generation's configuration (not shared with the older one).
     await appendFile(join(cacheDir, generations[1]!, 'files', 'config', 'domain.json5'), '// tampered\n');
 
@@ -112,5 +118,29 @@ describe('the local cache', () => {
     expect(refused.stderr).toContain('cache of server1');
     expect(refused.stderr).toContain('is corrupt');
     expect(refused.stderr).toContain('does not match its SHA-256');
+  });
+
+  it('starts from the newest complete generation when current.json is garbage, and says so', async () => {
+    const { remoteHome, cacheDir } = await cacheOfTwoGenerations('c3');
+    await writeFile(join(cacheDir, 'current.json'), 'garbage{');
+
+    const server = await startManaged(remoteHome, 'c3', 'server1');
+    try {
+      expect(server.stderr()).toContain('[MS-0021]');
+      expect(server.stderr()).toContain('current.json');
+      expect(await managedStatus(remoteHome, 'c3', 'server1')).toMatchObject({ generation: 2, mode: 'INDEPENDENT' });
+    } finally {
+      killPid(server.pid);
+      await server.child;
+    }
+    // The pointer was rewritten to the generation in use.
+    expect(JSON.parse(await readFile(join(cacheDir, 'current.json'), 'utf8')).dir).toMatch(/^gen-2-/);
+
+    // A garbage pointer and no generation at all is a corrupt cache, not an absent one.
+    for (const name of await readdir(cacheDir)) if (name.startsWith('gen-')) await rm(join(cacheDir, name), { recursive: true });
+    await writeFile(join(cacheDir, 'current.json'), 'garbage{');
+    const refused = await run('managed', ['start', 'c3', 'server1', '--home', remoteHome]);
+    expect(refused.exitCode).toBe(4);
+    expect(refused.stderr).toContain('current.json is not a pointer to a generation');
   });
 });

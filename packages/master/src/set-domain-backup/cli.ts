@@ -12,6 +12,6 @@ await runCli({
       ['$0 domain1 --keep 20', 'Keep the last 20 boot backups'],
     ]),
   ],
-  singleDashOptions: ['backupOnBoot', 'backupDir', 'nodeName', 'keep'],
+  singleDashOptions: ['backupOnBoot', 'backupDir', 'nodeName', 'keep', 'encryptTo'],
   singleCommand: true,
 });

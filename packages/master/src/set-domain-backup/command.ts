@@ -15,6 +15,12 @@ export const setDomainBackupCommand: CommandModule<GlobalOptions, SetDomainBacku
       .option('backupOnBoot', { type: 'string', requiresArg: true, describe: 'true|false: write a backup at every MASTER start' })
       .option('backupDir', { type: 'string', requiresArg: true, describe: 'Backup directory, relative to the domain directory or absolute' })
       .option('nodeName', { type: 'string', requiresArg: true, describe: 'Node to copy boot backups to through its exec, or null for none' })
-      .option('keep', { type: 'string', requiresArg: true, describe: 'How many boot backups to keep (1 to 1000)' }) as never,
+      .option('keep', { type: 'string', requiresArg: true, describe: 'How many boot backups to keep (1 to 1000)' })
+      .option('encryptTo', {
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        describe: 'Age public key to encrypt boot backups for (repeatable; replaces the list), or none to write them in clear',
+      }) as never,
   handler: async (options) => (await import('./run-set-domain-backup.js')).runSetDomainBackup(options),
 };

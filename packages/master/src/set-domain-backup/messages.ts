@@ -1,5 +1,6 @@
 /** Messages of set-domain-backup; the reference product's own (backupPolicyModified) are in core. */
 export const policyMessages = {
+  inClear: 'none (boot backups are written in clear)',
   noDomain: (domainsDir: string) =>
     `no domain in ${domainsDir}: name the domain (set-domain-backup <domain>) or pass --home`,
   whichDomain: (domainsDir: string, domains: string[]) =>

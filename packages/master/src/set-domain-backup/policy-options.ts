@@ -7,6 +7,8 @@ export interface PolicyOptions {
   backupDir?: string;
   nodeName?: string;
   keep?: string;
+  /** Age public keys (each checked with the whole configuration on the MASTER), or `none` alone to clear them. */
+  encryptTo?: string[];
 }
 
 /** Words that clear backup.node, as the reference product and a shell user would write them. */
@@ -42,6 +44,10 @@ export function policyChange(options: PolicyOptions, config: DomainConfig): Back
     const keep = /^\d+$/.test(text) ? Number(text) : Number.NaN;
     if (!(keep >= 1 && keep <= 1000)) throw new UsageError(policyMessages.badKeep(options.keep));
     policy.keep = keep;
+  }
+  if (options.encryptTo !== undefined) {
+    const keys = options.encryptTo.map((key) => key.trim());
+    policy.encryptTo = keys.length === 1 && NO_NODE.has(keys[0]!.toLowerCase()) ? [] : keys;
   }
   return Object.keys(policy).length ? { op: 'set-backup-policy', policy } : undefined;
 }

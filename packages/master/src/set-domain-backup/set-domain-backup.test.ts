@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +23,7 @@ describe('set-domain-backup', () => {
         `  backupDir    : backups (${join(domain.dir, 'backups')})`,
         '  nodeName     : (none: backups stay on this machine)',
         '  keep         : 10',
+        '  encryptTo    : none (boot backups are written in clear)',
         'Last boot backup: none recorded (backupOnBoot is false)',
       ].join('\n'),
     );
@@ -34,14 +36,29 @@ describe('set-domain-backup', () => {
     const policy = JSON.parse((await run('set-domain-backup', ['--json', ...h])).stdout);
     expect(policy).toMatchObject({ domain: 'sb', policy: { onBoot: true, dir: '/srv/backups', directory: '/srv/backups', node: 'node2', keep: 5 }, lastBootBackup: null });
     // Only what is given changes, in one generation with the previous version in history.
-    expect((await run('master', ['config', 'get', 'sb', 'backup', ...h])).stdout.trim()).toBe('{onBoot:true,dir:"/srv/backups",node:"node2",keep:5}');
+    expect((await run('master', ['config', 'get', 'sb', 'backup', ...h])).stdout.trim()).toBe('{onBoot:true,dir:"/srv/backups",node:"node2",keep:5,encryptTo:[]}');
 
     const kebab = await run('set-domain-backup', ['--backup-on-boot', 'false', '--node-name', 'null', '-keep', '7', ...h, '--json']);
     expect(kebab.exitCode, kebab.stderr).toBe(0);
     expect(JSON.parse(kebab.stdout)).toMatchObject({ domain: 'sb', generation: 3, policy: { onBoot: false, node: null, keep: 7 } });
     const after = JSON.parse((await run('master', ['config', 'sb', '--json', ...h])).stdout).backup;
-    expect(after).toEqual({ onBoot: false, dir: '/srv/backups', node: null, keep: 7 });
+    expect(after).toEqual({ onBoot: false, dir: '/srv/backups', node: null, keep: 7, encryptTo: [] });
     expect(await readFile(domain.configFile, 'utf8')).not.toContain('node2", keep');
+
+    // Recipients of encrypted boot backups: given (repeatable, replacing the list), then cleared.
+    const keyFile = join(home, 'key.txt');
+    await execa('age-keygen', ['-o', keyFile]);
+    const recipient = (await execa('age-keygen', ['-y', keyFile])).stdout.trim();
+    const encrypted = await run('set-domain-backup', ['-encryptTo', recipient, ...h]);
+    expect(encrypted.exitCode, encrypted.stderr).toBe(0);
+    expect(JSON.parse((await run('set-domain-backup', ['--json', ...h])).stdout).policy.encryptTo).toEqual([recipient]);
+    expect((await run('set-domain-backup', h)).stdout).toContain(`  encryptTo    : ${recipient}`);
+    const badKey = await run('set-domain-backup', ['-encryptTo', 'not-a-key', ...h]);
+    expect(badKey.exitCode).toBe(2);
+    expect(badKey.stderr).toContain('must be an age public key');
+    const cleared = await run('set-domain-backup', ['-encryptTo', 'none', ...h]);
+    expect(cleared.exitCode, cleared.stderr).toBe(0);
+    expect(JSON.parse((await run('master', ['config', 'sb', '--json', ...h])).stdout).backup.encryptTo).toEqual([]);
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { run, tempHome, waitFor } from '../../../../../test-support/index.js';
 import { createTestDomain, startMaster, type RunningProcess, type TestDomain } from '../../../../../test-support/domain.js';
@@ -109,5 +110,30 @@ describe('backup on boot', () => {
     expect(shown.stdout).toContain(`  copy to node2 failed: "${wrapper} {host}" on node node2 failed: exit 1: ssh: connect to host 10.9.8.7 port 22: No route to host; kept in ${kept} instead`);
     const json = JSON.parse((await run('set-domain-backup', ['bn', '--home', home, '--json'])).stdout);
     expect(json.lastBootBackup).toMatchObject({ outcome: 'kept-in-home', node: 'node2', location: kept });
+  });
+
+  it('encrypts boot backups for backup.encryptTo, which the age tool decrypts; a key that is not an age key is refused (exit 2)', async () => {
+    const home = await tempHome();
+    const keyFile = join(home, 'backup-key.txt');
+    await execa('age-keygen', ['-o', keyFile]);
+    const recipient = (await execa('age-keygen', ['-y', keyFile])).stdout.trim();
+    const domain = await createTestDomain(home, 'be', ['server1'], `  backup: { onBoot: true, keep: 2, encryptTo: ["${recipient}"] },\n`);
+
+    const { record, master } = await boot(domain);
+    expect(record, master.stderr()).toMatchObject({ outcome: 'written', place: 'backup-dir' });
+    expect(record.file).toMatch(/^be_\d{8}_\d{6}(_\d+)?\.zip\.age$/);
+    const backups = join(domain.dir, 'backups');
+    // Only the encrypted file: nothing in clear is left beside it.
+    expect(await readdir(backups)).toEqual([record.file]);
+    const plain = join(home, 'plain.zip');
+    await execa('age', ['-d', '-i', keyFile, '-o', plain, join(backups, record.file!)]);
+    expect((await zipTest(plain)).exitCode).toBe(0);
+    expect(await zipListing(plain)).toContain('config/security/domain.key');
+
+    const config = await readFile(domain.configFile, 'utf8');
+    await writeFile(domain.configFile, config.replace(recipient, 'not-a-key'));
+    const refused = await run('master', ['config', 'be', '--home', home]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('backup.encryptTo[0]: must be an age public key');
   });
 });

@@ -1,4 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { AGE_EXTENSION, encryptBackup, tempPathFor, type WrittenBackup } from '@flotilla/pack-domain';
 import { join, resolve } from 'node:path';
 import { domainsDir, type DomainConfig, type DomainLayout, type Logger } from '@flotilla/core';
 import { bootBackupName, bootBackupPattern, pruneBootBackups } from './boot-names.js';
@@ -36,9 +37,9 @@ export async function runBootBackup(options: BootBackupOptions): Promise<void> {
     const backupDir = resolve(layout.dir, policy.dir);
     const writeDir = remote ? domainsDir(layout.home) : backupDir;
     await mkdir(writeDir, { recursive: true });
-    const file = await bootBackupName(writeDir, layout.name, time);
+    const file = `${await bootBackupName(writeDir, layout.name, time)}${policy.encryptTo.length ? AGE_EXTENSION : ''}`;
     const frozen = await options.freeze([join(writeDir, file)]);
-    const written = await frozen.pack(join(writeDir, file));
+    const written = await packFrozen(frozen, join(writeDir, file), policy.encryptTo);
     const done = { ...base, file, generation: written.manifest.generation, bytes: written.bytes, sha256: written.sha256 };
     if (!remote) {
       record = { ...done, outcome: 'written', place: 'backup-dir' };
@@ -62,4 +63,20 @@ export async function runBootBackup(options: BootBackupOptions): Promise<void> {
   }
   const recordFile = bootRecordFile(layout, config.master.name);
   await writeBootRecord(recordFile, record).catch((error: Error) => log.error('MA-0092', backupMessages.bootNotRecorded(recordFile, error.message)));
+}
+
+/**
+ * Packs the frozen generation to `target`, encrypted for `recipients` when there are any (the
+ * policy's backup.encryptTo): the plain archive then exists only beside the target, under a
+ * leftover name, until it is encrypted; the node copy is of the encrypted file.
+ */
+async function packFrozen(frozen: FrozenGeneration, target: string, recipients: readonly string[]): Promise<WrittenBackup> {
+  if (recipients.length === 0) return frozen.pack(target);
+  const plain = tempPathFor(target);
+  try {
+    const written = await frozen.pack(plain);
+    return { ...written, path: target, ...(await encryptBackup(plain, target, recipients)) };
+  } finally {
+    await rm(plain, { force: true });
+  }
 }

@@ -1,8 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAlive } from '@flotilla/core';
 
-/** `domain1_20261124_101500.zip`, `_N` added when a second boot comes within the same second. */
+/** `domain1_20261124_101500.zip` (`.zip.age` when encrypted), `_N` added when a second boot comes within the same second. */
 function stampOf(date: Date): string {
   const iso = date.toISOString(); // UTC: names sort the same on every machine
   return `${iso.slice(0, 10).replaceAll('-', '')}_${iso.slice(11, 19).replaceAll(':', '')}`;
@@ -10,7 +9,7 @@ function stampOf(date: Date): string {
 
 /** The regular expression source (ERE and JavaScript alike) a boot backup name of `domain` matches. */
 export function bootBackupPattern(domain: string): string {
-  return `^${domain.replaceAll('.', '\\.')}_[0-9]{8}_[0-9]{6}(_[0-9]+)?\\.zip$`;
+  return `^${domain.replaceAll('.', '\\.')}_[0-9]{8}_[0-9]{6}(_[0-9]+)?\\.zip(\\.age)?$`;
 }
 
 /** A boot backup name for `date` that no file in `dir` has yet. */
@@ -18,14 +17,14 @@ export async function bootBackupName(dir: string, domain: string, date: Date): P
   const taken = new Set(await readdir(dir));
   const base = `${domain}_${stampOf(date)}`;
   let name = `${base}.zip`;
-  for (let n = 1; taken.has(name); n++) name = `${base}_${n}.zip`;
+  for (let n = 1; taken.has(name) || taken.has(`${name}.age`); n++) name = `${base}_${n}.zip`;
   return name;
 }
 
 /** Oldest first: by timestamp, then by the `_N` of boots within one second. */
 function compareNames(a: string, b: string): number {
   const key = (name: string) => {
-    const [, stamp, n] = /_(\d{8}_\d{6})(?:_(\d+))?\.zip$/.exec(name)!;
+    const [, stamp, n] = /_(\d{8}_\d{6})(?:_(\d+))?\.zip(?:\.age)?$/.exec(name)!;
     return [stamp!, Number(n ?? 0)] as const;
   };
   const [sa, na] = key(a);
@@ -34,19 +33,15 @@ function compareNames(a: string, b: string): number {
 }
 
 /**
- * Keeps the newest `keep` boot backups of `domain` in `dir` and removes the older ones, with the
- * temporary files of backups whose writer died midway. Only files named like boot backups are
- * touched: whatever else the operator keeps in that directory stays.
+ * Keeps the newest `keep` boot backups of `domain` in `dir` and removes the older ones (what killed
+ * writers left there, the archive's writer removes: see removeLeftovers). Only files named like
+ * boot backups are touched: whatever else the operator keeps in that directory stays.
  */
 export async function pruneBootBackups(dir: string, domain: string, keep: number): Promise<string[]> {
   const pattern = new RegExp(bootBackupPattern(domain));
   const names = await readdir(dir);
   const backups = names.filter((name) => pattern.test(name)).sort(compareNames);
   const removed = backups.slice(0, Math.max(0, backups.length - keep));
-  const leftovers = names.filter((name) => {
-    const temp = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
-    return temp !== null && pattern.test(temp[1]!) && !isAlive(Number(temp[2]));
-  });
-  for (const name of [...removed, ...leftovers]) await rm(join(dir, name), { force: true });
+  for (const name of removed) await rm(join(dir, name), { force: true });
   return removed;
 }
