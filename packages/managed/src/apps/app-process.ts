@@ -95,7 +95,7 @@ export class AppProcess {
     if (this.stopped) return;
     let entry: string | undefined;
     try {
-      entry = await applicationEntry(this.spec.dir);
+      entry = await applicationEntry(this.spec.dir, `application ${this.spec.name}`);
     } catch (error) {
       this.fail((error as Error).message); // an entry outside the application is never run
       return;
