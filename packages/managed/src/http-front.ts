@@ -1,19 +1,56 @@
-import { createServer, request as upstream, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, request as upstream, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { sendJson } from '@flotilla/core';
+import type { Route } from './apps/app-manager.js';
 import type { AppProcess } from './apps/app-process.js';
+import { RETRY_AFTER_S } from './apps/restart-policy.js';
+import { normaliseRequestPath } from './request-path.js';
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection and are not forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 export interface FrontOptions {
   health: () => { status: string } & Record<string, unknown>;
-  route: (path: string) => { app: AppProcess; prefix: string } | undefined;
+  route: (path: string) => Route | undefined;
   /** Each proxied request whose answer started: the application, the HTTP status, the seconds it took. */
   observe?: (app: string, status: number, seconds: number) => void;
 }
 
-function forwardedHeaders(request: IncomingMessage, prefix: string): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
+/** What the front answers itself: a status, a JSON body, and headers such as Retry-After. */
+interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Where a request goes: an application's ready version and the path it sees, or an answer. */
+type Decision = { app: AppProcess; prefix: string; path: string } | Answer;
+
+function unavailable(name: string): Answer {
+  return {
+    status: 503,
+    body: { error: `application ${name} has no ready instance (starting or restarting); retry in ${RETRY_AFTER_S} s` },
+    headers: { 'retry-after': String(RETRY_AFTER_S) },
+  };
+}
+
+function decide(request: IncomingMessage, options: FrontOptions): Decision {
+  const target = normaliseRequestPath(request.url ?? '/');
+  if ('refused' in target) return { status: 400, body: { error: `bad request path: ${target.refused}` } };
+  if (target.path === '/-/health') {
+    const body = options.health();
+    return { status: body.status === 'RUNNING' ? 200 : 503, body };
+  }
+  const route = options.route(target.path);
+  if (!route) return { status: 404, body: { error: `no application serves ${target.path}` } };
+  if (!route.app) return unavailable(route.name);
+  // The application sees paths below its context: /hello/x → /x (the prefix is in X-Forwarded-Prefix).
+  const below = target.path.slice(route.prefix.length);
+  return { app: route.app, prefix: route.prefix, path: `${below.startsWith('/') ? below : `/${below}`}${target.query}` };
+}
+
+function forwardedHeaders(request: IncomingMessage, prefix: string): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   }
@@ -26,62 +63,124 @@ function forwardedHeaders(request: IncomingMessage, prefix: string): Record<stri
   return headers;
 }
 
-function proxy(request: IncomingMessage, response: ServerResponse, app: AppProcess, prefix: string, observe: FrontOptions['observe']): void {
+function answer(response: ServerResponse, { status, body, headers }: Answer): void {
+  for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
+  sendJson(response, status, body);
+}
+
+/** Counts a request against its version (so a replaced one drains) and reports it once it ends. */
+function track(app: AppProcess, observe: FrontOptions['observe']): (status?: number) => void {
   app.inFlight += 1;
   const started = process.hrtime.bigint();
   let finished = false;
-  const done = () => {
-    if (!finished) {
-      finished = true;
-      app.inFlight -= 1;
-      if (response.headersSent) observe?.(app.spec.name, response.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-    }
+  return (status) => {
+    if (finished) return;
+    finished = true;
+    app.inFlight -= 1;
+    if (status !== undefined) observe?.(app.spec.name, status, Number(process.hrtime.bigint() - started) / 1e9);
   };
-  response.once('close', done);
-  // The application sees paths below its context: /hello/x → /x (the prefix is in X-Forwarded-Prefix).
-  const path = (request.url ?? '/').slice(prefix.length) || '/';
+}
+
+function proxy(request: IncomingMessage, response: ServerResponse, { app, prefix, path }: { app: AppProcess; prefix: string; path: string }, observe: FrontOptions['observe']): void {
+  const done = track(app, observe);
   const outgoing = upstream(
-    {
-      host: '127.0.0.1',
-      port: app.port,
-      method: request.method,
-      path: path.startsWith('/') ? path : `/${path}`,
-      headers: forwardedHeaders(request, prefix),
-      agent: app.agent,
-    },
-    (answer) => {
-      const headers: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-      response.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
-      answer.pipe(response);
+    { host: '127.0.0.1', port: app.port, method: request.method, path, headers: forwardedHeaders(request, prefix), agent: app.agent },
+    (reply) => {
+      const headers: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(reply.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+      response.writeHead(reply.statusCode ?? 502, reply.statusMessage, headers);
+      // A stream of unknown length (server-sent events, long polls) shows its head before its first
+      // chunk; a body of known length goes out with its head in one packet.
+      if (reply.headers['content-length'] === undefined) response.flushHeaders();
+      reply.pipe(response);
     },
   );
+  response.once('close', () => {
+    // A client that went away takes its upstream request with it, so the application stops writing.
+    if (!response.writableFinished) outgoing.destroy();
+    done(response.headersSent ? response.statusCode : undefined);
+  });
   outgoing.on('error', () => {
-    if (response.headersSent) response.destroy();
-    else sendJson(response, 502, { error: `application ${app.spec.name} did not answer` });
+    // No answer started: the application is gone or going (a crash, a restart), so clients retry.
+    if (response.headersSent || response.destroyed) response.destroy();
+    else answer(response, unavailable(app.spec.name));
+  });
+  request.pipe(outgoing);
+}
+
+/** An answer written on a connection that is no longer HTTP's to manage (an upgrade request). */
+function answerRaw(socket: Duplex, { status, body, headers }: Answer): void {
+  const text = JSON.stringify(body);
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'content-type: application/json', `content-length: ${Buffer.byteLength(text)}`, 'connection: close'];
+  for (const [name, value] of Object.entries(headers ?? {})) lines.push(`${name}: ${value}`);
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
+}
+
+function statusHead(reply: IncomingMessage, skip: Set<string>): string {
+  const lines = [`HTTP/1.1 ${reply.statusCode ?? 502} ${reply.statusMessage ?? ''}`];
+  for (let i = 0; i < reply.rawHeaders.length; i += 2) {
+    if (!skip.has(reply.rawHeaders[i]!.toLowerCase())) lines.push(`${reply.rawHeaders[i]}: ${reply.rawHeaders[i + 1]}`);
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * An `Upgrade` request (WebSocket and others): the application's answer is relayed, and after a
+ * 101 the two connections are joined byte for byte, each side paused while the other cannot keep
+ * up (pipe's backpressure). A tunnel counts as in flight only for its handshake: a replaced version
+ * is stopped after its HTTP requests drain, and its open tunnels close with it.
+ */
+function tunnel(request: IncomingMessage, socket: Duplex, head: Buffer, { app, prefix, path }: { app: AppProcess; prefix: string; path: string }, observe: FrontOptions['observe']): void {
+  const done = track(app, observe);
+  const headers = forwardedHeaders(request, prefix);
+  headers.connection = 'Upgrade';
+  headers.upgrade = request.headers.upgrade;
+  const outgoing = upstream({ host: '127.0.0.1', port: app.port, method: request.method, path, headers, agent: false });
+  socket.once('close', () => {
+    outgoing.destroy();
+    done();
+  });
+  outgoing.on('upgrade', (reply, appSocket, appHead) => {
+    done(101);
+    appSocket.on('error', () => socket.destroy());
+    socket.on('error', () => appSocket.destroy());
+    appSocket.once('close', () => socket.destroy());
+    socket.once('close', () => appSocket.destroy());
+    appSocket.setNoDelay(true);
+    socket.write(`${statusHead(reply, new Set())}\r\n`);
+    if (appHead.length > 0) socket.write(appHead);
+    if (head.length > 0) appSocket.write(head);
+    appSocket.pipe(socket);
+    socket.pipe(appSocket);
+  });
+  outgoing.on('response', (reply) => {
+    // The application declined the upgrade: its answer goes back, then the connection closes.
+    done(reply.statusCode);
+    socket.write(`${statusHead(reply, HOP_BY_HOP)}connection: close\r\n\r\n`);
+    reply.pipe(socket);
+  });
+  outgoing.on('error', () => {
+    if (socket.writable) answerRaw(socket, unavailable(app.spec.name));
   });
   request.pipe(outgoing);
 }
 
 /**
  * The applications' HTTP port: each request goes to the application whose context is the longest
- * prefix of its path. Management endpoints are never served here (SPEC section 10): only
- * `/-/health`, and the applications themselves.
+ * prefix of its normalised path (docs/applications.md). Management endpoints are never served here
+ * (SPEC section 10): only `/-/health`, and the applications themselves.
  */
 export function createHttpFront(options: FrontOptions): Server {
   const server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://front').pathname;
-    if (path === '/-/health') {
-      const body = options.health();
-      sendJson(response, body.status === 'RUNNING' ? 200 : 503, body);
-      return;
-    }
-    const target = options.route(request.url ?? '/');
-    if (!target) {
-      sendJson(response, 404, { error: `no application serves ${path}` });
-      return;
-    }
-    proxy(request, response, target.app, target.prefix, options.observe);
+    const decision = decide(request, options);
+    if ('status' in decision) answer(response, decision);
+    else proxy(request, response, decision, options.observe);
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy()); // a client that resets mid-handshake ends only itself
+    const decision = decide(request, options);
+    if ('status' in decision) answerRaw(socket, decision);
+    else tunnel(request, socket, head, decision, options.observe);
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 0; // streaming uploads and long polls are the applications' business

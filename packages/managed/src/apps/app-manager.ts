@@ -6,6 +6,14 @@ import type { VerifiedGeneration } from '../cache/cache-store.js';
 import { AppProcess } from './app-process.js';
 import { DRAIN_TIMEOUT_MS } from './restart-policy.js';
 
+export interface Route {
+  name: string;
+  /** The context as the application does not see it: '' for the context `/`. */
+  prefix: string;
+  /** The version that serves now; none while the application has no ready instance. */
+  app?: AppProcess;
+}
+
 export interface AppManagerOptions {
   domain: string;
   server: string;
@@ -32,17 +40,24 @@ export class AppManager {
   /** Each application's version that serves now; replaced versions drain on their own. */
   private readonly slots = new Map<string, AppProcess>();
   private applying: Promise<unknown> = Promise.resolve();
+  /** Each application this server should run, by name: its context, known before it first answers. */
+  private contexts = new Map<string, string>();
 
   constructor(private readonly options: AppManagerOptions) {}
 
-  /** The version that serves `path`, by longest context prefix, with the path the app sees. */
-  route(path: string): { app: AppProcess; prefix: string } | undefined {
-    let best: { app: AppProcess; prefix: string } | undefined;
-    for (const app of this.slots.values()) {
-      const context = app.spec.context;
-      const matches = context === '/' || path === context || path.startsWith(`${context}/`) || path.startsWith(`${context}?`);
-      if (matches && app.state === 'RUNNING' && (!best || context.length > best.prefix.length)) {
-        best = { app, prefix: context === '/' ? '' : context };
+  /**
+   * The application whose context is the longest prefix of `path` (a normalised path, no query),
+   * with the version that serves it now: none while it has no ready instance (starting,
+   * restarting, FAILED), so that its context answers 503 rather than 404.
+   */
+  route(path: string): Route | undefined {
+    let best: Route | undefined;
+    for (const [name, context] of this.contexts) {
+      const matches = context === '/' || path === context || path.startsWith(`${context}/`);
+      const prefix = context === '/' ? '' : context;
+      if (matches && (!best || prefix.length > best.prefix.length)) {
+        const app = this.slots.get(name);
+        best = { name, prefix, app: app?.state === 'RUNNING' ? app : undefined };
       }
     }
     return best;
@@ -67,6 +82,7 @@ export class AppManager {
 
   private async reconcile(config: DomainConfig, generation: VerifiedGeneration): Promise<void> {
     const wanted = new Set(applicationsOf(config, this.options.server));
+    this.contexts = new Map([...wanted].map((name) => [name, config.applications[name]!.context]));
     for (const [name, app] of this.slots) {
       if (!wanted.has(name)) {
         this.slots.delete(name);

@@ -93,7 +93,13 @@ export class AppProcess {
 
   private async launch(): Promise<void> {
     if (this.stopped) return;
-    const entry = await applicationEntry(this.spec.dir);
+    let entry: string | undefined;
+    try {
+      entry = await applicationEntry(this.spec.dir, `application ${this.spec.name}`);
+    } catch (error) {
+      this.fail((error as Error).message); // an entry outside the application is never run
+      return;
+    }
     if (!entry) {
       this.fail(`application ${this.spec.name} has no entry point: package.json "main" or index.js`);
       return;

@@ -194,4 +194,17 @@ describe('applications on managed servers', () => {
     const crashy = (await managedStatus(home, 'a3', 'server1')).apps.find((a: any) => a.name === 'crashy');
     expect(crashy).toMatchObject({ status: 'RUNNING', restarts: 1 });
   });
+
+  it('never runs a package.json "main" outside the application: the application is FAILED, naming the entry', async () => {
+    const home = await tempHome();
+    const outside = join(home, 'outside.js');
+    await writeFile(outside, `require('node:fs').writeFileSync(${JSON.stringify(join(home, 'ran'))}, 'ran');\n`);
+    const domain = await createTestDomain(home, 'a5', ['server1'], '  applications: { escape: { context: "/escape", targets: ["server1"] } },\n');
+    await addApp(domain, 'escape', { 'package.json': JSON.stringify({ main: '../../../../../../../../../../../..' + outside }), 'index.js': 'process.exit(1);\n' });
+    await startMaster(domain);
+    const server = await startManaged(home, 'a5', 'server1');
+    await waitFor('escape FAILED', async () => (await managedStatus(home, 'a5', 'server1')).apps[0]?.status === 'FAILED');
+    expect(server.stderr()).toMatch(/package.json \\"main\\" .*outside\.js.* is outside the application/);
+    await expect(readFile(join(home, 'ran'), 'utf8')).rejects.toThrow();
+  });
 });

@@ -14,6 +14,12 @@ const MAX_DELAY_MS = 5_000;
 export const START_TIMEOUT_MS = 15_000;
 /** How long in-flight requests may take to finish before an old version is stopped anyway. */
 export const DRAIN_TIMEOUT_MS = 30_000;
+/**
+ * What a context without a ready instance tells clients to wait (`Retry-After`, seconds): the first
+ * restarts come within a second (BASE_DELAY_MS doubling), so a client that waits this long usually
+ * finds the application back, and one that retries sooner only adds load.
+ */
+export const RETRY_AFTER_S = 1;
 /** SIGTERM first; SIGKILL after this. */
 export const STOP_GRACE_MS = 5_000;
 

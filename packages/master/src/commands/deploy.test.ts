@@ -74,6 +74,12 @@ describe('master deploy, undeploy and apps', () => {
     makeZip(traversal, [{ name: 'index.js', text: 'x' }, { name: '../../evil.js', text: 'x' }]);
     const linked = join(home, 'linked.zip');
     makeZip(linked, [{ name: 'index.js', text: 'x' }, { name: 'key', text: '/etc/passwd', link: true }]);
+    const escaping = join(home, 'escaping');
+    await mkdir(escaping);
+    await writeFile(join(escaping, 'package.json'), JSON.stringify({ main: '../../../../tmp/x.js' }));
+    const absolute = join(home, 'absolute');
+    await mkdir(absolute);
+    await writeFile(join(absolute, 'package.json'), JSON.stringify({ main: '/etc/hostname' }));
     const notZip = join(home, 'not.zip');
     await writeFile(notZip, 'this is not a zip');
 
@@ -85,6 +91,8 @@ describe('master deploy, undeploy and apps', () => {
       [[traversal, '--name', 'e', '--context', '/e', '--target', 'server1'], 4, 'contains ".." and would leave the application'],
       [[linked, '--name', 'f', '--context', '/f', '--target', 'server1'], 4, 'is a symbolic link'],
       [[notZip, '--name', 'g', '--context', '/g', '--target', 'server1'], 4, 'is not a readable zip archive'],
+      [[escaping, '--name', 'i', '--context', '/i', '--target', 'server1'], 2, `${escaping}: package.json "main" "../../../../tmp/x.js" is outside the application`],
+      [[absolute, '--name', 'j', '--context', '/j', '--target', 'server1'], 2, `${absolute}: package.json "main" "/etc/hostname" is outside the application`],
       [[join(home, 'missing'), '--name', 'h', '--context', '/h', '--target', 'server1'], 2, 'does not exist'],
     ];
     for (const [args, code, message] of cases) {

@@ -44,7 +44,7 @@ export async function stageApplication(source: string, appsDir: string, name: st
       await extractApplicationZip(source, staged);
       await liftSingleDirectory(staged);
     }
-    if (!(await applicationEntry(staged))) {
+    if (!(await applicationEntry(staged, source))) {
       throw new UsageError(`${source} has no entry point: an application needs package.json "main" or index.js at its top`);
     }
     return staged.slice(appsDir.length + 1);
