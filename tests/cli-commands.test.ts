@@ -72,7 +72,7 @@ describe('completion', () => {
       const result = await execa('bash', ['-c', shell], { env: { PATH: `${await binDir('master')}:${process.env.PATH}`, FLOTILLA_HOME: '' }, reject: false });
       return result.stdout.split('\n').filter(Boolean).sort();
     };
-    expect(await complete('master', 'st')).toEqual(['start', 'status', 'stop']);
+    expect(await complete('master', 'st')).toEqual(['start', 'start-server', 'status', 'stop', 'stop-server']);
     expect(await complete('master', 'status', '--w')).toEqual(['--watch']);
   });
 

@@ -126,7 +126,7 @@ describe('managed servers and their MASTER', () => {
   it.each([
     [['start', 'd4', 'server1', '--master', 'nowhere'], 2, '--master nowhere: expected HOST:PORT'],
     [['start', 'd4', 'server1', '--master', '127.0.0.1:1'], 2, 'no domain key for server1: pass --key-file'],
-    [['start', 'd4', 'server1', '--key-file', '/nonexistent/key'], 1, 'cannot read the domain key /nonexistent/key'],
+    [['start', 'd4', 'server1', '--key-file', '/nonexistent/key'], 2, '--key-file /nonexistent/key is not a readable file'],
     [['start', 'd4', 'bad name'], 2, 'invalid server name "bad name"'],
     [['status', 'd4', 'server1'], 2, 'server server1 of d4 has never run'],
   ])('managed %j: exit %i, %s', async (args, code, message) => {
