@@ -1,11 +1,6 @@
 import { execa } from 'execa';
-import { RestartAttempts, type DomainConfig, type Logger } from '@flotilla/core';
+import { RESTART_RETRY_DELAY_MS, RestartAttempts, SERVER_START_TIMEOUT_MS, type DomainConfig, type Logger } from '@flotilla/core';
 import type { Membership, MembershipEvent } from '@flotilla/heartbeat';
-
-/** `managed start --detach` syncs and starts the apps: seconds; a hung one must not hold us forever. */
-const START_TIMEOUT_MS = 60_000;
-/** Between two tries at a server that will not start: long enough for a port to free up. */
-const RETRY_DELAY_MS = 1_000;
 
 export interface PeerRestartDeps {
   domain: string;
@@ -75,7 +70,7 @@ export class PeerRestarter {
         this.deps.log.info('MS-0090', `the MASTER is unreachable: restarting ${server} on this node (attempt ${taken.attempt} of ${taken.of})`);
         try {
           await execa(process.execPath, [...process.execArgv, process.argv[1]!, 'start', this.deps.domain, server, '--detach', '--home', this.deps.home], {
-            timeout: START_TIMEOUT_MS,
+            timeout: SERVER_START_TIMEOUT_MS,
             stdin: 'ignore',
             env: { ...process.env, FLOTILLA_DETACHED: undefined },
           });
@@ -85,7 +80,7 @@ export class PeerRestarter {
           const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
           this.deps.log.warn('MS-0091', `restarting ${server} failed: ${detail.split('\n').pop()}`);
         }
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        await new Promise((resolve) => setTimeout(resolve, RESTART_RETRY_DELAY_MS));
       }
     } finally {
       this.restarting.delete(server);

@@ -1,5 +1,10 @@
 import type { DomainConfig } from '../config/schema.js';
 
+/** `managed start --detach` syncs and starts the apps: seconds; a hung one must not hold a restart forever. */
+export const SERVER_START_TIMEOUT_MS = 60_000;
+/** Between two tries at a server that will not start: long enough for a port to free up. */
+export const RESTART_RETRY_DELAY_MS = 1_000;
+
 export type AttemptTaken = { allowed: true; attempt: number; of: number } | { allowed: false; reason: string };
 
 /**

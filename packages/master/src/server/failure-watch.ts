@@ -1,10 +1,7 @@
 import { Membership, heartbeatOptionsFor, type MembershipEvent } from '@flotilla/heartbeat';
-import type { DomainConfig, Logger } from '@flotilla/core';
+import { RESTART_RETRY_DELAY_MS, type DomainConfig, type Logger } from '@flotilla/core';
 import type { ServerRegistry } from './registry.js';
 import type { Restarter } from './restarter.js';
-
-/** Between two tries at a server that will not start: long enough for a port to free up. */
-const RETRY_DELAY_MS = 1_000;
 
 /**
  * The MASTER as a heartbeat member: what the heartbeats say of each server goes into the status
@@ -106,7 +103,7 @@ export class FailureWatch {
         if (outcome.started) return;
         this.registry.setFailure(server, outcome.reason);
         if (outcome.final) return;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        await new Promise((resolve) => setTimeout(resolve, RESTART_RETRY_DELAY_MS));
       }
     } finally {
       this.restarting.delete(server);

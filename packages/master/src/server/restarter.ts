@@ -1,10 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { RestartAttempts, type DomainConfig, type Logger } from '@flotilla/core';
-
-/** Starting a server (sync included) takes seconds; a hung `exec` must not hold a restart forever. */
-const START_TIMEOUT_MS = 60_000;
+import { RestartAttempts, SERVER_START_TIMEOUT_MS, type DomainConfig, type Logger } from '@flotilla/core';
 
 /** The managed binary of this install, for servers on the MASTER's own node. */
 function localManagedBinary(): string {
@@ -69,9 +66,9 @@ export class Restarter {
       if (node.exec) {
         // The node's own install and home: `managed` on its PATH, its FLOTILLA_HOME or ~/.flotilla.
         const prefix = node.exec.replaceAll('{host}', node.host);
-        await execa('sh', ['-c', `${prefix} managed ${args.join(' ')}`], { timeout: START_TIMEOUT_MS, stdin: 'ignore' });
+        await execa('sh', ['-c', `${prefix} managed ${args.join(' ')}`], { timeout: SERVER_START_TIMEOUT_MS, stdin: 'ignore' });
       } else {
-        await execa(process.execPath, [localManagedBinary(), ...args, '--home', this.home], { timeout: START_TIMEOUT_MS, stdin: 'ignore' });
+        await execa(process.execPath, [localManagedBinary(), ...args, '--home', this.home], { timeout: SERVER_START_TIMEOUT_MS, stdin: 'ignore' });
       }
       return { started: true };
     } catch (error) {
