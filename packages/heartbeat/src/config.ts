@@ -20,3 +20,11 @@ export function suspicionBounds(timings: HeartbeatTimings, members: number): { m
 export function retransmitLimit(timings: HeartbeatTimings, members: number): number {
   return timings.retransmitMultiplier * Math.max(1, Math.ceil(Math.log10(members + 1)));
 }
+
+/**
+ * How often one member multicasts its announcement in a group of `members`: the group as a whole
+ * then multicasts gossipFanout of them per announceIntervalMs, whatever its size.
+ */
+export function groupAnnounceIntervalMs(timings: HeartbeatTimings, members: number): number {
+  return timings.announceIntervalMs * Math.max(1, members / timings.gossipFanout);
+}

@@ -1,12 +1,17 @@
 import { EventEmitter, on } from 'node:events';
 import type { HeartbeatGossipMessage, HeartbeatMessage, HeartbeatMeta, HeartbeatPacket, HeartbeatSender } from '@flotilla/core';
 import { Awareness } from './awareness.js';
+import { aliveMessage, claimOfMessage, claimOfSender, endpointOf, toGossip } from './claims.js';
 import { systemClock, type Clock } from './clock.js';
-import { resolveTimings, retransmitLimit, suspicionBounds, type HeartbeatTimings } from './config.js';
+import { groupAnnounceIntervalMs, resolveTimings, retransmitLimit, suspicionBounds, type HeartbeatTimings } from './config.js';
 import { GossipQueue } from './gossip.js';
 import { LivenessChallenges, randomNonce } from './liveness-challenge.js';
 import { decodePacket, encodePacket, type DropReason } from './packet.js';
+import { Prober } from './probe.js';
+import { PushPull, type ViewEntry } from './push-pull.js';
+import { Random } from './random.js';
 import { ReplayGuard } from './replay.js';
+import { Scheduler, type Timer } from './scheduler.js';
 import { STATUS_OF, applyClaim, compareVersions, type Claim, type MemberRecord, type MemberState, type MembershipEventKind, type ServerStatus, type Transition, type Version } from './state.js';
 import { Suspicion } from './suspicion.js';
 import { endpointKey, type Endpoint, type Transport } from './transport.js';
@@ -92,36 +97,21 @@ export interface MembershipStats {
 
 type MembershipEvents = { event: [MembershipEvent] } & { [K in MembershipEventKind]: [MembershipEvent] };
 
-interface Timer {
-  handle: unknown;
-  cancelled: boolean;
-}
-
-interface Probe {
-  id: number;
-  target: string;
-  acked: boolean;
-  nacks: number;
-  expectedNacks: number;
-  timers: Timer[];
-}
-
-/** A ping this member sends for another one (SWIM indirect probe). */
-interface Relay {
-  requester: string;
-  requesterEndpoint: Endpoint;
-  requesterId: number;
-  target: string;
-  timer: Timer;
-}
-
-/** The helper gives up on an indirect ping a little before the requester's period ends, so its nack arrives in time. */
-const NACK_FRACTION = 0.8;
-
 /**
  * Membership and failure detection for one member of a domain: SWIM (probes, indirect probes,
  * suspicion, piggybacked gossip) with the Lifeguard refinements (local health awareness, dynamic
  * suspicion timeouts, nacks), over an authenticated transport. See README.md.
+ */
+/**
+ * Membership and failure detection for one member of a domain: SWIM (probes, indirect probes,
+ * suspicion, piggybacked gossip) with the Lifeguard refinements (local health awareness, dynamic
+ * suspicion timeouts, nacks) and memberlist's push-pull, over an authenticated transport. Every
+ * packet but the multicast announcement goes to one member, and a member sends and receives about
+ * as many whatever the size of the group. See README.md and docs/protocol.md#heartbeats.
+ *
+ * This file ties the parts together: probe.ts probes and relays, gossip.ts queues news,
+ * push-pull.ts compares views, scheduler.ts keeps time across stalls, claims.ts converts messages,
+ * and state.ts alone decides what a claim does.
  */
 export class Membership extends EventEmitter<MembershipEvents> {
   readonly domain: string;
@@ -133,25 +123,28 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly transport: Transport;
   private readonly identity: MemberIdentity;
   private readonly clock: Clock;
-  private readonly random: () => number;
+  private readonly random: Random;
   private readonly logger?: Logger;
   private epoch: number;
   private incarnation = 0;
   private seq = 0;
-  private nextId = 0;
   private readonly records = new Map<string, MemberRecord>();
+  /** How many records are ALIVE or SUSPECT, kept as records change (counting them is per packet). */
+  private reachable = 0;
   private readonly replay = new ReplayGuard();
   private readonly liveness: LivenessChallenges;
   private readonly gossip = new GossipQueue();
   private readonly awareness: Awareness;
+  private readonly scheduler: Scheduler;
+  private readonly prober: Prober;
+  private readonly pushPull: PushPull;
   private readonly suspicions = new Map<string, Suspicion>();
-  private readonly probes = new Map<number, Probe>();
-  private readonly relays = new Map<number, Relay>();
+  /** Who accused this member in its current incarnation: its refutation goes to them first. */
+  private readonly accusers = new Map<string, Endpoint>();
   private readonly toldDead = new Map<string, number>();
-  private readonly timers = new Set<Timer>();
-  private readonly sleepers = new Set<() => void>();
   private probeOrder: string[] = [];
-  private quietUntil = -Infinity;
+  private nextGroupAnnounce = 0;
+  private flushPending?: Timer;
   /** When a packet from another member was last believed (monotonic): see receive. */
   private lastHeard = -Infinity;
   private leaving = false;
@@ -181,18 +174,44 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.key = options.key;
     this.timings = resolveTimings(options.config);
     this.clock = options.clock ?? systemClock;
-    this.random = options.random ?? Math.random;
+    this.random = new Random(options.random ?? Math.random);
     this.logger = options.logger;
     this.epoch = options.epoch ?? this.clock.wall();
     this.awareness = new Awareness(this.timings.awarenessMax);
+    this.scheduler = new Scheduler({
+      clock: this.clock,
+      awareness: this.awareness,
+      stallThresholdMs: this.timings.stallThresholdMs,
+      stallQuietMs: this.timings.stallQuietMs,
+      logger: (message) => this.logger?.debug?.(`heartbeat ${this.name}: ${message}`),
+    });
     const seeded = options.random;
     this.liveness = new LivenessChallenges({
       self: this.name,
       attempts: this.timings.challengeAttempts,
       retryMs: this.timings.probeTimeoutMs,
-      timer: { set: (ms, fire) => this.schedule(ms, fire), clear: (timer) => this.cancel(timer as Timer) },
+      timer: { set: (ms, fire) => this.scheduler.schedule(ms, fire), clear: (timer) => this.scheduler.cancel(timer as Timer) },
       nonce: seeded ? () => Math.floor(seeded() * 2 ** 48) : randomNonce,
       send: (to, ping) => this.send(to, [ping]),
+    });
+    this.prober = new Prober({
+      scheduler: this.scheduler,
+      awareness: this.awareness,
+      probeTimeoutMs: this.timings.probeTimeoutMs,
+      probeIntervalMs: this.timings.probeIntervalMs,
+      indirectChecks: this.timings.indirectChecks,
+      endpointOf: (name) => {
+        const record = this.records.get(name);
+        return record && endpointOf(record);
+      },
+      helpers: (target, count) => this.random.sample(this.names((r) => r.state === 'ALIVE' && r.name !== target), count),
+      send: (to, messages) => this.send(to, messages),
+      failed: (target) => this.probeFailed(target),
+    });
+    this.pushPull = new PushPull({
+      view: () => this.view(),
+      send: (to, messages) => this.send(to, messages),
+      sendAll: (to, messages) => this.sendAll(to, messages),
     });
     this.transport = 'send' in options.transport ? options.transport : createTransport(options.transport);
   }
@@ -203,9 +222,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.logger?.debug?.(`heartbeat ${this.name}: ${error.message}`);
     };
     await this.transport.start((packet, from) => this.receive(packet, from));
-    this.announce();
-    // A random first delay keeps members that start together from probing in lockstep.
-    this.schedule(this.random() * this.timings.probeIntervalMs, () => this.probeTick());
+    // Once, to every configured seed and to the group: whoever runs learns of us at once.
+    const alive = this.aliveMessage();
+    this.broadcast([alive]);
+    for (const seed of this.transport.seeds) this.send(seed, [alive]);
+    this.nextGroupAnnounce = this.clock.monotonic() + this.groupAnnounceInterval();
+    // Random first delays keep members that start together from acting in lockstep.
+    const { probeIntervalMs, announceIntervalMs, pushPullIntervalMs } = this.timings;
+    this.scheduler.schedule(this.random.next() * probeIntervalMs, () => this.probeTick());
+    this.scheduler.schedule(this.random.next() * announceIntervalMs, () => this.announceTick());
+    this.scheduler.schedule(this.random.next() * pushPullIntervalMs, () => this.pushPullTick());
   }
 
   /** A snapshot of the servers this member knows, itself included; observers only when asked. */
@@ -254,8 +280,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const message: HeartbeatGossipMessage = { type: 'leave', server: this.name, epoch: this.epoch, incarnation: this.incarnation };
     this.gossip.enqueue(message, this.retransmitLimit());
     for (let i = 0; i < this.timings.leaveRepeats && !this.stopped; i++) {
-      if (i) await this.sleep(this.timings.leaveSpacingMs);
-      this.send('all', [message]);
+      if (i) await this.scheduler.sleep(this.timings.leaveSpacingMs);
+      // A departure is once in a run: the group may hear it all at once.
+      this.broadcast([message]);
+      this.fanOut([message]);
     }
     await this.stop();
   }
@@ -264,157 +292,72 @@ export class Membership extends EventEmitter<MembershipEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const timer of this.timers) this.cancel(timer);
-    for (const wake of this.sleepers) wake();
+    this.scheduler.stop();
     for (const suspicion of this.suspicions.values()) suspicion.cancel();
     this.suspicions.clear();
     await this.transport.stop();
   }
 
-  // ---- timers ---------------------------------------------------------------------------------
-
-  /**
-   * Every timer goes through here. A timer that fires late means this process was not running;
-   * before acting on it, packets that queued up meanwhile are read (the timer is re-armed at 0 ms,
-   * which Node runs after the sockets), so a stall is never mistaken for the peers' silence.
-   */
-  private schedule(
-    ms: number,
-    fire: () => void,
-    options: { afterIo?: boolean } = {},
-    timer: Timer = { handle: undefined, cancelled: false },
-  ): Timer {
-    const due = this.clock.monotonic() + ms;
-    this.timers.add(timer);
-    timer.handle = this.clock.setTimeout(() => {
-      if (timer.cancelled || this.stopped) return;
-      const late = this.clock.monotonic() - due;
-      if (late > this.timings.stallThresholdMs) this.noteStall(late);
-      // Verdicts (a probe failed, a suspicion ran out) wait one more turn of the event loop, so an
-      // answer already in the socket is read first, however late the timer fired.
-      if (options.afterIo || late > this.timings.stallThresholdMs) {
-        this.schedule(0, fire, {}, timer);
-        return;
-      }
-      this.timers.delete(timer);
-      fire();
-    }, ms);
-    return timer;
-  }
-
-  /** A pause inside an operation (leave); a stop() meanwhile ends it rather than leaving it hanging. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      this.sleepers.add(wake);
-      this.schedule(ms, wake);
-    });
-  }
-
-  private cancel(timer: Timer): void {
-    timer.cancelled = true;
-    this.clock.clearTimeout(timer.handle);
-    this.timers.delete(timer);
-  }
-
-  private noteStall(lateMs: number): void {
-    const now = this.clock.monotonic();
-    if (now >= this.quietUntil) {
-      this.awareness.apply(1);
-      this.logger?.debug?.(`heartbeat ${this.name}: this process stalled for ${Math.round(lateMs)} ms; accusing no one for ${this.timings.stallQuietMs} ms`);
-    }
-    this.quietUntil = Math.max(this.quietUntil, now + this.timings.stallQuietMs);
-  }
-
-  private quiet(): boolean {
-    return this.clock.monotonic() < this.quietUntil;
-  }
-
-  // ---- probing ----------------------------------------------------------------------------------
+  // ---- rounds -----------------------------------------------------------------------------------
 
   private probeTick(): void {
     const target = this.nextProbeTarget();
-    if (target) this.probe(target);
-    this.schedule(this.awareness.scale(this.timings.probeIntervalMs), () => this.probeTick());
+    if (target) this.prober.probe(target);
+    this.scheduler.schedule(this.awareness.scale(this.timings.probeIntervalMs), () => this.probeTick());
   }
 
   /** Round robin over a shuffled list: every member is probed once per round, in random order. */
   private nextProbeTarget(): string | undefined {
     for (;;) {
       if (!this.probeOrder.length) {
-        this.probeOrder = this.shuffle([...this.records.values()].filter(isReachable).map((r) => r.name));
+        this.probeOrder = this.random.shuffle(this.names(isReachable));
         if (!this.probeOrder.length) return undefined;
       }
-      const name = this.probeOrder.shift()!;
+      const name = this.probeOrder.pop()!;
       const record = this.records.get(name);
       if (record && isReachable(record)) return name;
     }
   }
 
-  private probe(target: string): void {
+  /**
+   * Each announcement period: our alive to a few members that do not hold us live (seeds not heard
+   * of, members we hold FAILED, which answer by telling us so: that is how a healed partition
+   * starts to mend); and, in multicast mode, now and then to the group, so rarely that the group as a
+   * whole multicasts gossipFanout announcements per period whatever its size.
+   */
+  private announceTick(): void {
+    if (this.leaving) return;
+    const alive = this.aliveMessage();
+    for (const to of this.random.sample(this.unreachable(), this.timings.gossipFanout)) this.send(to, [alive]);
+    const now = this.clock.monotonic();
+    if (this.transport.broadcast && now >= this.nextGroupAnnounce) {
+      this.broadcast([alive]);
+      // Jittered around the mean, so members that started together drift apart.
+      this.nextGroupAnnounce = now + this.groupAnnounceInterval() * (0.5 + this.random.next());
+    }
+    this.reapObservers();
+    this.scheduler.schedule(this.timings.announceIntervalMs, () => this.announceTick());
+  }
+
+  /** A push-pull exchange with one random member, FAILED ones and unknown seeds included (they may be back). */
+  private pushPullTick(): void {
+    if (this.leaving) return;
+    const candidates = [...this.names((r) => r.state !== 'LEFT' && !r.observer).map((name) => endpointOf(this.records.get(name)!)), ...this.unknownSeeds()];
+    const to = this.random.pick(candidates);
+    if (to) this.pushPull.begin(to);
+    this.scheduler.schedule(this.timings.pushPullIntervalMs, () => this.pushPullTick());
+  }
+
+  private groupAnnounceInterval(): number {
+    return groupAnnounceIntervalMs(this.timings, this.countReachable());
+  }
+
+  // ---- probing ----------------------------------------------------------------------------------
+
+  private probeFailed(target: string): void {
     const record = this.records.get(target);
-    if (!record) return;
-    const probe: Probe = { id: ++this.nextId, target, acked: false, nacks: 0, expectedNacks: 0, timers: [] };
-    this.probes.set(probe.id, probe);
-    this.send(endpointOf(record), [{ type: 'ping', id: probe.id, target }]);
-    probe.timers.push(
-      this.schedule(this.awareness.scale(this.timings.probeTimeoutMs), () => this.probeIndirectly(probe)),
-      this.schedule(this.awareness.scale(this.timings.probeIntervalMs), () => this.concludeProbe(probe), { afterIo: true }),
-    );
-  }
-
-  private probeIndirectly(probe: Probe): void {
-    if (probe.acked) return;
-    const helpers = this.shuffle(
-      [...this.records.values()].filter((r) => r.state === 'ALIVE' && r.name !== probe.target).map((r) => r.name),
-    ).slice(0, this.timings.indirectChecks);
-    probe.expectedNacks = helpers.length;
-    const requests = helpers.map((helper): HeartbeatMessage => ({ type: 'ping-req', id: probe.id, helper, target: probe.target }));
-    if (this.transport.shared) {
-      if (requests.length) this.send('all', requests);
-    } else {
-      requests.forEach((request, i) => this.send(endpointOf(this.records.get(helpers[i]!)!), [request]));
-    }
-  }
-
-  private concludeProbe(probe: Probe): void {
-    this.probes.delete(probe.id);
-    for (const timer of probe.timers) this.cancel(timer);
-    if (probe.acked) {
-      this.awareness.apply(-1);
-      return;
-    }
-    // Lifeguard: helpers that did not even send a nack suggest our own links or process are at fault.
-    this.awareness.apply(probe.expectedNacks ? probe.expectedNacks - probe.nacks : 1);
-    const record = this.records.get(probe.target);
-    if (!record || !isReachable(record) || this.quiet() || this.leaving) return;
-    this.handleClaim(probe.target, { kind: 'suspect', epoch: record.epoch, incarnation: record.incarnation, from: this.name });
-  }
-
-  /** Any packet believed from a member proves it was running: it answers every probe of it. */
-  private evidenceOfLife(name: string): void {
-    for (const probe of this.probes.values()) if (probe.target === name) probe.acked = true;
-    for (const [id, relay] of this.relays) {
-      if (relay.target !== name) continue;
-      this.cancel(relay.timer);
-      this.relays.delete(id);
-      this.send(relay.requesterEndpoint, [{ type: 'indirect-ack', id: relay.requesterId, requester: relay.requester, target: name }]);
-    }
-  }
-
-  private relay(requester: string, requesterEndpoint: Endpoint, requesterId: number, target: string): void {
-    const record = this.records.get(target);
-    if (target === this.name || !record) return;
-    const id = ++this.nextId;
-    const timer = this.schedule(this.awareness.scale(this.timings.probeTimeoutMs) * NACK_FRACTION, () => {
-      this.relays.delete(id);
-      this.send(requesterEndpoint, [{ type: 'nack', id: requesterId, requester, target }]);
-    });
-    this.relays.set(id, { requester, requesterEndpoint, requesterId, target, timer });
-    this.send(endpointOf(record), [{ type: 'ping', id, target }]);
+    if (!record || !isReachable(record) || this.scheduler.quiet() || this.leaving) return;
+    this.handleClaim(target, { kind: 'suspect', epoch: record.epoch, incarnation: record.incarnation, from: this.name });
   }
 
   // ---- receiving --------------------------------------------------------------------------------
@@ -454,17 +397,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       return;
     }
     this.lastHeard = this.clock.monotonic();
-    this.handleClaim(sender.name, {
-      kind: 'alive',
-      epoch: sender.epoch,
-      incarnation: sender.incarnation,
-      address: endpoint.address,
-      port: endpoint.port,
-      observer: sender.observer ?? false,
-      meta: sender.meta ?? {},
-      provenLive: true,
-    });
-    this.evidenceOfLife(sender.name);
+    this.handleClaim(sender.name, claimOfSender(sender, endpoint));
+    this.prober.evidenceOfLife(sender.name);
     this.tellIfDead(sender, endpoint);
     for (const message of messages) this.handleMessage(decoded.packet, message, endpoint);
   }
@@ -484,7 +418,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /**
    * A member we hold FAILED is talking: it was stalled or cut off, not dead. Telling it lets it
-   * refute with a higher incarnation and rejoin; in unicast nobody would otherwise tell it.
+   * refute with a higher incarnation and rejoin; nobody else would tell it.
    */
   private tellIfDead(sender: HeartbeatSender, endpoint: Endpoint): void {
     const record = this.records.get(sender.name);
@@ -493,10 +427,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     // Once a period is enough: it only has to reach the member once for it to refute.
     if (now - (this.toldDead.get(sender.name) ?? -Infinity) < this.timings.probeIntervalMs) return;
     this.toldDead.set(sender.name, now);
-    // A suspicion, not a death: over multicast the whole group hears this, and a `dead` claim at the
-    // member's current version would make every member that hears it alive declare it FAILED (after
-    // a partition heals, the healthy side would all be "failed" by the member that was cut off). A
-    // suspicion makes the member refute just the same, and the others only until it does.
+    // A suspicion, not a death: the member refutes just the same, and a `dead` claim at its current
+    // version, passed on by gossip, would make every member that holds it alive declare it FAILED
+    // (after a partition heals, the healthy side would all be "failed" by the side cut off).
     this.send(endpoint, [{ type: 'suspect', server: record.name, epoch: record.epoch, incarnation: record.incarnation, from: this.name }]);
   }
 
@@ -509,56 +442,59 @@ export class Membership extends EventEmitter<MembershipEvents> {
       case 'ack':
         return; // the packet itself was the evidence (evidenceOfLife)
       case 'ping-req':
-        if (message.helper === this.name) this.relay(sender, endpoint, message.id, message.target);
+        if (message.helper === this.name && message.target !== this.name) this.prober.relay(sender, endpoint, message.id, message.target);
         return;
-      case 'indirect-ack': {
-        const probe = message.requester === this.name ? this.probes.get(message.id) : undefined;
-        if (probe && probe.target === message.target) probe.acked = true;
+      case 'indirect-ack':
+        if (message.requester === this.name) this.prober.indirectAck(message.id, message.target);
         return;
-      }
-      case 'nack': {
-        const probe = message.requester === this.name ? this.probes.get(message.id) : undefined;
-        if (probe && probe.target === message.target) probe.nacks++;
+      case 'nack':
+        if (message.requester === this.name) this.prober.nack(message.id, message.target);
         return;
-      }
+      case 'sync':
+        this.pushPull.receive(message, endpoint);
+        return;
       case 'alive':
-        if (message.server === this.name) return;
-        this.handleClaim(message.server, {
-          kind: 'alive',
-          epoch: message.epoch,
-          incarnation: message.incarnation,
-          address: message.address,
-          port: message.port,
-          observer: message.observer ?? false,
-          meta: message.meta ?? {},
-          provenLive: this.liveness.isProven(message.server, message.epoch),
-        });
+        if (message.server !== this.name) this.handleClaim(message.server, claimOfMessage(message, this.liveness.isProven(message.server, message.epoch)));
         return;
       case 'suspect':
       case 'dead':
-        if (message.server === this.name) return this.refute(message);
-        this.handleClaim(message.server, { kind: message.type, epoch: message.epoch, incarnation: message.incarnation, from: message.from });
+        if (message.server === this.name) return this.refute(message, sender, endpoint);
+        this.handleClaim(message.server, claimOfMessage(message, false));
         return;
       case 'leave':
-        if (message.server !== this.name) this.handleClaim(message.server, { kind: 'leave', epoch: message.epoch, incarnation: message.incarnation });
+        if (message.server !== this.name) this.handleClaim(message.server, claimOfMessage(message, false));
         return;
     }
   }
 
   /** Someone suspects or declared us dead: we are evidently running, so we say so with a newer incarnation. */
-  private refute(accusation: Version): void {
-    if (this.leaving || compareVersions(accusation, { epoch: this.epoch, incarnation: this.incarnation }) < 0) return;
+  private refute(accusation: Version & { from: string }, relayedBy: string, relayedFrom: Endpoint): void {
+    if (this.leaving) return;
+    const accuser = accusation.from === relayedBy ? relayedFrom : this.knownEndpoint(accusation.from);
+    if (compareVersions(accusation, { epoch: this.epoch, incarnation: this.incarnation }) < 0) {
+      // Already refuted; this accuser had not heard it yet.
+      if (accuser && !this.accusers.has(accusation.from)) {
+        this.accusers.set(accusation.from, accuser);
+        this.send(accuser, [this.aliveMessage()]);
+      }
+      return;
+    }
     // Only a member's own (epoch, incarnation) may grow; one of ours that the group holds is ours to outgrow.
     this.epoch = Math.max(this.epoch, accusation.epoch);
     this.incarnation = accusation.incarnation + 1;
+    this.accusers.clear();
+    if (accuser) this.accusers.set(accusation.from, accuser);
     // Lifeguard: being suspected means others could not hear us in time; we may be the slow one.
     this.awareness.apply(1);
     this.logger?.debug?.(`heartbeat ${this.name}: refuting a suspicion with incarnation ${this.incarnation}`);
     const alive = this.aliveMessage();
     this.gossip.enqueue(alive, this.retransmitLimit());
-    // A refutation lost is a false FAILED: it goes out at once, twice.
-    this.send('all', [alive]);
-    this.send('all', [alive]);
+    // A refutation lost is a false FAILED: it goes to the accuser at once, twice, and to a few others.
+    if (accuser) {
+      this.send(accuser, [alive]);
+      this.send(accuser, [alive]);
+    }
+    this.fanOut([alive]);
   }
 
   // ---- state ------------------------------------------------------------------------------------
@@ -574,7 +510,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
     if (!transition) return;
     const record = transition.record;
-    this.records.set(name, record);
+    this.setRecord(name, current, record);
     if (record.state !== 'SUSPECT') this.endSuspicion(name);
 
     if (transition.confirmation && claim.kind === 'suspect') {
@@ -589,16 +525,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
         this.spread(claim, name, own);
         // Lifeguard-style confirmation: check the accusation ourselves now rather than in our turn,
         // so a dead member gathers confirmations (and a shorter timeout) within one period.
-        if (!own && !this.quiet() && !this.leaving) this.probe(name);
+        if (!own && !this.scheduler.quiet() && !this.leaving) this.prober.probe(name);
         break;
       case 'failed':
         // Coming back takes a fresh answer too, so a packet of this run that we never received
         // (lost on the way, or held back by whoever captured it) cannot be replayed to revive it.
         this.liveness.forget(name);
-        if (options.gossip !== false) this.spread(claim, name, own);
+        if (options.gossip !== false) this.spreadNow(claim, name);
         break;
       case 'left':
-        if (options.gossip !== false) this.spread(claim, name, own);
+        if (options.gossip !== false) this.spreadNow(claim, name);
         break;
       default:
         this.spread(claim, name, false);
@@ -606,11 +542,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (!record.observer) this.emitEvent(record, transition.event);
   }
 
+  private setRecord(name: string, previous: MemberRecord | undefined, record: MemberRecord): void {
+    this.reachable += (isReachable(record) ? 1 : 0) - (previous && isReachable(previous) ? 1 : 0);
+    this.records.set(name, record);
+  }
+
   private startSuspicion(record: MemberRecord, accuser: string): void {
     const members = this.countReachable();
     const { minMs, maxMs } = suspicionBounds(this.timings, members);
     const k = Math.min(this.timings.suspicionConfirmations, members - 2);
-    const timer = { set: (ms: number, fire: () => void) => this.schedule(ms, fire, { afterIo: true }), clear: (t: unknown) => this.cancel(t as Timer), now: () => this.clock.monotonic() };
+    const timer = {
+      set: (ms: number, fire: () => void) => this.scheduler.schedule(ms, fire, { afterIo: true }),
+      clear: (t: unknown) => this.scheduler.cancel(t as Timer),
+      now: () => this.clock.monotonic(),
+    };
     this.suspicions.set(record.name, new Suspicion(timer, accuser, k, minMs, maxMs, () => this.suspicionTimedOut(record.name)));
   }
 
@@ -622,9 +567,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private suspicionTimedOut(name: string): void {
     const record = this.records.get(name);
     if (!record || record.state !== 'SUSPECT' || this.leaving) return;
-    if (this.quiet()) {
+    if (this.scheduler.quiet()) {
       // Right after our own stall we may not have read the refutation yet: decide later.
-      this.schedule(this.quietUntil - this.clock.monotonic(), () => this.suspicionTimedOut(name), { afterIo: true });
+      this.scheduler.schedule(this.scheduler.quietRemaining(), () => this.suspicionTimedOut(name), { afterIo: true });
       return;
     }
     const suspicion = this.suspicions.get(name);
@@ -639,11 +584,43 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.handleClaim(name, { kind: 'dead', epoch: record.epoch, incarnation: record.incarnation, from: this.name }, { gossip: !deaf });
   }
 
-  /** Queues the claim as gossip; our own accusations also go out at once, as they start the clocks. */
+  /**
+   * Queues the claim as gossip. Our own accusation also goes out at once: to the suspect, so that
+   * it can refute without waiting for gossip to find it, to those who accused it before us, whose
+   * clocks our confirmation shortens, and to a few others.
+   */
   private spread(claim: Claim, name: string, now: boolean): void {
     const message = toGossip(name, claim);
     this.gossip.enqueue(message, this.retransmitLimit());
-    if (now) this.send('all', [message]);
+    if (!now) return;
+    const told = new Set<string>([this.name]);
+    const tell = (member: string) => {
+      const to = told.has(member) ? undefined : this.knownEndpoint(member);
+      told.add(member);
+      if (to) this.send(to, [message]);
+    };
+    tell(name);
+    for (const accuser of this.suspicions.get(name)?.accusers() ?? []) tell(accuser);
+    this.flushSoon();
+  }
+
+  /**
+   * A verdict (FAILED, SHUTDOWN) is rare and everyone wants it: each member passes it on to a few
+   * others as soon as it learns it, so it reaches the whole group in about log3(members) hops
+   * instead of waiting for the probes it could ride on.
+   */
+  private spreadNow(claim: Claim, name: string): void {
+    this.gossip.enqueue(toGossip(name, claim), this.retransmitLimit());
+    this.flushSoon();
+  }
+
+  /** Sends the gossip queue to a few random members once the current packet is handled: news that came together leaves together. */
+  private flushSoon(): void {
+    if (this.flushPending || this.stopped) return;
+    this.flushPending = this.scheduler.schedule(0, () => {
+      this.flushPending = undefined;
+      if (this.gossip.size) this.fanOut([]);
+    });
   }
 
   private emitEvent(record: MemberRecord, change: NonNullable<Transition['event']>): void {
@@ -661,15 +638,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.emit(change.kind, event);
   }
 
-  // ---- sending ----------------------------------------------------------------------------------
-
-  private announce(): void {
-    if (this.leaving) return;
-    this.send('all', [this.aliveMessage()]);
-    this.reapObservers();
-    this.schedule(this.timings.announceIntervalMs, () => this.announce());
-  }
-
   /** Observers come and go with every `heartbeat watch`; their records are not kept forever. */
   private reapObservers(): void {
     const limit = this.clock.wall() - this.timings.observerReapMs;
@@ -681,26 +649,68 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
   }
 
-  private send(to: Endpoint | 'all', required: HeartbeatMessage[]): void {
+  // ---- sending ----------------------------------------------------------------------------------
+
+  /** One packet to one member: `required`, and as much queued gossip as fits. */
+  private send(to: Endpoint, required: HeartbeatMessage[]): void {
     if (this.stopped) return;
-    const candidates = this.gossip.candidates();
-    const { packet, included } = encodePacket(this.key, this.domain, this.sender(), required, candidates);
-    this.gossip.sent(candidates.slice(0, included));
-    const destinations = to !== 'all' ? [to] : this.transport.shared ? [this.transport.local] : this.everyone();
-    for (const destination of destinations) {
-      this.counters.packetsSent++;
-      this.counters.bytesSent += packet.length;
-      this.transport.send(packet, destination);
+    this.transmit(this.encode(required, true), (packet) => this.transport.send(packet, to));
+  }
+
+  /** `messages` to one member in as many packets as they take, without gossip (push-pull's state). */
+  private sendAll(to: Endpoint, messages: HeartbeatMessage[]): void {
+    let rest = messages;
+    while (rest.length && !this.stopped) {
+      const { packet, included } = encodePacket(this.key, this.domain, this.sender(), [], rest);
+      if (!included) return; // one message alone larger than a packet: nothing we send is
+      this.transmit(packet, (p) => this.transport.send(p, to));
+      rest = rest.slice(included);
     }
   }
 
-  /** Unicast: every configured seed and every member heard of (but those that left), once each. */
-  private everyone(): Endpoint[] {
-    const all = new Map<string, Endpoint>();
-    for (const seed of this.transport.seeds) all.set(endpointKey(seed), seed);
-    for (const record of this.records.values()) if (record.state !== 'LEFT') all.set(endpointKey(endpointOf(record)), endpointOf(record));
-    all.delete(endpointKey(this.transport.local));
-    return [...all.values()];
+  /** To the whole group (multicast), when the transport has one. */
+  private broadcast(required: HeartbeatMessage[]): void {
+    const { broadcast } = this.transport;
+    if (this.stopped || !broadcast) return;
+    this.transmit(this.encode(required, true), (packet) => broadcast.call(this.transport, packet));
+  }
+
+  /** To gossipFanout random live members, each its own packet with its share of gossip. */
+  private fanOut(required: HeartbeatMessage[]): void {
+    const targets = this.random.sample(this.names(isReachable), this.timings.gossipFanout);
+    for (const name of targets) this.send(endpointOf(this.records.get(name)!), required);
+  }
+
+  private encode(required: HeartbeatMessage[], piggyback: boolean): Buffer {
+    const candidates = piggyback && this.gossip.size ? this.gossip.candidates() : [];
+    const { packet, included } = encodePacket(this.key, this.domain, this.sender(), required, candidates);
+    if (included) this.gossip.sent(candidates.slice(0, included));
+    return packet;
+  }
+
+  private transmit(packet: Buffer, deliver: (packet: Buffer) => void): void {
+    this.counters.packetsSent++;
+    this.counters.bytesSent += packet.length;
+    deliver(packet);
+  }
+
+  /** Members to announce to: those we hold FAILED and the configured seeds we have not heard of. */
+  private unreachable(): Endpoint[] {
+    return [...this.names((r) => r.state === 'FAILED').map((name) => endpointOf(this.records.get(name)!)), ...this.unknownSeeds()];
+  }
+
+  private unknownSeeds(): Endpoint[] {
+    const seeds = this.transport.seeds;
+    if (!seeds.length) return [];
+    const known = new Set<string>([endpointKey(this.transport.local)]);
+    for (const record of this.records.values()) known.add(endpointKey(endpointOf(record)));
+    return seeds.filter((seed) => !known.has(endpointKey(seed)));
+  }
+
+  /** Where a member is reached, if we know it at all. */
+  private knownEndpoint(name: string): Endpoint | undefined {
+    const record = this.records.get(name);
+    return record && endpointOf(record);
   }
 
   private sender(): HeartbeatSender {
@@ -717,8 +727,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private aliveMessage(): HeartbeatGossipMessage {
-    const { name, epoch, incarnation, address, port, observer, meta } = this.sender();
-    return { type: 'alive', server: name, epoch, incarnation, address, port, ...(observer ? { observer } : {}), ...(meta ? { meta } : {}) };
+    return aliveMessage(this.selfRecord());
+  }
+
+  /** What push-pull compares: the live servers we know, ourselves included. */
+  private view(): ViewEntry[] {
+    const entries: ViewEntry[] = [];
+    const add = (record: MemberRecord) => entries.push({ name: record.name, epoch: record.epoch, incarnation: record.incarnation, message: () => aliveMessage(record) });
+    if (!this.identity.observer) add(this.selfRecord());
+    for (const record of this.records.values()) if (isReachable(record) && !record.observer) add(record);
+    return entries;
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
@@ -729,9 +747,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /** Members that take part now, this one included. */
   private countReachable(): number {
-    let count = 1;
-    for (const record of this.records.values()) if (isReachable(record)) count++;
-    return count;
+    return this.reachable + 1;
+  }
+
+  private names(filter: (record: MemberRecord) => boolean): string[] {
+    const names: string[] = [];
+    for (const record of this.records.values()) if (filter(record)) names.push(record.name);
+    return names;
   }
 
   private selfRecord(): MemberRecord {
@@ -763,14 +785,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
       self,
     };
   }
-
-  private shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = Math.floor(this.random() * (i + 1));
-      [items[i], items[j]] = [items[j]!, items[i]!];
-    }
-    return items;
-  }
 }
 
 export function createTransport(options: TransportOptions): Transport {
@@ -783,22 +797,4 @@ function isReachable(record: MemberRecord): boolean {
 
 function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '';
-}
-
-function endpointOf(record: MemberRecord): Endpoint {
-  return { address: record.address, port: record.port };
-}
-
-function toGossip(server: string, claim: Claim): HeartbeatGossipMessage {
-  switch (claim.kind) {
-    case 'alive': {
-      const { address, port, observer, meta, epoch, incarnation } = claim;
-      return { type: 'alive', server, epoch, incarnation, address, port, ...(observer ? { observer } : {}), ...(Object.keys(meta).length ? { meta } : {}) };
-    }
-    case 'suspect':
-    case 'dead':
-      return { type: claim.kind, server, epoch: claim.epoch, incarnation: claim.incarnation, from: claim.from };
-    case 'leave':
-      return { type: 'leave', server, epoch: claim.epoch, incarnation: claim.incarnation };
-  }
 }

@@ -3,6 +3,7 @@ import {
   HEARTBEAT_PACKET_MAGIC,
   HEARTBEAT_PACKET_MAX_BYTES,
   HEARTBEAT_PACKET_VERSION,
+  HEARTBEAT_SYNC_DIGEST_HEX,
   type HeartbeatMessage,
   type HeartbeatMeta,
   type HeartbeatPacket,
@@ -93,6 +94,8 @@ export function decodePacket(
 
 type Fields = Record<string, unknown>;
 
+const HEX_DIGEST = new RegExp(`^[0-9a-f]{${HEARTBEAT_SYNC_DIGEST_HEX}}$`);
+
 const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 255;
@@ -147,6 +150,10 @@ function validMessage(m: Fields): boolean | undefined {
       return ok(member && isName(m.from));
     case 'leave':
       return ok(member);
+    case 'sync':
+      return ok(
+        typeof m.digest === 'string' && HEX_DIGEST.test(m.digest) && isCount(m.members) && typeof m.reply === 'boolean',
+      );
     default:
       return false;
   }

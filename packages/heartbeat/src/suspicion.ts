@@ -50,6 +50,11 @@ export class Suspicion {
     return true;
   }
 
+  /** Who has accused the suspect so far, the first accuser included: they are the ones a refutation must reach first. */
+  accusers(): string[] {
+    return [...this.confirmers];
+  }
+
   cancel(): void {
     this.timer.clear(this.handle);
   }

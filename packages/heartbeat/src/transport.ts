@@ -10,18 +10,18 @@ export interface Endpoint {
 export type PacketHandler = (packet: Buffer, from: Endpoint) => void;
 
 export interface Transport {
-  /**
-   * true when every packet reaches every member whatever its destination (multicast): the
-   * membership then sends a broadcast once instead of once per member.
-   */
-  readonly shared: boolean;
-  /** Where other members can reach this one; announced in every packet. Valid once started. */
+  /** Where other members reach this one, one datagram at a time; announced in every packet. Valid once started. */
   readonly local: Endpoint;
   /** Configured peers to announce to before anything is known about them (unicast seeds). */
   readonly seeds: readonly Endpoint[];
   start(onPacket: PacketHandler): Promise<void>;
-  /** Best effort, like UDP itself: a send that fails is reported to `onError`, never thrown. */
+  /** To one member. Best effort, like UDP itself: a send that fails is reported to `onError`, never thrown. */
   send(packet: Buffer, to: Endpoint): void;
+  /**
+   * To every member at once (multicast); absent in unicast mode. The membership uses it for
+   * announcements only, at a rate that does not grow with the group (docs/protocol.md#heartbeats).
+   */
+  broadcast?(packet: Buffer): void;
   stop(): Promise<void>;
   /** Set by the membership to count and log failed sends. */
   onError?: (error: Error) => void;

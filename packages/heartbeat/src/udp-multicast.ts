@@ -17,62 +17,79 @@ export interface MulticastTransportOptions {
 }
 
 /**
- * UDP multicast: every packet goes to the group, whatever member it is meant for, so any number of
- * members can share one host and one port, and every member overhears every proof of life.
+ * UDP multicast for discovery, unicast for the rest. The group socket (any number of members may
+ * share a host and the group's port) hears announcements; probes, acks and gossip go from member
+ * to member through a second socket on an ephemeral port of the interface address, so a member's
+ * load does not grow with the group (docs/protocol.md#heartbeats).
  */
 export class MulticastTransport implements Transport {
-  readonly shared = true;
   readonly seeds: readonly Endpoint[] = [];
-  readonly local: Endpoint;
+  local: Endpoint;
   onError?: (error: Error) => void;
-  private socket?: Socket;
+  private group?: Socket;
+  private direct?: Socket;
 
   constructor(private readonly options: MulticastTransportOptions) {
-    this.local = { address: options.interface, port: options.port };
+    this.local = { address: options.interface, port: 0 };
   }
 
   async start(onPacket: PacketHandler): Promise<void> {
     const { group, port, interface: iface, ttl = 1 } = this.options;
     assertLocalAddress(iface, `multicast interface for ${group}:${port}`);
-    const socket = createSocket({ type: 'udp4', reuseAddr: true });
-    this.socket = socket;
+    const groupSocket = createSocket({ type: 'udp4', reuseAddr: true });
+    const direct = createSocket({ type: 'udp4' });
+    this.group = groupSocket;
+    this.direct = direct;
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        // Bound to the group, not to 0.0.0.0: the socket then receives this group only, not every
-        // group that another process on the host joined on the same port.
-        socket.bind({ port, address: group, exclusive: false }, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-      socket.setMulticastInterface(iface);
-      socket.setMulticastTTL(ttl);
+      // Bound to the group, not to 0.0.0.0: the socket then receives this group only, not every
+      // group that another process on the host joined on the same port.
+      await bind(groupSocket, { port, address: group, exclusive: false });
+      groupSocket.addMembership(group, iface);
+      await bind(direct, { port: 0, address: iface });
+      // Announcements leave from the direct socket, so their source is where this member is reached.
+      direct.setMulticastInterface(iface);
+      direct.setMulticastTTL(ttl);
       // Other members on this host hear us through the loopback copy.
-      socket.setMulticastLoopback(true);
-      socket.addMembership(group, iface);
+      direct.setMulticastLoopback(true);
     } catch (error) {
-      socket.close();
-      this.socket = undefined;
+      await this.stop();
       throw new Error(`cannot join heartbeat group ${group}:${port} on interface ${iface}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    socket.on('error', (error) => this.onError?.(error));
-    socket.on('message', (packet, rinfo) => onPacket(packet, { address: rinfo.address, port: rinfo.port }));
+    this.local = { address: iface, port: direct.address().port };
+    for (const socket of [groupSocket, direct]) {
+      socket.on('error', (error) => this.onError?.(error));
+      socket.on('message', (packet, rinfo) => onPacket(packet, { address: rinfo.address, port: rinfo.port }));
+    }
   }
 
-  send(packet: Buffer): void {
-    this.socket?.send(packet, this.options.port, this.options.group, (error) => {
+  send(packet: Buffer, to: Endpoint): void {
+    this.direct?.send(packet, to.port, to.address, (error) => {
       if (error) this.onError?.(error);
     });
   }
 
-  async stop(): Promise<void> {
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  broadcast(packet: Buffer): void {
+    this.send(packet, { address: this.options.group, port: this.options.port });
   }
+
+  async stop(): Promise<void> {
+    const sockets = [this.group, this.direct].filter((socket): socket is Socket => socket !== undefined);
+    this.group = undefined;
+    this.direct = undefined;
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+  }
+}
+
+function bind(socket: Socket, options: { port: number; address: string; exclusive?: boolean }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(options, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /** Refuses an interface address this machine does not have, before the kernel gives a vaguer error. */

@@ -13,7 +13,6 @@ export interface UnicastTransportOptions {
 
 /** UDP unicast, for networks without multicast (most clouds): one datagram per destination. */
 export class UnicastTransport implements Transport {
-  readonly shared = false;
   readonly seeds: readonly Endpoint[];
   local: Endpoint;
   onError?: (error: Error) => void;

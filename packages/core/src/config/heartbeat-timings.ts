@@ -64,10 +64,26 @@ export const DEFAULT_TIMINGS = Object.freeze({
    */
   retransmitMultiplier: 4,
   /**
-   * 1000 ms: how often a member announces itself to the whole group. Only discovery depends on it
-   * (new members, healed partitions); failure detection does not.
+   * 1000 ms: how often a member announces itself to gossipFanout random members (unicast) and,
+   * in multicast mode, to the group: there every (members / gossipFanout) × this, so the group as a
+   * whole multicasts gossipFanout announcements a second however large it grows. Only discovery
+   * depends on it (new members, healed partitions); failure detection does not.
    */
   announceIntervalMs: 1000,
+  /**
+   * 3 members (memberlist's GossipNodes): news and announcements go to this many random members at
+   * a time, never to all of them, so a member's packets do not grow with the group; at 3 an epidemic
+   * still reaches all of 512 members in about log3(512) ≈ 6 rounds, and each message rides on
+   * probes too.
+   */
+  gossipFanout: 3,
+  /**
+   * 10 s: how often a member compares its whole view with one random member (memberlist's
+   * push-pull). A digest goes each way; the members themselves follow only when the views differ,
+   * so it costs two small packets in 10 s when all agree. It is what makes a join or a healed
+   * partition converge when gossip missed it: within about this long.
+   */
+  pushPullIntervalMs: 10_000,
   /**
    * 50 ms: a timer this late means this process was not running (GC pause, CPU starvation,
    * SIGSTOP). A busy host delays timers by a few ms; 50 ms is far beyond that yet well under a probe.
@@ -111,7 +127,7 @@ export type HeartbeatTimings = { -readonly [Timing in keyof typeof DEFAULT_TIMIN
 export type HeartbeatTiming = keyof HeartbeatTimings;
 
 /** Timings that count something (helpers, confirmations, steps, copies): a fraction of one means nothing. */
-const COUNTS: ReadonlySet<HeartbeatTiming> = new Set(['indirectChecks', 'suspicionConfirmations', 'awarenessMax', 'retransmitMultiplier', 'leaveRepeats', 'challengeAttempts']);
+const COUNTS: ReadonlySet<HeartbeatTiming> = new Set(['indirectChecks', 'gossipFanout', 'suspicionConfirmations', 'awarenessMax', 'retransmitMultiplier', 'leaveRepeats', 'challengeAttempts']);
 
 function timingValue(timing: HeartbeatTiming): z.ZodNumber {
   const positive = z.number().positive({ error: 'must be a positive number' });

@@ -77,7 +77,27 @@ export type HeartbeatGossipMessage =
   /** Graceful stop: the member goes to SHUTDOWN at once, never through FAILED. */
   | { type: 'leave'; server: string; epoch: number; incarnation: number };
 
-export type HeartbeatMessage = HeartbeatProbeMessage | HeartbeatGossipMessage;
+/**
+ * Push-pull (memberlist's full-state exchange), with one random member every pushPullIntervalMs:
+ * `digest` sums up the sender's view (HEARTBEAT_SYNC_DIGEST_HEX hex digits of a SHA-256 over the
+ * name, epoch and incarnation of every live server it knows, itself included, sorted by name), so two
+ * members that agree exchange one small packet each way. When the digests differ, the side that
+ * sees it sends its live members as `alive` messages (as many packets as they take) after its
+ * reply. Added within version 1: a member of an earlier release skips the unknown type, as it
+ * skips any, and simply takes no part in push-pull.
+ */
+export interface HeartbeatSyncMessage {
+  type: 'sync';
+  digest: string;
+  /** How many live servers the digest covers. */
+  members: number;
+  /** false: the first message of an exchange, to be answered; true: the answer. */
+  reply: boolean;
+}
+
+export const HEARTBEAT_SYNC_DIGEST_HEX = 16;
+
+export type HeartbeatMessage = HeartbeatProbeMessage | HeartbeatGossipMessage | HeartbeatSyncMessage;
 
 /** The authenticated JSON body. */
 export interface HeartbeatPacketBody {
