@@ -100,11 +100,6 @@ type MembershipEvents = { event: [MembershipEvent] } & { [K in MembershipEventKi
 /**
  * Membership and failure detection for one member of a domain: SWIM (probes, indirect probes,
  * suspicion, piggybacked gossip) with the Lifeguard refinements (local health awareness, dynamic
- * suspicion timeouts, nacks), over an authenticated transport. See README.md.
- */
-/**
- * Membership and failure detection for one member of a domain: SWIM (probes, indirect probes,
- * suspicion, piggybacked gossip) with the Lifeguard refinements (local health awareness, dynamic
  * suspicion timeouts, nacks) and memberlist's push-pull, over an authenticated transport. Every
  * packet but the multicast announcement goes to one member, and a member sends and receives about
  * as many whatever the size of the group. See README.md and docs/protocol.md#heartbeats.
@@ -206,6 +201,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
       },
       helpers: (target, count) => this.random.sample(this.names((r) => r.state === 'ALIVE' && r.name !== target), count),
       send: (to, messages) => this.send(to, messages),
+      accusation: (target) => {
+        const record = this.records.get(target);
+        if (record?.state !== 'SUSPECT') return undefined;
+        return { type: 'suspect', server: target, epoch: record.epoch, incarnation: record.incarnation, from: this.name };
+      },
       failed: (target) => this.probeFailed(target),
     });
     this.pushPull = new PushPull({
@@ -303,7 +303,21 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private probeTick(): void {
     const target = this.nextProbeTarget();
     if (target) this.prober.probe(target);
+    this.probeASuspect();
     this.scheduler.schedule(this.awareness.scale(this.timings.probeIntervalMs), () => this.probeTick());
+  }
+
+  /**
+   * One member we hold SUSPECT, not being probed already, is probed again each period until its
+   * suspicion ends: the answer of a suspect that refuted carries its new incarnation, so a
+   * refutation that loss kept from us (it went to a few members only) still reaches us before the
+   * verdict. One a period, so that a partition that makes half the group suspect costs no more.
+   */
+  private probeASuspect(): void {
+    if (!this.suspicions.size || this.scheduler.quiet() || this.leaving) return;
+    const waiting = [...this.suspicions.keys()].filter((name) => !this.prober.probing(name));
+    const suspect = this.random.pick(waiting);
+    if (suspect) this.prober.probe(suspect);
   }
 
   /** Round robin over a shuffled list: every member is probed once per round, in random order. */

@@ -36,6 +36,8 @@ export interface ProbeHost {
   /** Up to `count` random ALIVE members other than `target`, to ask for indirect pings. */
   helpers(target: string, count: number): string[];
   send(to: Endpoint, messages: HeartbeatMessage[]): void;
+  /** Our suspicion of `target`, if we hold it SUSPECT: it rides on our pings (Lifeguard's buddy system). */
+  accusation(target: string): HeartbeatMessage | undefined;
   /** A probe of `target` failed, direct and indirect. */
   failed(target: string): void;
 }
@@ -64,11 +66,19 @@ export class Prober {
     let forTarget = this.byTarget.get(target);
     if (!forTarget) this.byTarget.set(target, (forTarget = new Set()));
     forTarget.add(probe);
-    this.host.send(endpoint, [{ type: 'ping', id: probe.id, target }]);
+    // A suspect we ping learns from the ping itself that it is suspected, and refutes at once,
+    // whatever became of the gossip: before the ping, so that its answer carries the refutation.
+    const accusation = this.host.accusation(target);
+    this.host.send(endpoint, [...(accusation ? [accusation] : []), { type: 'ping', id: probe.id, target }]);
     probe.timers.push(
       scheduler.schedule(awareness.scale(this.host.probeTimeoutMs), () => this.probeIndirectly(probe)),
       scheduler.schedule(awareness.scale(this.host.probeIntervalMs), () => this.conclude(probe), { afterIo: true }),
     );
+  }
+
+  /** Whether a probe of `target` is in progress. */
+  probing(target: string): boolean {
+    return this.byTarget.has(target);
   }
 
   /** Any packet believed from a member proves it was running: it answers every probe of it. */

@@ -56,7 +56,7 @@ export class SimNetwork {
   private readonly nodes = new Map<string, Node>();
   private readonly byEndpoint = new Map<string, Node>();
   private readonly endpoints: Endpoint[] = [];
-  private readonly taps: Array<(packet: Buffer, from: string) => void> = [];
+  private readonly taps: Array<(packet: Buffer, from: string, to: string) => void> = [];
   private seed: number;
 
   constructor(options: SimNetworkOptions = {}) {
@@ -120,8 +120,11 @@ export class SimNetwork {
     return this.endpoints.filter((endpoint) => endpoint !== own);
   }
 
-  /** Sees every packet sent, before loss: for replay and forgery tests. */
-  tap(listener: (packet: Buffer, from: string) => void): void {
+  /**
+   * Sees every packet sent, before loss: for replay and forgery tests. `to` is the node it was sent
+   * to, 'all' for the group, or '' for an endpoint no node has.
+   */
+  tap(listener: (packet: Buffer, from: string, to: string) => void): void {
     this.taps.push(listener);
   }
 
@@ -202,7 +205,7 @@ export class SimNetwork {
 
   private send(from: Node, packet: Buffer, to: Node | 'all' | undefined): void {
     if (from.crashed) return;
-    for (const tap of this.taps) tap(packet, from.name);
+    for (const tap of this.taps) tap(packet, from.name, to === 'all' ? 'all' : (to?.name ?? ''));
     if (to === 'all') {
       for (const target of this.nodes.values()) if (target !== from) this.deliver(from, packet, target);
     } else if (to) {
