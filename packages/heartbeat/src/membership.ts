@@ -527,6 +527,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.setRecord(name, current, record);
     if (record.state !== 'SUSPECT') this.endSuspicion(name);
 
+    if (transition.renewed && claim.kind === 'suspect') {
+      // We missed the refutation of the suspicion we held; this one is new and gets its full time.
+      this.endSuspicion(name);
+      this.startSuspicion(record, claim.from);
+      this.spread(claim, name, claim.from === this.name);
+      return;
+    }
     if (transition.confirmation && claim.kind === 'suspect') {
       if (this.suspicions.get(name)?.confirm(claim.from)) this.spread(claim, name, claim.from === this.name);
       return;

@@ -46,6 +46,8 @@ describe('the membership state machine', () => {
     expect(applyClaim('s', record('ALIVE'), suspect(1, 1), 0)).toBeUndefined();
     expect(apply('s', record('ALIVE'), suspect(1, 2), 0)?.event).toEqual({ kind: 'suspected', from: 'RUNNING', to: 'FAILURE_SUSPECTED' });
     expect(applyClaim('s', record('SUSPECT'), suspect(1, 2, 'b'), 0)).toMatchObject({ confirmation: true });
+    // The refutation between was missed here: a new suspicion, with its own timer.
+    expect(applyClaim('s', record('SUSPECT'), suspect(1, 3, 'b'), 0)).toMatchObject({ renewed: true, record: { state: 'SUSPECT', incarnation: 3 } });
     expect(applyClaim('s', undefined, suspect(1, 2), 0)).toBeUndefined();
     expect(applyClaim('s', record('FAILED'), suspect(1, 5), 0)).toBeUndefined();
   });

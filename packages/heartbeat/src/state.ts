@@ -6,12 +6,14 @@ import type { HeartbeatMeta } from '@flotilla/core';
  *
  *   claim \ state   (unknown)          ALIVE              SUSPECT             FAILED              LEFT
  *   alive  newer    ALIVE  joined      ALIVE (update)     ALIVE  refuted      ALIVE  rejoined     ALIVE  joined
- *   suspect ≥       ignored            SUSPECT suspected  confirmation        ignored             ignored
+ *   suspect ≥       ignored            SUSPECT suspected  confirmation (=)    ignored             ignored
+ *                                                         renewed (newer)
  *   dead    ≥       ignored            FAILED failed      FAILED failed       ignored             ignored
  *   leave   ≥       ignored            LEFT   left        LEFT   left         ignored             ignored
  *
  * "newer" and "≥" compare (epoch, incarnation) with the member's current one; anything older is
- * ignored. Only the member itself makes its version newer (by refuting, or by restarting), so only
+ * ignored. A suspicion of a newer version than the one held is a new one (the refutation between
+ * was missed here): its timer starts again. Only the member itself makes its version newer (by refuting, or by restarting), so only
  * it can clear an accusation: that is what makes a suspicion safe to spread.
  *
  * An alive claim counts only for a run (epoch) of the member that has proven to this member that it
@@ -62,6 +64,8 @@ export interface Transition {
   event?: { kind: MembershipEventKind; from: ServerStatus; to: ServerStatus };
   /** A suspect claim about a member already suspected: one more accuser. */
   confirmation?: boolean;
+  /** A suspect claim about a member suspected at an older version: a new suspicion. */
+  renewed?: boolean;
 }
 
 export function compareVersions(a: Version, b: Version): number {
@@ -109,7 +113,9 @@ export function applyClaim(name: string, current: MemberRecord | undefined, clai
   });
   switch (claim.kind) {
     case 'suspect':
-      if (current.state === 'SUSPECT') return { record: moved('SUSPECT'), confirmation: true };
+      if (current.state === 'SUSPECT') {
+        return compareVersions(claim, current) > 0 ? { record: moved('SUSPECT'), renewed: true } : { record: moved('SUSPECT'), confirmation: true };
+      }
       return { record: moved('SUSPECT'), event: event('suspected', 'ALIVE', 'SUSPECT') };
     case 'dead':
       return { record: moved('FAILED'), event: event('failed', current.state, 'FAILED') };

@@ -10,12 +10,13 @@ import { z } from 'zod';
  * second (median under 0.75 s, p99 under 1.5 s), and no server is wrongly declared FAILED under
  * 20% packet loss or 400 ms event-loop stalls. The budget from the moment a dead member first
  * misses a ping: it is suspected at the end of that probe period (probeIntervalMs), then FAILED when
- * its suspicion times out (suspicionMinMs once the other members have confirmed). 200 + 300 =
- * 500 ms, plus the wait for someone to probe it (on average a fraction of a period, since every
- * member probes one member per period). A member that merely stalls for 400 ms is suspected at most
- * 200 ms into its stall and refutes as soon as it runs again, about 200 ms later: inside the 300 ms
- * that its accusers wait. And an accuser that was itself slow reads its socket before any verdict,
- * so a refutation already received always counts.
+ * its suspicion times out (suspicionMinMs once the other members have confirmed). 200 + 420 =
+ * 620 ms, plus the wait for someone to probe it (on average a fraction of a period, since every
+ * member probes one member per period). Probes go to one member, so loss alone can fail a probe
+ * (about 7% of them at 20% loss) just as a stall begins: a member that stalls for 400 ms may be
+ * suspected at its very start, and refutes as soon as it runs again, inside the 420 ms that its
+ * accusers wait. And an accuser that was itself slow reads its socket before any verdict, so a
+ * refutation already received always counts.
  */
 export const DEFAULT_TIMINGS = Object.freeze({
   /**
@@ -37,14 +38,15 @@ export const DEFAULT_TIMINGS = Object.freeze({
    */
   indirectChecks: 3,
   /**
-   * 300 ms: the shortest a suspicion lasts (reached once enough members confirm it), for a domain
+   * 420 ms: the shortest a suspicion lasts (reached once enough members confirm it), for a domain
    * of up to 10 members; it grows with log10(members) above that, because gossip takes longer to
-   * reach everyone. With the 200 ms period before it, a member is FAILED no sooner than 500 ms
-   * after its first missed ping: a 400 ms stall ends, and its refutation arrives, well before.
+   * reach everyone. Longer than a 400 ms stall: a probe that loss failed just as the stall began
+   * leaves the member that long to run again and refute (a few ms); with the 200 ms period before
+   * it, a dead member is FAILED about 620 ms after its first missed ping.
    */
-  suspicionMinMs: 300,
+  suspicionMinMs: 420,
   /**
-   * 6: a suspicion nobody confirms lasts 6 × the minimum (1.8 s), Lifeguard's default. One
+   * 6: a suspicion nobody confirms lasts 6 × the minimum (2.5 s), Lifeguard's default. One
    * member's lost packets should not turn into an accusation before the suspect can answer.
    */
   suspicionMaxMultiplier: 6,
