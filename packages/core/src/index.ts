@@ -57,3 +57,5 @@ export * from './tls/trusted-ca.js';
 export * from './protocol/trust-messages.js';
 export * from './tls/home-credentials.js';
 export * from './protocol/key-messages.js';
+export * from './logs/log-file.js';
+export * from './logs/timestamped-lines.js';

@@ -38,7 +38,9 @@ import {
   readDomainKey,
   reportReady,
   onStopSignals,
+  reopenLogsOnHangup,
   serverLayout,
+  setLogRotation,
   writeFileAtomic,
   type DomainConfig,
   type Logger,
@@ -125,8 +127,7 @@ export class ManagedServer {
     this.apps = new AppManager({
       domain,
       server: name,
-      runtimeDir: join(files.dir, 'apps'),
-      logsDir: files.logsDir,
+      files,
       logger: log,
       onChange: () => void this.refreshStatus(),
     });
@@ -138,6 +139,7 @@ export class ManagedServer {
     const layout = domainLayout(options.home, options.domain);
     const files = serverLayout(layout, options.server);
     const log = createLogger({ domain: options.domain, server: options.server, file: options.logFile });
+    reopenLogsOnHangup((files) => log.info('SYS-0003', `SIGHUP: reopened ${files} log files`));
     const cache = new CacheStore(files.cacheDir, log);
     const shared = await stat(layout.configFile).then(() => true, () => false);
     const sharedConfig = shared ? await readLocalConfig(layout.configFile, options.domain) : undefined;
@@ -201,6 +203,7 @@ export class ManagedServer {
     }
 
     this.config = await readLocalConfig(join(this.current.root, GENERATION_CONFIG_FILE), this.domain);
+    setLogRotation(this.config.logs);
     if (!this.config.servers[this.name]) {
       // Synchronised for nothing: a cache this start created is taken back.
       if (!cached && !corrupt) await rm(this.files.cacheDir, { recursive: true, force: true });
@@ -268,6 +271,7 @@ export class ManagedServer {
       if (!result.unchanged) {
         this.current = result.generation;
         this.config = result.config;
+        setLogRotation(this.config.logs);
         await this.writeState();
         if (reattaching && !this.config.reattach.applyApplications) {
           this.log.info('MS-0034', `generation ${this.current.generation} is in the cache; the applications keep running as they are (reattach.applyApplications is false) until the server restarts or a change reaches it while managed`);

@@ -30,7 +30,9 @@ import {
   ServerOperationRequestSchema,
   reportReady,
   onStopSignals,
+  reopenLogsOnHangup,
   serverEndpoint,
+  setLogRotation,
   serverIdentity,
   serverLayout,
   trustProof,
@@ -136,6 +138,8 @@ export class MasterServer {
     const { layout, config } = await openDomain(options.home, options.domain);
     const key = await readDomainKey(layout.keyFile);
     const log = createLogger({ domain: options.domain, server: config.master.name, file: options.logFile });
+    reopenLogsOnHangup((files) => log.info('SYS-0003', `SIGHUP: reopened ${files} log files`));
+    setLogRotation(config.logs);
     const master = new MasterServer(layout, config, key, log);
     await master.run();
     return master;
@@ -280,6 +284,7 @@ export class MasterServer {
         this.config = await changeConfig(this.layout, change, async () => {
           if (change.op === 'deploy') await installApplication(this.layout, change.name, staged!);
         });
+        setLogRotation(this.config.logs);
       } catch (error) {
         if (change.op === 'deploy') await discardStaged(this.layout, change.staging);
         this.log.warn('MA-0021', `refused ${change.op}: ${(error as Error).message.split('\n').join(' ')}`);
