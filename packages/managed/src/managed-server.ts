@@ -59,6 +59,7 @@ import { CacheStore, type VerifiedGeneration } from './cache/cache-store.js';
 import { LocalDomainSource, MasterSource, type ContentSource } from './cache/sources.js';
 import { syncGeneration, type SyncResult } from './cache/sync.js';
 import { AppManager } from './apps/app-manager.js';
+import { logRoute } from './log-route.js';
 import { createHttpFront } from './http-front.js';
 import { followEvents } from './master-link.js';
 import { ManagedMetrics, type SyncOutcome } from './metrics.js';
@@ -121,6 +122,8 @@ export class ManagedServer {
     private master: MasterAddress,
     private readonly sharedDomainDir: string | undefined,
     private readonly log: Logger,
+    /** Detached: its own log is a file that `master logs` can read. */
+    private readonly logsToFile: boolean,
   ) {
     this.trust = new MasterTrust(cache, domain, () => this.key, sharedDomainDir && domainFiles(sharedDomainDir).caCertFile, log);
     this.certificate = new ServerCertificate(cache, domain, name, log);
@@ -154,7 +157,7 @@ export class ManagedServer {
     }
     log.info('MS-0001', `managed server ${options.server} of ${options.domain} is starting (pid ${process.pid})`);
     await acquireServerLock(files.pidFile, `server ${options.server} of ${options.domain}`);
-    const server = new ManagedServer(options.domain, options.server, files, cache, key, master, shared ? layout.dir : undefined, log);
+    const server = new ManagedServer(options.domain, options.server, files, cache, key, master, shared ? layout.dir : undefined, log, options.logFile !== undefined);
     await server.run(options);
     return server;
   }
@@ -534,6 +537,7 @@ export class ManagedServer {
     return [
       { method: 'GET', path: `${API_PREFIX}/status`, handle: () => this.status() },
       metricsRoute({ key: () => this.key, registry: this.metrics.registry, logger: this.log, refusedCode: 'MS-0041' }),
+      logRoute({ server: this.name, files: this.files, config: () => this.config, logsToFile: this.logsToFile, log: this.log }),
       {
         method: 'POST',
         path: `${API_PREFIX}/events`,

@@ -1,56 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, run, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, managedStatus, masterStatus, startManaged, startMaster, type TestDomain } from '../../../../test-support/domain.js';
-
-/** An application that says things on stdout and stderr when asked. */
-const ECHO_APP = `
-const http = require('node:http');
-process.stdout.write('started on stdout\\n');
-process.stderr.write('started on stderr\\n');
-http.createServer((req, res) => {
-  if (req.url === '/spam') {
-    for (let i = 0; i < 200; i++) process.stdout.write('spam line ' + i + ' ' + 'x'.repeat(80) + '\\n');
-    return res.end('spammed');
-  }
-  if (req.url === '/exit') {
-    process.stdout.write('partial without newline');
-    return res.end('bye', () => setTimeout(() => process.exit(0), 50));
-  }
-  if (req.url.startsWith('/say/')) {
-    console.log(decodeURIComponent(req.url.slice('/say/'.length)));
-    return res.end('said');
-  }
-  res.end('hello');
-}).listen(process.env.PORT, '127.0.0.1');
-`;
-
-const STAMPED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
-
-async function echoDomain(home: string, name: string, extra = ''): Promise<TestDomain> {
-  const domain = await createTestDomain(home, name, ['server1'], `  applications: { echo: { context: "/echo", targets: ["server1"] } },\n${extra}`);
-  await mkdir(join(domain.dir, 'apps', 'echo'), { recursive: true });
-  await writeFile(join(domain.dir, 'apps', 'echo', 'index.js'), ECHO_APP);
-  return domain;
-}
-
-function logsDir(domain: TestDomain, server: string): string {
-  return join(domain.dir, 'servers', server, 'logs');
-}
-
-const read = (file: string) => readFile(file, 'utf8').catch(() => '');
-
-async function get(domain: TestDomain, path: string): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${domain.servers.server1!.http}${path}`);
-  return response.text();
-}
+import { managedStatus, masterStatus, startManaged, startMaster } from '../../../../test-support/domain.js';
+import { STAMPED, echo, echoLogDomain, logsDir, readLog as read } from '../../../../test-support/logs.js';
 
 describe('application and server log files', () => {
   it('keep an application stdout and stderr apart, every line timestamped, a last partial line written when it exits', async () => {
     const home = await tempHome();
-    const domain = await echoDomain(home, 'lg1');
+    const domain = await echoLogDomain(home, 'lg1');
     await startMaster(domain);
     await startManaged(home, 'lg1', 'server1');
     const stdout = join(logsDir(domain, 'server1'), 'app-echo.stdout.log');
@@ -61,7 +20,7 @@ describe('application and server log files', () => {
     expect(await read(stdout)).not.toContain('on stderr');
     expect(await read(stderr)).not.toContain('on stdout');
 
-    expect(await get(domain, '/echo/exit')).toBe('bye');
+    expect(await echo(domain, '/exit')).toBe('bye');
     const line = await waitFor('the partial line', async () => (await read(stdout)).split('\n').find((l) => l.endsWith('partial without newline')));
     expect(line).toMatch(new RegExp(`${STAMPED.source}partial without newline$`));
     for (const text of (await read(stdout)).split('\n').filter(Boolean)) expect(text).toMatch(STAMPED);
@@ -69,13 +28,13 @@ describe('application and server log files', () => {
 
   it('are rotated at logs.maxBytes, logs.keep rotated files kept', async () => {
     const home = await tempHome();
-    const domain = await echoDomain(home, 'lg2', '  logs: { maxBytes: 4096, keep: 2 },\n');
+    const domain = await echoLogDomain(home, 'lg2', '  logs: { maxBytes: 4096, keep: 2 },\n');
     await startMaster(domain);
     await startManaged(home, 'lg2', 'server1');
     const stdout = join(logsDir(domain, 'server1'), 'app-echo.stdout.log');
     await waitFor('the start line', async () => (await read(stdout)).includes('started on stdout'));
-    expect(await get(domain, '/echo/spam')).toBe('spammed');
-    expect(await get(domain, '/echo/spam')).toBe('spammed');
+    expect(await echo(domain, '/spam')).toBe('spammed');
+    expect(await echo(domain, '/spam')).toBe('spammed');
     await waitFor('the last spam line', async () => {
       const files = [stdout, `${stdout}.1`, `${stdout}.2`];
       return (await Promise.all(files.map(read))).join('').includes(`spam line 199 ${'x'.repeat(80)}\n`);
@@ -92,7 +51,7 @@ describe('application and server log files', () => {
 
   it("logrotate with the stanza of docs/operations.md: SIGHUP reopens every file, the servers keep running", async () => {
     const home = await tempHome();
-    const domain = await echoDomain(home, 'lg3');
+    const domain = await echoLogDomain(home, 'lg3');
     expect((await run('master', ['start', 'lg3', '--home', home, '--detach'])).exitCode).toBe(0);
     expect((await run('managed', ['start', 'lg3', 'server1', '--home', home, '--detach'])).exitCode).toBe(0);
     const files = {
@@ -118,7 +77,7 @@ describe('application and server log files', () => {
     await waitFor('SYS-0003 in the new server log', async () => (await read(files.server)).includes('[SYS-0003]'));
     await waitFor('SYS-0003 in the new MASTER log', async () => (await read(files.master)).includes('[SYS-0003]'));
     expect(await read(files.server)).not.toContain('[MS-0002]');
-    expect(await get(domain, '/echo/say/after-rotation')).toBe('said');
+    expect(await echo(domain, '/say/after-rotation')).toBe('said');
     await waitFor('the new line in the new application file', async () => (await read(files.app)).includes('after-rotation'));
     expect(await read(files.app)).not.toContain('started on stdout');
 
