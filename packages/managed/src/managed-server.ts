@@ -75,6 +75,7 @@ export interface ManagedOptions {
   master?: string;
   /** A copy of the domain key: needed the first time on a machine without the domain. */
   keyFile?: string;
+  /** Log to this file instead of stderr (detached server): rotated, reopened at SIGHUP, read by `master logs`. */
   logFile?: string;
 }
 

@@ -51,7 +51,13 @@ export class LogFile {
 
   /** Opens the path again: after logrotate (or anyone) moved the file away, writes go to a new one. */
   reopen(): void {
-    const [fd, size] = openForAppend(this.path);
+    let fd: number;
+    let size: number;
+    try {
+      [fd, size] = openForAppend(this.path);
+    } catch {
+      return; // cannot open the path now (a removed directory, no permission): keep writing where we were
+    }
     closeSync(this.fd);
     this.fd = fd;
     this.size = size;
