@@ -84,4 +84,19 @@ describe('application and server log files', () => {
     expect((await managedStatus(home, 'lg3', 'server1')).status).toBe('RUNNING');
     expect((await masterStatus(domain)).servers.find((row: { name: string }) => row.name === 'server1').status).toBe('RUNNING');
   });
+
+  it('SIGHUP on a foreground MASTER and server reopens their logs and stops neither', async () => {
+    const home = await tempHome();
+    const domain = await echoLogDomain(home, 'lg4');
+    const master = await startMaster(domain);
+    const server = await startManaged(home, 'lg4', 'server1');
+    process.kill(master.pid, 'SIGHUP');
+    process.kill(server.pid, 'SIGHUP');
+    await waitFor('SYS-0003 from both', () => master.stderr().includes('[SYS-0003]') && server.stderr().includes('[SYS-0003]'));
+    expect(await echo(domain, '/')).toBe('hello');
+    expect((await managedStatus(home, 'lg4', 'server1')).status).toBe('RUNNING');
+    expect((await masterStatus(domain)).servers.find((row: { name: string }) => row.name === 'server1').status).toBe('RUNNING');
+    expect(master.child.exitCode).toBeNull();
+    expect(server.child.exitCode).toBeNull();
+  });
 });
