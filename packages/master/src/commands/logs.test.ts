@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { killPid, run, start, tempHome, waitFor } from '../../../../test-support/index.js';
-import type { TestDomain } from '../../../../test-support/domain.js';
+import { readKey, type TestDomain } from '../../../../test-support/domain.js';
+import { domainCa, sendRaw, signedFor } from '../../../../test-support/management.js';
 import { STAMPED, echo, echoLogDomain } from '../../../../test-support/logs.js';
 
 let domain: TestDomain;
@@ -77,6 +78,35 @@ describe('master logs: a server\'s log and its applications\' output, through th
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(message);
     expect(result.stdout).toBe('');
+  });
+
+  it('takes no file path from a request: hostile log requests to the MASTER and to the server are refused', async () => {
+    const key = Buffer.from(await readKey(domain), 'hex');
+    const ca = await domainCa(domain);
+    const ask = (port: number, receiver: string, body: unknown, sender = 'cli') => {
+      const text = JSON.stringify(body);
+      return sendRaw(port, { method: 'POST', path: '/v2/logs', body: text, ca, headers: { 'content-type': 'application/json', ...signedFor(key, 'ml1', receiver, 'POST', '/v2/logs', text, sender) } });
+    };
+    for (const body of [
+      { server: 'server1', app: '../../config/security/domain.key' },
+      { server: 'server1', app: '..' },
+      { server: '../adminServer' },
+      { server: 'server1', path: '/etc/passwd' },
+      { server: 'server1', lines: 1e9 },
+    ]) {
+      // Not a message of the protocol (parseMessage, SYS-0002): 422, as every such refusal.
+      const answer = await ask(domain.masterPort, 'master', body);
+      expect(answer.status, JSON.stringify(body)).toBe(422);
+      expect(answer.text).not.toContain('BEGIN');
+    }
+    const server = domain.servers.server1!.port;
+    for (const body of [{ app: '../../../config/security/domain.key' }, { file: '/etc/passwd' }]) {
+      expect((await ask(server, 'server1', body, 'adminServer')).status, JSON.stringify(body)).toBe(422);
+    }
+    const unknown = await ask(server, 'server1', { app: 'nosuch' }, 'adminServer');
+    expect([unknown.status, JSON.parse(unknown.text).error]).toEqual([400, 'server1 runs no application named nosuch (applications: echo)']);
+    const unsigned = await sendRaw(server, { method: 'POST', path: '/v2/logs', body: '{}', ca, headers: { 'content-type': 'application/json' } });
+    expect(unsigned.status).toBe(401);
   });
 
   it('says which is down: the server (exit 3 naming it), the MASTER (exit 3)', async () => {
