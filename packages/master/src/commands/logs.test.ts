@@ -1,3 +1,5 @@
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { killPid, run, start, tempHome, waitFor } from '../../../../test-support/index.js';
 import { readKey, type TestDomain } from '../../../../test-support/domain.js';
@@ -60,6 +62,14 @@ describe('master logs: a server\'s log and its applications\' output, through th
     });
     await echo(domain, '/warn/followed-warning');
     await waitFor('the followed stderr line', () => said.includes('followed-warning'));
+    // logrotate's way, by hand: the file moved away, SIGHUP, and the follower reads on in the new one.
+    const server = join(domain.dir, 'servers', 'server1');
+    await rename(join(server, 'logs', 'app-echo.stdout.log'), join(server, 'logs', 'app-echo.stdout.log-moved'));
+    killPid(Number((await readFile(join(server, 'server.pid'), 'utf8')).trim()), 'SIGHUP');
+    await waitFor('a line written after the move', async () => {
+      await echo(domain, '/say/after-the-move');
+      return said.includes('after-the-move');
+    });
     expect(said).not.toContain('started on stdout');
     for (const line of said.trimEnd().split('\n')) expect(line).toMatch(STAMPED);
     killPid(follower.pid, 'SIGINT');
