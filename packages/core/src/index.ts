@@ -57,3 +57,8 @@ export * from './tls/trusted-ca.js';
 export * from './protocol/trust-messages.js';
 export * from './tls/home-credentials.js';
 export * from './protocol/key-messages.js';
+export * from './logs/log-file.js';
+export * from './logs/timestamped-lines.js';
+export * from './logs/tail.js';
+export * from './protocol/logs.js';
+export * from './protocol/json-lines.js';

@@ -76,6 +76,8 @@ export interface ServerLayout {
   dir: string;
   cacheDir: string;
   logsDir: string;
+  /** The server's own log when it runs detached (a foreground server logs to its stderr). */
+  logFile: string;
   pidFile: string;
   stateFile: string;
   addressFile: string;
@@ -88,9 +90,19 @@ export function serverLayout(domain: DomainFiles, server: string): ServerLayout 
     dir,
     cacheDir: join(dir, 'cache'),
     logsDir: join(dir, 'logs'),
+    logFile: join(dir, 'logs', `${server}.log`),
     pidFile: join(dir, 'server.pid'),
     stateFile: join(dir, 'state.json'),
     addressFile: join(dir, 'address.json'),
     lockFile: join(dir, 'server.lock'),
   };
+}
+
+/** The two output streams of an application, each logged to its own file. */
+export const APP_STREAMS = ['stdout', 'stderr'] as const;
+export type AppStream = (typeof APP_STREAMS)[number];
+
+/** `servers/<server>/logs/app-<app>.stdout.log` and `.stderr.log`: one application's output, timestamped. */
+export function appLogFile(server: ServerLayout, app: string, stream: AppStream): string {
+  return join(server.logsDir, `app-${app}.${stream}.log`);
 }

@@ -6,6 +6,7 @@
 export const LOG_CODES = {
   'SYS-0001': 'An unexpected error inside a request handler; the request failed with HTTP 500.',
   'SYS-0002': 'A message from a peer was refused: it is not this version of the Flotilla protocol (not JSON, another protocol version, an unknown or missing field, a value outside its limits, an unsafe path). Nothing it said was used.',
+  'SYS-0003': 'SIGHUP: every log file of the process was opened again at its path (after logrotate moved them); nothing stopped.',
   'MA-0001': 'The MASTER is starting.',
   'MA-0002': 'The MASTER accepts connections.',
   'MA-0003': 'The MASTER is stopping.',

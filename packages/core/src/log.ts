@@ -1,5 +1,6 @@
 import { pino, type Logger as Pino } from 'pino';
 import { LOG_CODES, type LogCode } from './log-codes.js';
+import { openLogFile } from './logs/log-file.js';
 
 /**
  * Server logs: one JSON line per event (pino), each with a stable code from LOG_CODES so operators
@@ -14,13 +15,14 @@ export interface Logger {
 export interface LoggerOptions {
   domain: string;
   server: string;
-  /** A file to append to (detached servers), else stderr. */
+  /** A file to append to (detached servers: rotated, reopened at SIGHUP), else stderr. */
   file?: string;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
   // Synchronous writes: a line logged just before a SIGKILL must still be on disk.
-  const destination = pino.destination({ dest: options.file ?? 2, sync: true, mkdir: true, append: true });
+  const file = options.file === undefined ? undefined : openLogFile(options.file);
+  const destination = file ? { write: (line: string) => file.write(line) } : pino.destination({ dest: 2, sync: true });
   const base: Pino = pino(
     {
       base: { domain: options.domain, server: options.server, pid: process.pid },

@@ -38,7 +38,9 @@ import {
   readDomainKey,
   reportReady,
   onStopSignals,
+  reopenLogsOnHangup,
   serverLayout,
+  setLogRotation,
   writeFileAtomic,
   type DomainConfig,
   type Logger,
@@ -57,6 +59,7 @@ import { CacheStore, type VerifiedGeneration } from './cache/cache-store.js';
 import { LocalDomainSource, MasterSource, type ContentSource } from './cache/sources.js';
 import { syncGeneration, type SyncResult } from './cache/sync.js';
 import { AppManager } from './apps/app-manager.js';
+import { logRoute } from './log-route.js';
 import { createHttpFront } from './http-front.js';
 import { followEvents } from './master-link.js';
 import { ManagedMetrics, type SyncOutcome } from './metrics.js';
@@ -72,6 +75,7 @@ export interface ManagedOptions {
   master?: string;
   /** A copy of the domain key: needed the first time on a machine without the domain. */
   keyFile?: string;
+  /** Log to this file instead of stderr (detached server): rotated, reopened at SIGHUP, read by `master logs`. */
   logFile?: string;
 }
 
@@ -119,14 +123,15 @@ export class ManagedServer {
     private master: MasterAddress,
     private readonly sharedDomainDir: string | undefined,
     private readonly log: Logger,
+    /** Detached: its own log is a file that `master logs` can read. */
+    private readonly logsToFile: boolean,
   ) {
     this.trust = new MasterTrust(cache, domain, () => this.key, sharedDomainDir && domainFiles(sharedDomainDir).caCertFile, log);
     this.certificate = new ServerCertificate(cache, domain, name, log);
     this.apps = new AppManager({
       domain,
       server: name,
-      runtimeDir: join(files.dir, 'apps'),
-      logsDir: files.logsDir,
+      files,
       logger: log,
       onChange: () => void this.refreshStatus(),
     });
@@ -138,6 +143,7 @@ export class ManagedServer {
     const layout = domainLayout(options.home, options.domain);
     const files = serverLayout(layout, options.server);
     const log = createLogger({ domain: options.domain, server: options.server, file: options.logFile });
+    reopenLogsOnHangup((files) => log.info('SYS-0003', `SIGHUP: reopened ${files} log files`));
     const cache = new CacheStore(files.cacheDir, log);
     const shared = await stat(layout.configFile).then(() => true, () => false);
     const sharedConfig = shared ? await readLocalConfig(layout.configFile, options.domain) : undefined;
@@ -152,7 +158,7 @@ export class ManagedServer {
     }
     log.info('MS-0001', `managed server ${options.server} of ${options.domain} is starting (pid ${process.pid})`);
     await acquireServerLock(files.pidFile, `server ${options.server} of ${options.domain}`);
-    const server = new ManagedServer(options.domain, options.server, files, cache, key, master, shared ? layout.dir : undefined, log);
+    const server = new ManagedServer(options.domain, options.server, files, cache, key, master, shared ? layout.dir : undefined, log, options.logFile !== undefined);
     await server.run(options);
     return server;
   }
@@ -201,6 +207,7 @@ export class ManagedServer {
     }
 
     this.config = await readLocalConfig(join(this.current.root, GENERATION_CONFIG_FILE), this.domain);
+    setLogRotation(this.config.logs);
     if (!this.config.servers[this.name]) {
       // Synchronised for nothing: a cache this start created is taken back.
       if (!cached && !corrupt) await rm(this.files.cacheDir, { recursive: true, force: true });
@@ -268,6 +275,7 @@ export class ManagedServer {
       if (!result.unchanged) {
         this.current = result.generation;
         this.config = result.config;
+        setLogRotation(this.config.logs);
         await this.writeState();
         if (reattaching && !this.config.reattach.applyApplications) {
           this.log.info('MS-0034', `generation ${this.current.generation} is in the cache; the applications keep running as they are (reattach.applyApplications is false) until the server restarts or a change reaches it while managed`);
@@ -530,6 +538,7 @@ export class ManagedServer {
     return [
       { method: 'GET', path: `${API_PREFIX}/status`, handle: () => this.status() },
       metricsRoute({ key: () => this.key, registry: this.metrics.registry, logger: this.log, refusedCode: 'MS-0041' }),
+      logRoute({ server: this.name, files: this.files, config: () => this.config, logsToFile: this.logsToFile, log: this.log }),
       {
         method: 'POST',
         path: `${API_PREFIX}/events`,

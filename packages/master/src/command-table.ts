@@ -80,6 +80,15 @@ export const masterCommands: CommandEntry[] = [
     load: async () => (await import('./commands/server-operation.js')).restartServerCommand,
   },
   {
+    command: 'logs <domain> <server>',
+    describe: "A server's log, or one application's output, read through the MASTER from the server itself",
+    examples: [
+      ['$0 logs domain1 server1 --lines 100', "The last 100 lines of server1's log"],
+      ['$0 logs domain1 server1 --app hello --stream stderr --follow', "hello's stderr on server1, then every new line until Ctrl-C"],
+    ],
+    load: async () => (await import('./commands/logs.js')).logsCommand,
+  },
+  {
     command: 'add-cluster <domain> <cluster>',
     describe: 'Add a cluster of existing servers, through the MASTER',
     examples: [['$0 add-cluster domain1 cluster2 --servers server3,server4', 'A cluster of server3 and server4']],

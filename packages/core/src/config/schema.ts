@@ -140,6 +140,24 @@ export const ReattachSchema = z.strictObject({
   applyApplications: z.boolean().default(true),
 });
 
+/** Every log file a server writes: its own (detached), the MASTER's, each application's (docs/operations.md, "Logs"). */
+export const LogsSchema = z.strictObject({
+  /** 10 MiB: days of a busy server's log in a file an editor or grep still opens at once. */
+  maxBytes: z
+    .number()
+    .int({ error: 'must be a whole number of bytes' })
+    .min(4096, { error: 'must be at least 4096 bytes' })
+    .max(1024 ** 4, { error: 'must be at most 1 TiB' })
+    .default(10 * 1024 * 1024),
+  /** Five rotated files beside the current one: at most 60 MiB per log with the default size. */
+  keep: z
+    .number()
+    .int({ error: 'must be a whole number from 0 to 1000' })
+    .min(0, { error: 'must be from 0 to 1000' })
+    .max(1000, { error: 'must be from 0 to 1000' })
+    .default(5),
+});
+
 export const ApplicationSchema = z.strictObject({
   context: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, {
     error: 'must be a path that starts with "/" and uses A-Z a-z 0-9 . _ ~ - /',
@@ -158,6 +176,7 @@ export const DomainConfigSchema = z.strictObject({
   backup: BackupSchema.prefault({}),
   restart: RestartSchema.prefault({}),
   reattach: ReattachSchema.prefault({}),
+  logs: LogsSchema.prefault({}),
   applications: z.record(name, ApplicationSchema).default({}),
 });
 
@@ -171,3 +190,4 @@ export type ApplicationConfig = DomainConfig['applications'][string];
 export type BackupPolicy = DomainConfig['backup'];
 export type HeartbeatConfig = DomainConfig['heartbeat'];
 export type RestartPolicy = DomainConfig['restart'];
+export type LogRotation = DomainConfig['logs'];

@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ExitCode, FlotillaError, type ExitCodeValue } from '../errors.js';
+import { openLogFile } from '../logs/log-file.js';
 import { onStopSignals } from './signals.js';
 
 /** Set in the environment of the background child, so it knows to report readiness. */
 const DETACHED_ENV = 'FLOTILLA_DETACHED';
+/** The background child's log file, which it writes itself (detachedOutput). */
+const LOG_FILE_ENV = 'FLOTILLA_LOG_FILE';
 
 interface ReadyMessage {
   type: 'flotilla-ready';
@@ -24,7 +27,7 @@ export async function startDetached(args: string[], logFile: string): Promise<nu
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
     detached: true,
     stdio: ['ignore', log, log, 'ipc'],
-    env: { ...process.env, [DETACHED_ENV]: '1' },
+    env: { ...process.env, [DETACHED_ENV]: '1', [LOG_FILE_ENV]: logFile },
   });
   closeSync(log);
   // Interrupted while waiting: the half-started server (and what it spawned, its process group) is
@@ -69,6 +72,26 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 /** True in the background child of `start --detach`. */
 export function isDetachedChild(): boolean {
   return process.env[DETACHED_ENV] === '1' && typeof process.send === 'function';
+}
+
+/**
+ * In the background child: its stdout and stderr (log lines, the CLI's last error) go to its log
+ * file through the process's one writer of it, rotated by size and reopened at SIGHUP, rather
+ * than through the descriptor it inherited, which would follow the file wherever logrotate moves
+ * it. Returns the log file's path; undefined in the foreground.
+ */
+export function detachedOutput(): string | undefined {
+  const path = process.env[LOG_FILE_ENV];
+  if (!isDetachedChild() || !path) return undefined;
+  const file = openLogFile(path);
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void) => {
+      file.write(typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk);
+      (typeof encoding === 'function' ? encoding : callback)?.(null);
+      return true;
+    }) as typeof stream.write;
+  }
+  return path;
 }
 
 /** Tells the waiting `start --detach` that this server serves; it then returns and we run on alone. */

@@ -1,4 +1,5 @@
 import { ExitCode } from '../errors.js';
+import { reopenLogFiles } from '../logs/log-file.js';
 
 /** The signals an operator stops a foreground server with (docs/operations.md, "Signals"). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -16,7 +17,7 @@ export function exitOnInterrupt(): void {
  * From now on SIGINT and SIGTERM run `handler` instead of ending the process: a server that serves
  * stops gracefully (leaves the heartbeat group, reports SHUTDOWN), a waiting `start --detach` takes
  * back what it started. Each signal is handled once; a second one while stopping changes nothing.
- * SIGHUP is deliberately left alone here: it is the log files' signal (reopening them), not a stop.
+ * SIGHUP is not a stop: it is the log files' signal (`reopenLogsOnHangup`).
  */
 export function onStopSignals(handler: (signal: NodeJS.Signals) => void): () => void {
   process.removeListener('SIGINT', exitInterrupted);
@@ -31,4 +32,12 @@ export function onStopSignals(handler: (signal: NodeJS.Signals) => void): () => 
     for (const signal of STOP_SIGNALS) process.removeListener(signal, listener);
     exitOnInterrupt();
   };
+}
+
+/**
+ * From now on SIGHUP reopens every log file of the process (logrotate moved them away) and stops
+ * nothing; `reopened` hears how many files were reopened, to log it.
+ */
+export function reopenLogsOnHangup(reopened: (files: number) => void): void {
+  process.on('SIGHUP', () => reopened(reopenLogFiles()));
 }

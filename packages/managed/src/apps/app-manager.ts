@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { link, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { applicationsOf, type AppStatus, type DomainConfig, type Logger } from '@flotilla/core';
+import { APP_STREAMS, appLogFile, applicationsOf, openLogFile, type AppStatus, type DomainConfig, type Logger, type ServerLayout } from '@flotilla/core';
 import type { VerifiedGeneration } from '../cache/cache-store.js';
-import { AppProcess } from './app-process.js';
+import { AppProcess, type AppSpec } from './app-process.js';
 import { DRAIN_TIMEOUT_MS } from './restart-policy.js';
 
 export interface Route {
@@ -17,9 +17,8 @@ export interface Route {
 export interface AppManagerOptions {
   domain: string;
   server: string;
-  /** `servers/<server>/apps/`: each running version's own copy of its files. */
-  runtimeDir: string;
-  logsDir: string;
+  /** The server's files: `apps/` holds each running version's own copy of its files, `logs/` their output. */
+  files: ServerLayout;
   logger: Logger;
   /** Called when an application's state changes. */
   onChange: () => void;
@@ -44,6 +43,10 @@ export class AppManager {
   private contexts = new Map<string, string>();
 
   constructor(private readonly options: AppManagerOptions) {}
+
+  private get runtimeDir(): string {
+    return join(this.options.files.dir, 'apps');
+  }
 
   /**
    * The application whose context is the longest prefix of `path` (a normalised path, no query),
@@ -116,7 +119,7 @@ export class AppManager {
 
   /** A version's own copy of its files (hard links), so later generations never pull them away. */
   private async prepare(name: string, context: string, version: string, generation: VerifiedGeneration): Promise<AppProcess> {
-    const dir = join(this.options.runtimeDir, `${name}-${version}-${process.pid}-${Date.now()}`);
+    const dir = join(this.runtimeDir, `${name}-${version}-${process.pid}-${Date.now()}`);
     await rm(dir, { recursive: true, force: true });
     const prefix = `apps/${name}/`;
     for (const file of generation.files.filter((f) => f.path.startsWith(prefix))) {
@@ -124,7 +127,6 @@ export class AppManager {
       await mkdir(dirname(target), { recursive: true });
       await link(join(generation.root, file.path), target);
     }
-    await mkdir(this.options.logsDir, { recursive: true });
     return new AppProcess(
       {
         name,
@@ -132,7 +134,8 @@ export class AppManager {
         version,
         dir,
         env: { FLOTILLA_APP: name, FLOTILLA_SERVER: this.options.server, FLOTILLA_DOMAIN: this.options.domain },
-        logFile: join(this.options.logsDir, `app-${name}.log`),
+        // Every version of an application writes the same two files, through one writer each.
+        logs: Object.fromEntries(APP_STREAMS.map((stream) => [stream, openLogFile(appLogFile(this.options.files, name, stream))])) as AppSpec['logs'],
       },
       this.options.logger,
       this.options.onChange,
@@ -155,7 +158,7 @@ export class AppManager {
 
   /** Leftover version directories of processes that are gone (a SIGKILLed server). */
   async cleanRuntime(): Promise<void> {
-    await rm(this.options.runtimeDir, { recursive: true, force: true });
-    await mkdir(this.options.runtimeDir, { recursive: true });
+    await rm(this.runtimeDir, { recursive: true, force: true });
+    await mkdir(this.runtimeDir, { recursive: true });
   }
 }

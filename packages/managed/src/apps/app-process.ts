@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { applicationEntry, type AppStatus, type Logger } from '@flotilla/core';
+import type { Readable } from 'node:stream';
+import { TimestampedLines, applicationEntry, type AppStatus, type AppStream, type LogFile, type Logger } from '@flotilla/core';
 import { MAX_UNSTABLE, MIN_UPTIME_MS, START_TIMEOUT_MS, STOP_GRACE_MS, restartDelay } from './restart-policy.js';
 
 export interface AppSpec {
@@ -14,8 +14,8 @@ export interface AppSpec {
   /** Where this version's files are, for as long as it runs. */
   dir: string;
   env: Record<string, string>;
-  /** Appended with the application's stdout and stderr. */
-  logFile: string;
+  /** Where the application's stdout and stderr go, each line timestamped (docs/operations.md, "Logs"). */
+  logs: Record<AppStream, LogFile>;
 }
 
 /** Ends the application when this server's process is gone (see the file). */
@@ -44,6 +44,13 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
+/** One output stream of one run of the application; its last partial line is written when it ends. */
+function logLines(output: Readable, file: LogFile): void {
+  const lines = new TimestampedLines(file);
+  output.on('data', (chunk: Buffer) => lines.write(chunk));
+  output.on('end', () => lines.flush());
+}
+
 /**
  * One version of an application, run as a child process on its own port and kept alive by the
  * restart policy. The proxy sends requests to `port` through `agent`, counting them in `inFlight`
@@ -58,7 +65,6 @@ export class AppProcess {
   private child?: ChildProcess;
   private unstable = 0;
   private stopped = false;
-  private log?: WriteStream;
   private retry?: NodeJS.Timeout;
   private readyWaiters: Array<(ok: boolean) => void> = [];
 
@@ -81,7 +87,6 @@ export class AppProcess {
 
   /** Starts the application; resolves true once it answers, false once it has FAILED for good. */
   start(): Promise<boolean> {
-    this.log ??= createWriteStream(this.spec.logFile, { flags: 'a' });
     const ready = new Promise<boolean>((resolve) => this.readyWaiters.push(resolve));
     void this.launch();
     return ready;
@@ -113,8 +118,8 @@ export class AppProcess {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
     this.child = child;
-    child.stdout?.pipe(this.log!, { end: false });
-    child.stderr?.pipe(this.log!, { end: false });
+    logLines(child.stdout!, this.spec.logs.stdout);
+    logLines(child.stderr!, this.spec.logs.stderr);
     child.once('exit', (code, signal) => this.onExit(child, startedAt, code, signal));
 
     const deadline = startedAt + START_TIMEOUT_MS;
@@ -170,6 +175,5 @@ export class AppProcess {
       clearTimeout(timer);
     }
     this.state = 'STOPPED'; // a retired version: no longer part of the server's status
-    this.log?.end();
   }
 }

@@ -1,4 +1,4 @@
-import { commandContext, domainLayout, serverLayout, startDetached, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { commandContext, detachedOutput, domainLayout, serverLayout, startDetached, type CommandModule, type GlobalOptions } from '@flotilla/core';
 import { ManagedServer, parseMasterOption } from '../managed-server.js';
 
 interface StartOptions extends GlobalOptions {
@@ -23,7 +23,7 @@ export const startCommand: CommandModule<GlobalOptions, StartOptions> = {
     const context = commandContext(options);
     if (options.detach) {
       if (options.master) parseMasterOption(options.master); // a typo fails here, in the foreground
-      const logFile = `${serverLayout(domainLayout(context.home, options.domain), options.server).logsDir}/${options.server}.log`;
+      const { logFile } = serverLayout(domainLayout(context.home, options.domain), options.server);
       const args = ['start', options.domain, options.server, '--home', context.home];
       if (options.master) args.push('--master', options.master);
       if (options.keyFile) args.push('--key-file', options.keyFile);
@@ -31,6 +31,6 @@ export const startCommand: CommandModule<GlobalOptions, StartOptions> = {
       context.result({ pid }, String(pid));
       return;
     }
-    await ManagedServer.start({ home: context.home, domain: options.domain, server: options.server, master: options.master, keyFile: options.keyFile });
+    await ManagedServer.start({ home: context.home, domain: options.domain, server: options.server, master: options.master, keyFile: options.keyFile, logFile: detachedOutput() });
   },
 };

@@ -1,4 +1,4 @@
-import { commandContext, openDomain, serverLayout, startDetached, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { commandContext, detachedOutput, openDomain, serverLayout, startDetached, type CommandModule, type GlobalOptions } from '@flotilla/core';
 import { MasterServer } from '../server/master-server.js';
 
 interface StartOptions extends GlobalOptions {
@@ -18,11 +18,11 @@ export const startCommand: CommandModule<GlobalOptions, StartOptions> = {
     if (options.detach) {
       // Validate first, so a bad configuration fails here, in the foreground, with its exit code.
       const { layout, config } = await openDomain(context.home, options.domain);
-      const logFile = `${serverLayout(layout, config.master.name).logsDir}/${config.master.name}.log`;
+      const { logFile } = serverLayout(layout, config.master.name);
       const pid = await startDetached(['start', options.domain, '--home', context.home], logFile);
       context.result({ pid }, String(pid));
       return;
     }
-    await MasterServer.start({ home: context.home, domain: options.domain });
+    await MasterServer.start({ home: context.home, domain: options.domain, logFile: detachedOutput() });
   },
 };

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import { join } from 'node:path';
 import {
@@ -7,6 +8,10 @@ import {
   KEY_PATH,
   KEY_REFRESH_PATH,
   KeyRefreshSchema,
+  LOGS_PATH,
+  LogRequestSchema,
+  sendJsonLines,
+  tailLogFiles,
   ROTATE_KEY_PATH,
   newDomainKey,
   type KeyRotationResult,
@@ -30,7 +35,9 @@ import {
   ServerOperationRequestSchema,
   reportReady,
   onStopSignals,
+  reopenLogsOnHangup,
   serverEndpoint,
+  setLogRotation,
   serverIdentity,
   serverLayout,
   trustProof,
@@ -68,6 +75,7 @@ import { policyView } from '../set-domain-backup/show-policy.js';
 import { issueServerCertificate } from './certificates.js';
 import { masterTls, type MasterTls } from './tls-identity.js';
 import { KeyRotation } from './key-rotation.js';
+import { serverLogLines } from './server-logs.js';
 
 /** Often enough that an MS notices a silent MASTER (machine gone, no FIN) within a few seconds. */
 export const STREAM_PING_MS = 1_000;
@@ -108,6 +116,8 @@ export class MasterServer {
     private config: DomainConfig,
     private key: Buffer,
     private readonly log: Logger,
+    /** Detached: the MASTER's own log is a file that `master logs` can read. */
+    private readonly logsToFile: boolean,
   ) {
     this.store = new GenerationStore(layout);
     const current = () => this.config;
@@ -136,7 +146,9 @@ export class MasterServer {
     const { layout, config } = await openDomain(options.home, options.domain);
     const key = await readDomainKey(layout.keyFile);
     const log = createLogger({ domain: options.domain, server: config.master.name, file: options.logFile });
-    const master = new MasterServer(layout, config, key, log);
+    reopenLogsOnHangup((files) => log.info('SYS-0003', `SIGHUP: reopened ${files} log files`));
+    setLogRotation(config.logs);
+    const master = new MasterServer(layout, config, key, log, options.logFile !== undefined);
     await master.run();
     return master;
   }
@@ -280,6 +292,7 @@ export class MasterServer {
         this.config = await changeConfig(this.layout, change, async () => {
           if (change.op === 'deploy') await installApplication(this.layout, change.name, staged!);
         });
+        setLogRotation(this.config.logs);
       } catch (error) {
         if (change.op === 'deploy') await discardStaged(this.layout, change.staging);
         this.log.warn('MA-0021', `refused ${change.op}: ${(error as Error).message.split('\n').join(' ')}`);
@@ -355,6 +368,33 @@ export class MasterServer {
     const result = backupResult(written);
     this.lastBackup.noteRequested(result);
     return result;
+  }
+
+  /**
+   * `POST /v2/logs` (`master logs`): a server's log lines, asked of the server itself (server-logs.ts),
+   * or the MASTER's own; JSON lines for as long as the asker follows.
+   */
+  private async logs(body: Buffer, sender: string, response: ServerResponse): Promise<typeof HANDLED> {
+    const { server, ...selection } = parseMessage(LogRequestSchema, body, `a log request from ${sender}`, this.log);
+    const stop = new AbortController();
+    response.once('close', () => stop.abort());
+    const tail = { lines: selection.lines, follow: selection.follow, signal: stop.signal };
+    if (server === this.config.master.name) {
+      if (selection.app || selection.stream) throw new UsageError(`the MASTER ${server} runs no applications: leave out --app and --stream`);
+      if (!this.logsToFile) throw new UsageError(`the MASTER ${server} runs in the foreground and logs to its terminal, not to a file; started with --detach, it logs to servers/${server}/logs/${server}.log`);
+      await sendJsonLines(response, tailLogFiles([{ path: this.files.logFile }], tail));
+      return HANDLED;
+    }
+    if (!this.config.servers[server]) {
+      throw new UsageError(`server ${server} is not defined in domain ${this.layout.name} (servers: ${[this.config.master.name, ...Object.keys(this.config.servers)].join(', ')})`);
+    }
+    const client = this.clientFor(server);
+    try {
+      await sendJsonLines(response, await serverLogLines(client, server, selection, stop.signal));
+    } finally {
+      client.close();
+    }
+    return HANDLED;
   }
 
   private routes(): Route[] {
@@ -461,6 +501,7 @@ export class MasterServer {
         handle: ({ body, sender }) => this.serverOperations.run(parseMessage(ServerOperationRequestSchema, body, `a server operation from ${sender}`, this.log)),
       },
       { method: 'POST', path: `${API_PREFIX}/backup`, handle: ({ body, sender }) => this.backup(body, sender) },
+      { method: 'POST', path: LOGS_PATH, handle: ({ body, sender, response }) => this.logs(body, sender, response) },
       {
         method: 'POST',
         path: `${API_PREFIX}/stop`,
