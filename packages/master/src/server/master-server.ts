@@ -56,6 +56,8 @@ import { requestedTarget } from './backup/requested-backup.js';
 import { clearSnapshots } from './backup/snapshot.js';
 import { changeConfig } from './config-changes.js';
 import { requestedContent, sendContent } from './content-stream.js';
+import { consoleLog } from './console/console-log.js';
+import { localLogFile, localLogLines } from './console/log-lines.js';
 import { WebConsole } from './console/web-console.js';
 import { FailureWatch } from './failure-watch.js';
 import { Restarter } from './restarter.js';
@@ -98,6 +100,8 @@ export class MasterServer {
   private http?: Server;
   private tls!: MasterTls;
   private readonly keyRotation: KeyRotation;
+  /** The MASTER's logger, whose lines the console shows among its events (console-log.ts). */
+  private readonly log: Logger;
   private pinger?: NodeJS.Timeout;
   private readonly startedAt = new Date().toISOString();
   private changes: Promise<unknown> = Promise.resolve();
@@ -107,8 +111,10 @@ export class MasterServer {
     private readonly layout: DomainLayout,
     private config: DomainConfig,
     private key: Buffer,
-    private readonly log: Logger,
+    logger: Logger,
   ) {
+    const log = consoleLog(logger, (line) => this.webConsole?.logged(line));
+    this.log = log;
     this.store = new GenerationStore(layout);
     const current = () => this.config;
     const restarter = new Restarter(layout.home, current, log);
@@ -126,7 +132,21 @@ export class MasterServer {
         appsOf: (server) => this.registry.appsOf(server),
         members: () => this.failures.membership?.members(),
         backups: async () => ({ ...(await policyView({ layout: this.layout, config: this.config })), lastRequested: this.lastBackup.lastRequested ?? null }),
+        layout: () => ({
+          nodes: Object.keys(this.config.nodes),
+          clusters: Object.entries(this.config.clusters).map(([name, cluster]) => ({ name, servers: cluster.servers })),
+          applications: Object.entries(this.config.applications).map(([name, app]) => ({ name, context: app.context, targets: app.targets })),
+        }),
       },
+      changes: {
+        layout,
+        config: current,
+        apply: (change) => this.applyChange(change),
+        serverOperation: (request) => this.serverOperations.run(request),
+      },
+      // Read on this machine for now: servers on other nodes are tailed once logs come through the MASTER.
+      logLines: (source, signal) => localLogLines(localLogFile(this.layout, source), signal),
+      eventsFile: join(serverLayout(layout, config.master.name).dir, 'console-events.json'),
     });
     this.registry.on('status', (change) => this.webConsole.statusChanged(change));
     this.registry.on('change', () => this.webConsole.changed());
@@ -155,6 +175,7 @@ export class MasterServer {
     this.log.info('MA-0001', `MASTER ${master.name} of domain ${this.layout.name} is starting (pid ${process.pid})`);
     await acquireServerLock(this.files.pidFile, `MASTER of ${this.layout.name}`);
     await clearSnapshots(this.snapshotsDir);
+    await this.webConsole.load();
     if (await this.store.refresh()) {
       this.log.info('MA-0022', `generation ${this.store.manifest.generation} (the domain's files changed since the last generation)`);
     }
@@ -226,7 +247,7 @@ export class MasterServer {
       this.log.info('MA-0003', `MASTER ${this.config.master.name} is stopping`);
       clearInterval(this.pinger);
       await this.failures.stop();
-      this.webConsole.stop();
+      await this.webConsole.stop();
       this.registry.broadcast({ type: 'stopping' });
       this.registry.closeAll();
       await new Promise<void>((resolve) => {

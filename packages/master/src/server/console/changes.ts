@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   MasterConfigChangeSchema,
+  ServerOperationRequestSchema,
   UsageError,
   assertName,
   messages,
@@ -12,6 +13,8 @@ import {
   type DomainLayout,
   type MasterConfigChange,
   type MasterConfigChangeResult,
+  type ServerOperationAnswer,
+  type ServerOperationRequest,
 } from '@flotilla/core';
 import { parseValueArgument } from '../../commands/config.js';
 import { stageApplication } from '../../deploy/stage.js';
@@ -23,12 +26,15 @@ export interface ChangeTarget {
   config(): DomainConfig;
   /** The MASTER's turn (master-server.ts applyChange), as for a change from the commands. */
   apply(change: MasterConfigChange): Promise<MasterConfigChangeResult>;
+  /** The MASTER's ServerOperations.run, as for `master start-server` and its kin. */
+  serverOperation(request: ServerOperationRequest): Promise<ServerOperationAnswer>;
 }
 
 /** A change's answer to the page: what the commands would print, and the new generation. */
 export interface ChangeDone {
   message: string;
-  generation: number;
+  /** The new generation, for a change of the configuration. */
+  generation?: number;
   /** For the log line: what was changed, in the commands' words. */
   what: string;
 }
@@ -41,6 +47,8 @@ export class FieldErrors extends UsageError {
 }
 
 const POLICY_FIELDS = ['backupOnBoot', 'backupDir', 'nodeName', 'keep'] as const;
+/** The MASTER checks recipients with the whole configuration: its refusal names them so. */
+const RECIPIENT_REFUSAL = /encryptTo|age public key/;
 
 function text(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
@@ -75,6 +83,11 @@ export class ConsoleChanges {
       const value = text(input, field);
       if (value !== undefined) options[field] = value;
     }
+    if (input.encryptTo !== undefined) {
+      if (!Array.isArray(input.encryptTo) || !input.encryptTo.every((key) => typeof key === 'string')) throw new UsageError('encryptTo must be a list of age public keys');
+      // An empty list is "none": boot backups in clear, as set-domain-backup -encryptTo none.
+      options.encryptTo = input.encryptTo.length ? (input.encryptTo as string[]) : ['none'];
+    }
     const config = this.target.config();
     const fields: Record<string, string> = {};
     for (const field of POLICY_FIELDS) {
@@ -89,7 +102,10 @@ export class ConsoleChanges {
     if (Object.keys(fields).length) throw new FieldErrors(fields);
     const change = policyChange(options, config);
     if (!change) throw new UsageError('nothing to change: the form sent no field');
-    const result = await this.apply(change);
+    const result = await this.apply(change).catch((error: Error) => {
+      if (error instanceof UsageError && RECIPIENT_REFUSAL.test(error.message)) throw new FieldErrors({ encryptTo: error.message });
+      throw error;
+    });
     return { message: messages.backupPolicyModified.join('\n'), generation: result.generation, what: `backup policy ${JSON.stringify(change.policy)}` };
   }
 
@@ -134,6 +150,15 @@ export class ConsoleChanges {
     const name = text(jsonBody(body), 'name') ?? '';
     const result = await this.apply({ op: 'undeploy', name });
     return { message: `application ${name} undeployed: generation ${result.generation}`, generation: result.generation, what: `undeploy ${name}` };
+  }
+
+  /** As `master start-server`, `stop-server`, `restart-server [--rolling]`: the MASTER's own operations. */
+  async serverOperation(body: Buffer): Promise<ChangeDone & { answer: ServerOperationAnswer }> {
+    const request = parseMessage(ServerOperationRequestSchema, jsonBody(body), 'a server operation from the web console');
+    const answer = await this.target.serverOperation(request);
+    const failed = answer.results.filter((result) => !result.ok);
+    const message = answer.results.map((result) => (result.ok ? `${result.server}: ${request.operation} done, ${result.status}` : `${result.server}: ${result.error} (${result.status})`)).join('\n');
+    return { message, what: `${request.rolling ? 'rolling ' : ''}${request.operation} ${request.targets.join(', ')}${failed.length ? ` (failed for ${failed.map((result) => result.server).join(', ')})` : ''}`, answer };
   }
 
   /** Checked by the schema a change from the commands is checked by, then applied in the MASTER's turn. */
