@@ -202,6 +202,8 @@ function render() {
         el('td', {}, el('button', { type: 'button', className: 'change', 'data-undeploy': app.name, disabled: !session.admin || unreachableSince !== null }, 'Undeploy'))))
     : [el('tr', {}, el('td', { colspan: 4, className: 'muted' }, 'No applications deployed.'))]));
   fillBackupForm();
+  // The forms too wait for a MASTER that can take their change.
+  for (const fieldset of document.querySelectorAll('form.admin fieldset')) fieldset.disabled = !session.admin || unreachableSince !== null;
 }
 
 /** Only the times in status move between two pushes. */
@@ -275,7 +277,6 @@ async function loadSession() {
     return;
   }
   document.getElementById('session').textContent = session.admin ? `admin session ${session.id}` : 'read-only session';
-  for (const fieldset of document.querySelectorAll('form.admin fieldset')) fieldset.disabled = !session.admin;
   if (!session.admin) for (const form of document.querySelectorAll('form.admin')) form.title = 'Read-only session: changes need a link from master console-url --admin';
   if (state) render();
 }
