@@ -28,11 +28,12 @@ function status(page: Page, server: string): Promise<string | undefined> {
 }
 
 describe.skipIf(!hasChromium)('the web console as an administration console, in a real browser', () => {
-  it('read-only links change nothing; admin links set the backup policy, stop and start servers, deploy and undeploy, tail logs; a stopped MASTER shows nothing as RUNNING', async () => {
+  it('read-only links change nothing; admin links set the backup policy, stop and start servers, restart a cluster rolling, deploy and undeploy, tail logs; a stopped MASTER shows nothing as RUNNING', async () => {
     const home = await tempHome();
-    const domain = await createTestDomain(home, 'web2', ['server1'], '  restart: { attempts: 20, windowSeconds: 120 },\n', { autoRestart: true });
+    const domain = await createTestDomain(home, 'web2', ['server1', 'server2'], '  restart: { attempts: 20, windowSeconds: 120 },\n', { autoRestart: true });
     const master = await startMaster(domain);
     await startManaged(home, 'web2', 'server1');
+    await startManaged(home, 'web2', 'server2');
     const context = await consoleBrowser(domain);
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
@@ -82,6 +83,17 @@ describe.skipIf(!hasChromium)('the web console as an administration console, in 
     // The table follows within its push interval.
     await page.waitForSelector('#servers tr[data-server="server1"][data-status="RUNNING"]');
 
+    // A rolling restart of the cluster, confirmed: one server after the other, each with a new process.
+    const pids = await page.$$eval('#servers tbody tr', (rows) => Object.fromEntries(rows.map((tr) => [(tr as HTMLElement).dataset.server, tr.children[3]!.textContent])));
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#clusters button[data-target="cluster1"][data-rolling="true"]');
+    await page.waitForSelector('#notice:text("server1: restart done, RUNNING")', { timeout: 120_000 });
+    expect(await page.textContent('#notice')).toBe('server1: restart done, RUNNING\nserver2: restart done, RUNNING');
+    await page.waitForFunction((before) => ['server1', 'server2'].every((server) => {
+      const tr = document.querySelector(`#servers tr[data-server="${server}"]`) as HTMLElement;
+      return tr.dataset.status === 'RUNNING' && /^\d+$/.test(tr.children[3]!.textContent!) && tr.children[3]!.textContent !== before[server];
+    }), pids);
+
     // Its log, tailed live (the MASTER started it detached, logging to its file).
     await page.click('#servers tr[data-server="server1"] button[data-log="server1"]');
     await page.waitForFunction(() => /MS-0002/.test(document.getElementById('log-lines')!.textContent!), null, { timeout: 20_000 });
@@ -112,7 +124,7 @@ describe.skipIf(!hasChromium)('the web console as an administration console, in 
 
     // Every change is among the events, with the session that made it.
     const events = await page.textContent('#events');
-    for (const what of ['backup policy', 'stop server1', 'start server1', 'deploy hello', 'undeploy hello']) expect(events).toMatch(new RegExp(`MA-0070web console session [0-9a-f]{12}: ${what}`));
+    for (const what of ['backup policy', 'stop server1', 'start server1', 'rolling restart cluster1', 'deploy hello', 'undeploy hello']) expect(events).toMatch(new RegExp(`MA-0070web console session [0-9a-f]{12}: ${what}`));
     // Only the refused backup policy's answer (400, by design) is an error the browser reports.
     expect(errors).toEqual(['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
 
@@ -129,5 +141,5 @@ describe.skipIf(!hasChromium)('the web console as an administration console, in 
     await waitFor('a boot backup in the directory the page set', async () => (await readdir(backupDir).catch(() => [])).some((file) => file.endsWith('.zip')), 30_000);
     await page.waitForSelector('#servers tr[data-server="adminServer"][data-status="RUNNING"]', { timeout: 20_000 });
     expect(existsSync(backupDir)).toBe(true);
-  }, 240_000);
+  }, 360_000);
 });
