@@ -46,6 +46,11 @@ describe.skipIf(!hasChromium)('the web console as an administration console, in 
     await page.waitForSelector('#session:text("read-only session")');
     expect(await page.$$eval('.change', (nodes) => nodes.filter((node) => !(node as HTMLButtonElement).matches(':disabled')).length)).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'console-read-only.png'), fullPage: true });
+    // Readable at phone width: nothing wider than the screen but the tables, which scroll in their cards.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-phone.png'), fullPage: false });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // Admin.
     await open(page, await link(home, true));

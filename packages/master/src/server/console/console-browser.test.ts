@@ -99,6 +99,8 @@ describe.skipIf(!hasChromium)('the web console in a real browser', () => {
     expect(seen[0]).toBe('RUNNING');
     expect(seen.indexOf('FAILED')).toBeGreaterThan(0);
     expect(await page.textContent('#events')).toMatch(/server2failedFAILURE_SUSPECTED → FAILED/);
+    // The MASTER's own restarts are among the events, with its log code.
+    expect(await page.textContent('#events')).toMatch(/MA-0051restarting server2 on node node1 \(attempt \d+ of 20\)/);
     expect(await page.getAttribute('#connection', 'data-state')).toBe('live');
     await page.screenshot({ path: join(ARTIFACTS, 'console.png'), fullPage: true });
   }, 120_000);
