@@ -115,7 +115,10 @@ export const masterCommands: CommandEntry[] = [
   {
     command: 'console-url <domain>',
     describe: 'Print a login link to the web console on the MASTER\'s port (offline; a token derived from the key, never the key)',
-    examples: [['$0 console-url domain1 --hours 2', 'A link valid for two hours']],
+    examples: [
+      ['$0 console-url domain1 --hours 2', 'A read-only link valid for two hours'],
+      ['$0 console-url domain1 --admin', 'A link whose session may also change things'],
+    ],
     load: async () => (await import('./commands/console-url.js')).consoleUrlCommand,
   },
   {

@@ -6,6 +6,7 @@ import { DEFAULT_VALID_HOURS, MAX_VALID_HOURS, issueToken } from '../server/cons
 interface ConsoleUrlOptions extends GlobalOptions {
   domain: string;
   hours: string;
+  admin: boolean;
 }
 
 function parseHours(text: string): number {
@@ -20,7 +21,8 @@ export const consoleUrlCommand: CommandModule<GlobalOptions, ConsoleUrlOptions> 
   builder: (cli) =>
     cli
       .positional('domain', { type: 'string', demandOption: true })
-      .option('hours', { type: 'string', default: String(DEFAULT_VALID_HOURS), describe: 'How long the link and its session stay valid' }) as never,
+      .option('hours', { type: 'string', default: String(DEFAULT_VALID_HOURS), describe: 'How long the link and its session stay valid' })
+      .option('admin', { type: 'boolean', default: false, describe: 'A link whose session may also change things (backup policy, servers, deployments, settings)' }) as never,
   handler: async (options) => {
     const context = commandContext(options);
     const { layout, config } = await openDomain(context.home, options.domain);
@@ -28,8 +30,8 @@ export const consoleUrlCommand: CommandModule<GlobalOptions, ConsoleUrlOptions> 
     const expires = new Date(Date.now() + parseHours(options.hours) * 3_600_000);
     const { address, port } = masterEndpoint(config);
     const host = isIP(address) === 6 ? `[${address}]` : address;
-    const url = `https://${host}:${port}${CONSOLE_LOGIN_PATH}?token=${issueToken(key, 'console', expires)}`;
-    context.say(`valid until ${expires.toISOString()}; anyone with the link can watch the domain until then. The page's certificate is from the domain's CA, ${layout.caCertFile}: a browser that trusts it opens the link without a warning`);
+    const url = `https://${host}:${port}${CONSOLE_LOGIN_PATH}?token=${issueToken(key, options.admin ? 'console-admin' : 'console', expires)}`;
+    context.say(`valid until ${expires.toISOString()}; anyone with the link can ${options.admin ? 'watch and change' : 'watch'} the domain until then. The page's certificate is from the domain's CA, ${layout.caCertFile}: a browser that trusts it opens the link without a warning`);
     context.result({ url, expires: expires.toISOString() }, url);
   },
 };

@@ -12,6 +12,7 @@ import {
   LogRequestSchema,
   sendJsonLines,
   tailLogFiles,
+  DEFAULT_LOG_LINES,
   ROTATE_KEY_PATH,
   newDomainKey,
   type KeyRotationResult,
@@ -63,6 +64,8 @@ import { requestedTarget } from './backup/requested-backup.js';
 import { clearSnapshots } from './backup/snapshot.js';
 import { changeConfig } from './config-changes.js';
 import { requestedContent, sendContent } from './content-stream.js';
+import { consoleLog } from './console/console-log.js';
+import type { LogSource } from './console/log-lines.js';
 import { WebConsole } from './console/web-console.js';
 import { FailureWatch } from './failure-watch.js';
 import { Restarter } from './restarter.js';
@@ -106,6 +109,8 @@ export class MasterServer {
   private http?: Server;
   private tls!: MasterTls;
   private readonly keyRotation: KeyRotation;
+  /** The MASTER's logger, whose lines the console shows among its events (console-log.ts). */
+  private readonly log: Logger;
   private pinger?: NodeJS.Timeout;
   private readonly startedAt = new Date().toISOString();
   private changes: Promise<unknown> = Promise.resolve();
@@ -115,10 +120,12 @@ export class MasterServer {
     private readonly layout: DomainLayout,
     private config: DomainConfig,
     private key: Buffer,
-    private readonly log: Logger,
+    logger: Logger,
     /** Detached: the MASTER's own log is a file that `master logs` can read. */
     private readonly logsToFile: boolean,
   ) {
+    const log = consoleLog(logger, (line) => this.webConsole?.logged(line));
+    this.log = log;
     this.store = new GenerationStore(layout);
     const current = () => this.config;
     const restarter = new Restarter(layout.home, current, log);
@@ -136,7 +143,20 @@ export class MasterServer {
         appsOf: (server) => this.registry.appsOf(server),
         members: () => this.failures.membership?.members(),
         backups: async () => ({ ...(await policyView({ layout: this.layout, config: this.config })), lastRequested: this.lastBackup.lastRequested ?? null }),
+        layout: () => ({
+          nodes: Object.keys(this.config.nodes),
+          clusters: Object.entries(this.config.clusters).map(([name, cluster]) => ({ name, servers: cluster.servers })),
+          applications: Object.entries(this.config.applications).map(([name, app]) => ({ name, context: app.context, targets: app.targets })),
+        }),
       },
+      changes: {
+        layout,
+        config: current,
+        apply: (change) => this.applyChange(change),
+        serverOperation: (request) => this.serverOperations.run(request),
+      },
+      logLines: (source, signal) => this.consoleLogLines(source, signal),
+      eventsFile: join(serverLayout(layout, config.master.name).dir, 'console-events.json'),
     });
     this.registry.on('status', (change) => this.webConsole.statusChanged(change));
     this.registry.on('change', () => this.webConsole.changed());
@@ -167,6 +187,7 @@ export class MasterServer {
     this.log.info('MA-0001', `MASTER ${master.name} of domain ${this.layout.name} is starting (pid ${process.pid})`);
     await acquireServerLock(this.files.pidFile, `MASTER of ${this.layout.name}`);
     await clearSnapshots(this.snapshotsDir);
+    await this.webConsole.load();
     if (await this.store.refresh()) {
       this.log.info('MA-0022', `generation ${this.store.manifest.generation} (the domain's files changed since the last generation)`);
     }
@@ -238,7 +259,7 @@ export class MasterServer {
       this.log.info('MA-0003', `MASTER ${this.config.master.name} is stopping`);
       clearInterval(this.pinger);
       await this.failures.stop();
-      this.webConsole.stop();
+      await this.webConsole.stop();
       this.registry.broadcast({ type: 'stopping' });
       this.registry.closeAll();
       await new Promise<void>((resolve) => {
@@ -395,6 +416,31 @@ export class MasterServer {
       client.close();
     }
     return HANDLED;
+  }
+
+  /**
+   * The console's live tail (console/log-lines.ts): the same lines as `master logs --follow`, read
+   * from the server itself on whatever node it runs. What stops the tail is said as its last line.
+   */
+  private async *consoleLogLines(source: LogSource, signal: AbortSignal): AsyncIterable<string> {
+    const follow = { lines: DEFAULT_LOG_LINES, follow: true };
+    try {
+      if (source.server === this.config.master.name) {
+        if (!this.logsToFile) throw new UsageError(`the MASTER ${source.server} runs in the foreground and logs to its terminal, not to a file`);
+        for await (const { line } of tailLogFiles([{ path: this.files.logFile }], { ...follow, signal })) yield line;
+        return;
+      }
+      const client = this.clientFor(source.server);
+      try {
+        for await (const { line, stream } of await serverLogLines(client, source.server, { ...follow, ...(source.app && { app: source.app }) }, signal)) {
+          yield stream ? `${stream}: ${line}` : line;
+        }
+      } finally {
+        client.close();
+      }
+    } catch (error) {
+      if (!signal.aborted) yield `(${(error as Error).message})`;
+    }
   }
 
   private routes(): Route[] {

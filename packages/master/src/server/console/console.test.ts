@@ -63,7 +63,7 @@ describe('the web console on the MASTER\'s port', () => {
     const setCookie = login.headers.get('set-cookie')!;
     expect(setCookie).toMatch(/^flotilla-console-c1=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/console; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/);
     expect(setCookie).not.toContain(url.split('token=')[1]); // the session is not the login token
-    expect(master.stderr()).toContain('[MA-0042] web console session started');
+    expect(master.stderr()).toContain('[MA-0042] web console read-only session started');
     const cookie = setCookie.split(';')[0]!;
 
     const page = await fetch(`${base}/console/`, { headers: { cookie } });
@@ -108,5 +108,90 @@ describe('the web console on the MASTER\'s port', () => {
     await expect(fetchTrusting(await domainCa(domain))(`https://localhost:${domain.masterPort}/console/`)).rejects.toThrow();
     // Flotilla's own clients still verify the domain's CA, and work.
     expect((await masterStatus(domain)).servers).toHaveLength(2);
+  });
+
+  it('lets only an admin session change things, from its own origin with its change token; every refusal is 403 and logged', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'c2', ['server1']);
+    await trust(domain);
+    const master = await startMaster(domain);
+    const base = `https://127.0.0.1:${domain.masterPort}`;
+    const login = async (admin: boolean) => {
+      const printed = await run('master', ['console-url', 'c2', '--home', home, '--json', ...(admin ? ['--admin'] : [])]);
+      expect(printed.exitCode).toBe(0);
+      const answer = await fetch(JSON.parse(printed.stdout).url, { redirect: 'manual' });
+      expect(answer.status).toBe(200);
+      const cookie = answer.headers.get('set-cookie')!.split(';')[0]!;
+      const session = await (await fetch(`${base}/console/api/session`, { headers: { cookie } })).json();
+      return { cookie, session };
+    };
+    const readOnly = await login(false);
+    const admin = await login(true);
+    expect(readOnly.session).toMatchObject({ admin: false });
+    expect(readOnly.session.changeToken).toBeUndefined();
+    expect(admin.session).toMatchObject({ admin: true, id: expect.stringMatching(/^[0-9a-f]{12}$/), changeToken: expect.any(String) });
+    expect(master.stderr()).toContain('[MA-0042] web console admin session started');
+
+    const keep = (cookie: string, headers: Record<string, string>) =>
+      fetch(`${base}/console/api/backup-policy`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ keep: '4' }) });
+    const own = { origin: base, 'sec-fetch-site': 'same-origin' };
+    const token = { 'x-flotilla-console-token': admin.session.changeToken };
+    // A read-only session's cookie, by hand, even with the admin session's token.
+    const refusals: [string, Response][] = [
+      ['a read-only session', await keep(readOnly.cookie, { ...own, ...token })],
+      ['from another origin (https://evil.example)', await keep(admin.cookie, { ...token, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })],
+      ['no Origin header', await keep(admin.cookie, token)],
+      ['a same-site request', await keep(admin.cookie, { ...token, origin: base, 'sec-fetch-site': 'same-site' })],
+      ['no valid change token', await keep(admin.cookie, own)],
+      ['no valid change token', await keep(admin.cookie, { ...own, 'x-flotilla-console-token': readOnly.cookie })],
+    ];
+    for (const [why, answer] of refusals) {
+      expect(answer.status, why).toBe(403);
+      expect((await answer.json()).error).toContain(`refused: ${why}`);
+    }
+    expect((await fetch(`${base}/console/api/backup-policy`, { method: 'POST', headers: own, body: '{}' })).status).toBe(401);
+    await waitFor('the refusals logged', () => master.stderr().split('[MA-0071] refused a web console change').length > refusals.length);
+    expect(JSON.parse((await run('set-domain-backup', ['c2', '--json', '--home', home])).stdout).policy.keep).toBe(10);
+
+    // The admin session from its own page: the command's checks, field by field, then the change.
+    const bad = await fetch(`${base}/console/api/backup-policy`, {
+      method: 'POST',
+      headers: { cookie: admin.cookie, ...own, ...token },
+      body: JSON.stringify({ keep: '0', nodeName: 'node9', backupDir: 'ok' }),
+    });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).fields).toEqual({
+      keep: '--keep 0: must be a whole number from 1 to 1000',
+      nodeName: '-nodeName node9: node "node9" is not defined (defined: node1); use null to copy to no node',
+    });
+    const done = await keep(admin.cookie, { ...own, ...token });
+    expect(done.status).toBe(200);
+    expect((await done.json()).message).toBe('Successfully performed the MODIFY operation for Domain Backup Policy.\nCheck the results using "set-domain-backup"');
+    expect(JSON.parse((await run('set-domain-backup', ['c2', '--json', '--home', home])).stdout).policy.keep).toBe(4);
+    expect(master.stderr()).toContain(`[MA-0070] web console session ${admin.session.id}: backup policy {\\"keep\\":4}`);
+
+    // A setting refused as master config set refuses it, with its message.
+    const setting = await fetch(`${base}/console/api/setting`, { method: 'POST', headers: { cookie: admin.cookie, ...own, ...token }, body: JSON.stringify({ path: 'restart.attempts', value: '-3' }) });
+    expect(setting.status).toBe(400);
+    const cli = await run('master', ['config', 'set', 'c2', 'restart.attempts', '-3', '--home', home]);
+    expect(cli.exitCode).toBe(2);
+    expect(cli.stderr).toContain((await setting.json()).error);
+
+    // The change is among the events, and they survive a MASTER restart.
+    const state = await firstState(`${base}/console/events`, admin.cookie);
+    expect(state.events.find((event: any) => event.code === 'MA-0070').message).toContain(admin.session.id);
+    master.child.kill('SIGTERM');
+    await master.child.catch(() => {});
+    await startMaster(domain);
+    const after = await waitFor('the events read back', async () => {
+      const pushed = await firstState(`${base}/console/events`, admin.cookie);
+      return pushed.events.some((event: any) => event.code === 'MA-0070') && pushed;
+    });
+    expect(after.events.some((event: any) => event.code === 'MA-0003')).toBe(true);
+
+    // Browsers ask for a favicon at the root: answered, not refused.
+    const favicon = await fetch(`${base}/favicon.ico`);
+    expect(favicon.status).toBe(200);
+    expect(favicon.headers.get('content-type')).toBe('image/svg+xml');
   });
 });

@@ -24,7 +24,7 @@ function fakeResponse() {
 }
 
 function stateWith(generation: number): ConsoleState {
-  return { now: new Date().toISOString(), domain: 'd1', generation, servers: [], membership: null, backup: {} as ConsoleState['backup'], events: [] };
+  return { now: new Date().toISOString(), domain: 'd1', generation, servers: [], membership: null, backup: {} as ConsoleState['backup'], events: [], outline: { nodes: [], clusters: [], applications: [] } };
 }
 
 describe('the console feed', () => {

@@ -4,8 +4,6 @@ import type { ConsoleState } from './state.js';
 
 /** The page is never more than this behind, and never gets more than one update in this time. */
 const MIN_INTERVAL_MS = 1_000;
-/** A comment now and then keeps proxies and NAT tables from dropping a quiet stream. */
-const KEEPALIVE_TICKS = 15;
 
 interface Client {
   /** Its session's end: the stream is closed then, and the browser's reconnect is refused. */
@@ -22,7 +20,6 @@ export class ConsoleFeed {
   private readonly clients = new Map<ServerResponse, Client>();
   private pending?: NodeJS.Timeout;
   private ticker?: NodeJS.Timeout;
-  private ticks = 0;
   private lastPush = 0;
   private lastSent = '';
   /** The failure last reported: one that repeats every second is reported once. */
@@ -70,7 +67,11 @@ export class ConsoleFeed {
   private tick(): void {
     const now = Date.now();
     for (const [response, client] of this.clients) if (client.expires <= now) response.end();
-    if (++this.ticks % KEEPALIVE_TICKS === 0) for (const response of this.clients.keys()) response.write(': keepalive\n\n');
+    // Every second, even with nothing new: a page that hears nothing for a few seconds knows its
+    // MASTER is gone (a machine gone says no FIN) and stops showing the table as current. It also
+    // keeps proxies and NAT tables from dropping a quiet stream.
+    const alive = `event: alive\ndata: ${new Date(now).toISOString()}\n\n`;
+    for (const response of this.clients.keys()) response.write(alive);
     this.changed();
   }
 

@@ -24,6 +24,7 @@ export function sendRefusal(response: ServerResponse, domain: string, why: strin
   const body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Flotilla console: log in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/console/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/console/style.css"></head>
 <body class="refusal"><main>
 <h1>Flotilla console of ${escapeHtml(domain)}</h1>
@@ -45,6 +46,7 @@ export function sendContinue(response: ServerResponse, location: string): void {
   const body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Flotilla console</title>
 <meta http-equiv="refresh" content="0; url=${escapeHtml(location)}">
+<link rel="icon" href="/console/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/console/style.css"></head>
 <body class="refusal"><main><p><a href="${escapeHtml(location)}">Open the console</a></p></main></body></html>
 `;

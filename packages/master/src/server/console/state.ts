@@ -10,6 +10,15 @@ export interface ConsoleSource {
   /** The heartbeat group as the MASTER's member sees it; undefined when it could not join. */
   members(): Member[] | undefined;
   backups(): Promise<BackupView>;
+  /** What the admin forms choose from. */
+  layout(): DomainOutline;
+}
+
+/** The names the admin controls offer: nodes for the backup copy, clusters to restart, applications to undeploy. */
+export interface DomainOutline {
+  nodes: string[];
+  clusters: { name: string; servers: string[] }[];
+  applications: { name: string; context: string; targets: string[] }[];
 }
 
 export interface BackupView extends PolicyView {
@@ -39,6 +48,7 @@ export interface ConsoleState {
   /** Or why it cannot be shown (a boot-backup record that cannot be read): the rest still is. */
   backup: BackupView | { error: string };
   events: ConsoleEvent[];
+  outline: DomainOutline;
 }
 
 export async function buildState(source: ConsoleSource, events: ConsoleEvent[]): Promise<ConsoleState> {
@@ -55,5 +65,6 @@ export async function buildState(source: ConsoleSource, events: ConsoleEvent[]):
       : null,
     backup: await source.backups().catch((error: Error) => ({ error: `the backup policy or the last boot backup cannot be read: ${error.message}` })),
     events,
+    outline: source.layout(),
   };
 }

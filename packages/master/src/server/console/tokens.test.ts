@@ -29,4 +29,20 @@ describe('console tokens', () => {
     expect(checkToken(key, 'console', 'a.b.c')).toEqual({ ok: false, reason: 'malformed' });
     expect(checkToken(key, 'console', undefined)).toEqual({ ok: false, reason: 'missing' });
   });
+
+  it('keep read-only and admin sessions apart: neither kind passes for the other, and a session carries its id', async () => {
+    const { checkLogin, newSession } = await import('./session.js');
+    const admin = issueToken(key, 'console-admin', inAnHour);
+    expect(checkLogin(key, admin)).toMatchObject({ ok: true, admin: true });
+    expect(checkLogin(key, issueToken(key, 'console', inAnHour))).toMatchObject({ ok: true, admin: false });
+    expect(checkLogin(key, issueToken(key, 'console-admin-session', inAnHour, 'a1b2c3d4e5f6'))).toEqual({ ok: false, reason: 'wrong signature' });
+    const readOnlySession = newSession(key, false, inAnHour);
+    expect(checkToken(key, 'console-admin-session', readOnlySession)).toEqual({ ok: false, reason: 'wrong signature' });
+    expect(checkToken(key, 'console-session', readOnlySession)).toMatchObject({ ok: true, id: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    // An id cannot be swapped into a signed session.
+    const [payload, mac] = newSession(key, true, inAnHour).split('.');
+    const swapped = Buffer.from(Buffer.from(payload!, 'base64url').toString().replace(/:.*/, ':000000000000')).toString('base64url');
+    expect(checkToken(key, 'console-admin-session', `${swapped}.${mac}`)).toEqual({ ok: false, reason: 'wrong signature' });
+  });
 });
+
