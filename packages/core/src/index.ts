@@ -57,3 +57,6 @@ export * from './tls/trusted-ca.js';
 export * from './protocol/trust-messages.js';
 export * from './tls/home-credentials.js';
 export * from './protocol/key-messages.js';
+export * from './remote/master-access.js';
+export * from './cli/master-options.js';
+export * from './protocol/upload.js';
