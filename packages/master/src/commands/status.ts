@@ -50,7 +50,7 @@ export const statusCommand: CommandModule<GlobalOptions, StatusOptions> = {
       .option('watch', { type: 'boolean', default: false, describe: 'Refresh every second on a terminal; into a pipe, or with --json (one JSON line), print only changes' }) as never,
   handler: async (options) => {
     const context = commandContext(options);
-    const connection = await connectMaster(context.home, options.domain, options);
+    const connection = await connectMaster(context.home, options.domain, options, 'read');
     const fetchTable = async () =>
       parseMessage(StatusTableSchema, await connection.client.request('GET', `${API_PREFIX}/status`), `the status table from the MASTER at ${connection.client.where}`);
     if (!options.watch) {

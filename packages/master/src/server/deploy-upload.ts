@@ -49,6 +49,7 @@ export async function receiveUpload(layout: DomainLayout, uploadsDir: string, co
     if (outside) throw new IntegrityError(`${what}: entry ${JSON.stringify(outside.path)} is not inside ${prefix}: an upload holds one application, nothing was installed`);
     if (backup.manifest.files.length === 0) throw new UsageError(`${what} holds no files of ${upload.name}: nothing was installed`);
     const extracted = join(dir, 'extracted');
+    await mkdir(extracted);
     await extractBackup(backup, extracted);
     const staging = `${STAGING_PREFIX}${upload.name}-${randomBytes(6).toString('hex')}.tmp`;
     await rename(join(extracted, 'apps', upload.name), join(layout.appsDir, staging));
