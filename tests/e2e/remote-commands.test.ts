@@ -1,5 +1,5 @@
-import { cp, mkdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaryPath, repoRoot, run, tempHome, waitFor, type Binary } from '../../test-support/index.js';
 import { createNetwork, netnsSupport, type Host, type Network } from '../../test-support/netns.js';
@@ -104,5 +104,96 @@ describe.skipIf(!support.ok)('commands from a machine without the domain (networ
     expect(restored.exitCode, restored.stderr).toBe(0);
     const config = await on(operator, 'master', ['config', 'get', DOMAIN, 'applications.hello.context', '--home', restoreHome]);
     expect(config.stdout.trim()).toBe('/hello');
+  });
+
+  it('start-server, stop-server and restart-server on a node reached through a real ssh (key-only, BatchMode=yes)', async () => {
+    const [masterHost, nodeHost, operator] = net.hosts as [Host, Host, Host];
+    const masterHome = await tempHome();
+    const nodeHome = await tempHome();
+    const sshDir = await tempHome();
+    const domain = 'sshdomain';
+    // sshd inside host 2, as on a real node: its own host key, one authorized client key, no passwords.
+    for (const name of ['host', 'client']) {
+      const made = await net.exec(operator, ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, name)]);
+      expect(made.exitCode, made.stderr).toBe(0);
+    }
+    await cp(join(sshDir, 'client.pub'), join(sshDir, 'authorized_keys'));
+    await chmod(join(sshDir, 'authorized_keys'), 0o600);
+    const path = [join(repoRoot, 'node_modules', '.bin'), dirname(process.execPath), '/usr/bin', '/bin'].join(':');
+    await writeFile(
+      join(sshDir, 'sshd_config'),
+      [
+        'Port 2222',
+        `ListenAddress ${nodeHost.address}`,
+        `HostKey ${join(sshDir, 'host')}`,
+        `AuthorizedKeysFile ${join(sshDir, 'authorized_keys')}`,
+        `PidFile ${join(sshDir, 'sshd.pid')}`,
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PermitRootLogin prohibit-password',
+        'UsePAM no',
+        'StrictModes no',
+        // The node's Flotilla install and home, as a login shell's profile would give them.
+        `SetEnv FLOTILLA_HOME=${nodeHome} PATH=${path}`,
+        '',
+      ].join('\n'),
+    );
+    await mkdir('/run/sshd', { recursive: true }); // sshd's privilege separation directory
+    // In the foreground (-D), so that the network's destroy() ends it by its PID.
+    net.spawn(nodeHost, ['/usr/sbin/sshd', '-D', '-e', '-f', join(sshDir, 'sshd_config')]);
+    await writeFile(join(sshDir, 'known_hosts'), `[${nodeHost.address}]:2222 ${(await readFile(join(sshDir, 'host.pub'), 'utf8')).trim()}\n`);
+    const ssh = `ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${join(sshDir, 'known_hosts')} -i ${join(sshDir, 'client')} -p 2222 {host}`;
+    await waitFor('sshd in host 2 takes the key', async () => (await net.exec(masterHost, ['sh', '-c', `${ssh.replace('{host}', nodeHost.address)} true`])).exitCode === 0, DEADLINE_MS);
+
+    expect((await run('master', ['create-domain', domain, '--home', masterHome])).exitCode).toBe(0);
+    const dir = join(masterHome, 'domains', domain);
+    await cp(join(repoRoot, 'examples', 'hello'), join(dir, 'apps', 'hello'), { recursive: true });
+    const group = `239.193.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+    await writeFile(
+      join(dir, 'config', 'domain.json5'),
+      `{
+  name: "${domain}",
+  master: { name: "adminServer", node: "node1", address: "${masterHost.address}", port: 9836 },
+  nodes: { node1: { host: "${masterHost.address}" }, node2: { host: "${nodeHost.address}", exec: "${ssh}" } },
+  servers: { server2: { node: "node2", address: "${nodeHost.address}", port: 9846, http: 8188 } },
+  clusters: {},
+  heartbeat: { mode: "multicast", group: "${group}", port: ${20_000 + Math.floor(Math.random() * 40_000)} },
+  applications: { hello: { context: "/hello", targets: ["server2"] } },
+}
+`,
+    );
+    const keyFile = join(dir, 'config', 'security', 'domain.key');
+    net.startBinary(masterHost, 'master', ['start', domain, '--home', masterHome]);
+    const remote = ['--home', await tempHome(), '--master', `${masterHost.address}:9836`, '--key-file', keyFile];
+    await waitFor('the MASTER', async () => (await on(operator, 'master', ['status', domain, ...remote])).exitCode === 0, DEADLINE_MS);
+    // The node's first start is the operator's (docs/operations.md): it gives the node its cache.
+    const first = await on(nodeHost, 'managed', ['start', domain, 'server2', '--home', nodeHome, '--master', `${masterHost.address}:9836`, '--key-file', keyFile, '--detach']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const row = async () => JSON.parse((await on(operator, 'master', ['status', domain, ...remote, '--json'])).stdout).servers.find((r: any) => r.name === 'server2');
+    await waitFor('server2 RUNNING', async () => (await row()).status === 'RUNNING', DEADLINE_MS);
+
+    const hello = async () => {
+      const answer = await net.exec(operator, ['curl', '-s', '--max-time', '5', `http://${nodeHost.address}:8188/hello/`]);
+      return answer.exitCode === 0 && JSON.parse(answer.stdout).server === 'server2';
+    };
+    const stopped = await on(operator, 'master', ['stop-server', domain, 'server2', ...remote, '--json']);
+    expect(stopped.exitCode, stopped.stderr).toBe(0);
+    expect(JSON.parse(stopped.stdout).results[0]).toMatchObject({ server: 'server2', ok: true, status: 'SHUTDOWN' });
+    expect(await hello()).toBe(false);
+
+    const started = await on(operator, 'master', ['start-server', domain, 'server2', ...remote, '--json']);
+    expect(started.exitCode, started.stderr).toBe(0);
+    expect(JSON.parse(started.stdout).results[0]).toMatchObject({ server: 'server2', ok: true, status: 'RUNNING' });
+    expect(await hello()).toBe(true);
+    const before = (await row()).pid;
+
+    const restarted = await on(operator, 'master', ['restart-server', domain, 'server2', ...remote, '--json']);
+    expect(restarted.exitCode, restarted.stderr).toBe(0);
+    expect(JSON.parse(restarted.stdout).results[0]).toMatchObject({ server: 'server2', ok: true, status: 'RUNNING' });
+    expect((await row()).pid).not.toBe(before);
+    expect(await hello()).toBe(true);
+    // The detached server is no child of the test: tempHome's cleanup ends it by its pid file if this fails first.
+    expect((await on(operator, 'master', ['stop-server', domain, 'server2', ...remote])).exitCode).toBe(0);
   });
 });
