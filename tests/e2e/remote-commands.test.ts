@@ -33,7 +33,7 @@ describe.skipIf(!support.ok)('commands from a machine without the domain (networ
     return net.exec(host, [process.execPath, binaryPath(binary), ...args], { env: { FLOTILLA_HOME: '', ...env } });
   }
 
-  it('status, config set, deploy (an upload that then answers on every target) and pack-domain into a local file', async () => {
+  it('status, config set, deploy (an upload that then answers on every target) and pack-domain into a local file', { timeout: 4 * 60_000 }, async () => {
     const [masterHost, serverHost, operator] = net.hosts as [Host, Host, Host];
     const masterHome = await tempHome();
     const serverHome = await tempHome();
@@ -106,7 +106,8 @@ describe.skipIf(!support.ok)('commands from a machine without the domain (networ
     expect(config.stdout.trim()).toBe('/hello');
   });
 
-  it('start-server, stop-server and restart-server on a node reached through a real ssh (key-only, BatchMode=yes)', async () => {
+  // Three starts and two stops through ssh, each waiting for the server: minutes on a busy machine.
+  it('start-server, stop-server and restart-server on a node reached through a real ssh (key-only, BatchMode=yes)', { timeout: 4 * 60_000 }, async () => {
     const [masterHost, nodeHost, operator] = net.hosts as [Host, Host, Host];
     const masterHome = await tempHome();
     const nodeHome = await tempHome();
