@@ -16,8 +16,8 @@ packages=(
   prometheus     # tests/metrics.test.ts: /usr/bin/promtool lints /metrics (`promtool check metrics`)
   age            # encrypted backups (SPEC section 5, to come): the `age` tool reads what pack-domain --recipient writes
   nginx-light    # the proxy against nginx in front of the same application (SPEC section 11, to come)
-  openssh-server # remote nodes (SPEC section 8, to come): sshd for restarts through `exec: "ssh ... {host}"`
   logrotate      # logs.test.ts: the stanza docs/operations.md shows, run against a real server's files
+  openssh-server # tests/e2e/remote-commands.test.ts: sshd in a namespace host, start-server through `exec: "ssh ... {host}"`
 )
 
 if ! command -v dpkg-query >/dev/null; then

@@ -62,3 +62,6 @@ export * from './logs/timestamped-lines.js';
 export * from './logs/tail.js';
 export * from './protocol/logs.js';
 export * from './protocol/json-lines.js';
+export * from './remote/master-access.js';
+export * from './cli/master-options.js';
+export * from './protocol/upload.js';

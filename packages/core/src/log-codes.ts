@@ -16,6 +16,8 @@ export const LOG_CODES = {
   'MA-0020': 'A configuration change was accepted: a new generation.',
   'MA-0021': 'A configuration change was refused.',
   'MA-0022': 'The generation changed on disk since the last start: a new generation.',
+  'MA-0026': 'An application uploaded by master deploy from another machine was received and checked; its deploy follows (MA-0020 or MA-0021).',
+  'MA-0027': 'An application upload was refused (too large, not the bytes signed, an unsafe or foreign archive entry): nothing was installed.',
   'MA-0030': 'A managed server attached (MANAGED).',
   'MA-0031': 'A managed server detached: stopped gracefully, or its connection was lost.',
   'MA-0040': 'A request was refused: not signed with the domain key, stale, or replayed (HTTP 401).',

@@ -36,6 +36,8 @@ import {
   parseMessage,
   MasterAddressSchema,
   readDomainKey,
+  parseMasterOption,
+  readKeyFileOption,
   reportReady,
   onStopSignals,
   reopenLogsOnHangup,
@@ -77,15 +79,6 @@ export interface ManagedOptions {
   keyFile?: string;
   /** Log to this file instead of stderr (detached server): rotated, reopened at SIGHUP, read by `master logs`. */
   logFile?: string;
-}
-
-export function parseMasterOption(text: string): MasterAddress {
-  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text.trim());
-  const port = Number(match?.[2]);
-  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(`--master ${text}: expected HOST:PORT, for example 10.0.0.5:9736`);
-  }
-  return { address: match[1]!, port };
 }
 
 /** A managed server: its cache, its mode, its link to the MASTER, and its ports. */
@@ -581,13 +574,7 @@ async function readLocalConfig(file: string, domain: string): Promise<DomainConf
 
 /** --key-file, else the copy kept in the cache, else the domain's own key on the MASTER's machine. */
 async function resolveKey(options: ManagedOptions, cache: CacheStore, sharedKeyFile: string | undefined): Promise<Buffer> {
-  if (options.keyFile) {
-    // A file named on the command line that is not there is a usage error, as every missing input file.
-    if (!(await stat(options.keyFile).then((found) => found.isFile(), () => false))) {
-      throw new UsageError(`--key-file ${options.keyFile} is not a readable file: give the path of a copy of the MASTER's config/security/domain.key`);
-    }
-    return readDomainKey(options.keyFile);
-  }
+  if (options.keyFile) return readKeyFileOption(options.keyFile);
   const cached = cache.path('domain.key');
   if (await stat(cached).then(() => true, () => false)) return readDomainKey(cached);
   if (sharedKeyFile) return readDomainKey(sharedKeyFile);

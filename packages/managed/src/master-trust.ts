@@ -1,10 +1,8 @@
-import { learnDomainCa, readTrustedCa, type Logger, type MasterAddress } from '@flotilla/core';
+import { FIRST_CONTACT_TIMEOUT_MS, learnDomainCa, readTrustedCa, type Logger, type MasterAddress } from '@flotilla/core';
 import type { CacheStore } from './cache/cache-store.js';
 
 /** The domain's CA as this server keeps it in its cache, once learned. */
 export const TRUSTED_CA_FILE = 'ca.crt';
-/** The first contact is one small question; a MASTER that takes longer is treated as unreachable. */
-const FIRST_CONTACT_TIMEOUT_MS = 5_000;
 
 /**
  * The CA a server verifies its MASTER with (docs/security.md): the copy pinned in its cache, else the

@@ -1,6 +1,6 @@
-import type { CommandModule, GlobalOptions } from '@flotilla/core/cli';
+import { masterOptions, type CommandModule, type GlobalOptions, type MasterOptions } from '@flotilla/core/cli';
 
-export interface PackOptions extends GlobalOptions {
+export interface PackOptions extends GlobalOptions, MasterOptions {
   domain: string;
   file?: string;
   recipient?: string[];
@@ -11,7 +11,7 @@ export const packCommand: CommandModule<GlobalOptions, PackOptions> = {
   command: '$0 <domain>',
   describe: 'Back up a domain (configuration, key, applications) into one zip',
   builder: (cli) =>
-    cli
+    masterOptions(cli)
       .positional('domain', { type: 'string', demandOption: true, describe: 'The domain to back up' })
       .option('file', {
         alias: 'f',

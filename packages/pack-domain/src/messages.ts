@@ -14,6 +14,8 @@ export const packMessages = {
   keptChanging: (domain: string, detail: string) =>
     `cannot pack a consistent backup of ${domain}: ${detail}, twice in a row; wait for whatever is writing to the domain (a deploy or configuration change) to finish, then pack again`,
   selfCheckFailed: (detail: string) => `the archive just written failed its verification, so it was not kept: ${detail}`,
+  receivedBad: (where: string, detail: string) => `the backup received from the MASTER at ${where} failed its verification, so it was not kept: ${detail}`,
+  remoteNotReached: (domain: string, where: string) => `MASTER of ${domain} at ${where} is unreachable: a backup from another machine is packed by the MASTER; start it (master start ${domain}) or pack on its machine`,
   targetIsDirectory: (target: string) => `${target} is a directory; give the archive's file name with -f FILE`,
   encrypting: (domain: string, recipients: number) => `Encrypting the backup of ${domain} for ${recipients} recipient${recipients === 1 ? '' : 's'}...`,
   packingThroughMaster: (domain: string) => `Packing ${domain} through its MASTER...`,

@@ -1,8 +1,14 @@
 import { rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
+  FirstContactUnreachableError,
+  PeerUnreachableError,
   TerminalProgress,
+  UnreachableError,
   UsageError,
+  domainLayout,
+  reachMaster,
+  wantsRemoteMaster,
   commandContext,
   describeProgress,
   messages,
@@ -12,6 +18,7 @@ import {
 } from '@flotilla/core';
 import { AGE_EXTENSION, checkRecipients } from '@flotilla/unpack-domain';
 import { encryptBackup } from './encrypt-backup.js';
+import { receiveFromMaster } from './from-master.js';
 import type { PackOptions } from './command.js';
 import { packMessages } from './messages.js';
 import { packDomain } from './pack.js';
@@ -23,6 +30,7 @@ import type { WrittenBackup } from './write-backup.js';
 /** Packs a domain: through its MASTER when one answers, from the files on disk otherwise. */
 export async function runPack(options: PackOptions): Promise<void> {
   const context = commandContext(options);
+  if (wantsRemoteMaster(options)) return runRemotePack(options);
   // A domain whose configuration does not load is refused here (exit 2): a backup must restore.
   const domain = await openDomain(context.home, options.domain);
   const recipients = options.recipient ?? [];
@@ -34,20 +42,53 @@ export async function runPack(options: PackOptions): Promise<void> {
   context.result(result, messages.packCompleted(options.domain, result.path));
 }
 
+/**
+ * From a machine without the domain (--master): the MASTER packs one generation and sends it here
+ * (from-master.ts); with --recipient it is encrypted here, as a local backup is.
+ */
+async function runRemotePack(options: PackOptions): Promise<void> {
+  const context = commandContext(options);
+  const recipients = options.recipient ?? [];
+  await checkRecipients(recipients, '--recipient');
+  const target = options.file ? resolve(options.file) : `${domainLayout(context.home, options.domain).packedZip}${recipients.length ? AGE_EXTENSION : ''}`;
+  await checkTarget(target);
+  const { client } = await reachMaster(context.home, options.domain, options).catch((error: unknown) => {
+    throw error instanceof FirstContactUnreachableError ? new UnreachableError(packMessages.remoteNotReached(options.domain, `${error.peer.address}:${error.peer.port}`), { cause: error }) : error;
+  });
+  try {
+    const receive = async (into: string) => {
+      const progress = TerminalProgress.forStderr();
+      progress?.update(packMessages.packingThroughMaster(options.domain));
+      return receiveFromMaster(client, into).finally(() => progress?.done());
+    };
+    const result = recipients.length ? await encrypted(options.domain, target, recipients, receive) : await receive(target);
+    context.result(result, messages.packCompleted(options.domain, result.path));
+  } catch (error) {
+    if (error instanceof PeerUnreachableError) throw new UnreachableError(packMessages.remoteNotReached(options.domain, client.where), { cause: error });
+    throw error;
+  } finally {
+    client.close();
+  }
+}
+
 async function packPlain(domain: Domain, target: string): Promise<BackupResult> {
   return (await packOnline(domain, target)) ?? backupResult(await packOffline(domain, target));
+}
+
+async function packEncrypted(domain: Domain, target: string, recipients: string[]): Promise<BackupResult> {
+  return encrypted(domain.config.name, target, recipients, (plain) => packPlain(domain, plain));
 }
 
 /**
  * The plain archive is written and verified as always, beside the target under a leftover name,
  * then encrypted over the target (encryptBackup); the plain one is removed whatever happens.
  */
-async function packEncrypted(domain: Domain, target: string, recipients: string[]): Promise<BackupResult> {
+async function encrypted(domain: string, target: string, recipients: string[], packPlainInto: (plain: string) => Promise<BackupResult>): Promise<BackupResult> {
   const plain = tempPathFor(target);
   try {
-    const result = await packPlain(domain, plain);
+    const result = await packPlainInto(plain);
     const progress = TerminalProgress.forStderr();
-    progress?.update(packMessages.encrypting(domain.config.name, recipients.length));
+    progress?.update(packMessages.encrypting(domain, recipients.length));
     const encrypted = await encryptBackup(plain, target, recipients).finally(() => progress?.done());
     return { ...result, path: target, ...encrypted };
   } finally {

@@ -17,7 +17,7 @@ import {
  * The MASTER answers once the archive is written and verified: as long as packing the whole
  * domain takes, which for a large application set is minutes, not seconds.
  */
-const BACKUP_TIMEOUT_MS = 60 * 60 * 1000;
+export const BACKUP_TIMEOUT_MS = 60 * 60 * 1000;
 
 /**
  * Asks the MASTER of `domain` to write the backup to `target`, so that it holds exactly one

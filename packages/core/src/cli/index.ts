@@ -8,3 +8,4 @@ export { commandEntry, type CommandEntry } from './command-table.js';
 export { acceptSingleDashOptions, kebabCase } from './argv.js';
 export { parsePortOption } from './options.js';
 export type { Argv, CommandModule } from 'yargs';
+export * from './master-options.js';

@@ -2,7 +2,7 @@ import { FlotillaError } from '../errors.js';
 import { isAlive } from './server-lock.js';
 
 /** A graceful stop closes connections and writes state: seconds, not minutes. */
-const STOP_TIMEOUT_MS = 20_000;
+export const STOP_TIMEOUT_MS = 20_000;
 
 export async function waitForExit(pid: number, what: string): Promise<void> {
   const deadline = Date.now() + STOP_TIMEOUT_MS;

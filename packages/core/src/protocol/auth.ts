@@ -49,18 +49,20 @@ export interface RequestToSign {
   /** The identity of the peer the request is for: no other peer accepts it. */
   receiver: string;
   body?: Uint8Array | string;
+  /** The body's SHA-256, when it is streamed from a file rather than given (an upload). */
+  bodyHash?: string;
 }
 
 export function signRequest(key: Uint8Array, request: RequestToSign): Record<string, string> {
   const time = String(Date.now());
   const nonce = randomBytes(16).toString('hex');
-  const hash = bodyHash(request.body ?? '');
+  const hash = request.bodyHash ?? bodyHash(request.body ?? '');
   return {
     [AUTH_HEADERS.time]: time,
     [AUTH_HEADERS.nonce]: nonce,
     [AUTH_HEADERS.sender]: request.sender,
     [AUTH_HEADERS.bodyHash]: hash,
-    [AUTH_HEADERS.signature]: signature(key, { ...request, time, nonce, bodyHash: hash }),
+    [AUTH_HEADERS.signature]: signature(key, { method: request.method, path: request.path, sender: request.sender, receiver: request.receiver, time, nonce, bodyHash: hash }),
   };
 }
 

@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { Agent, request as httpsRequest } from 'node:https';
 import { ExitCode, FlotillaError, UsageError, type ExitCodeValue } from '../errors.js';
 import { ProtocolError } from './parse-message.js';
@@ -47,9 +49,9 @@ export class PeerClient {
     this.agent = new Agent({ keepAlive: true, maxSockets: 16, ...clientTlsOptions(credentials.trust) });
   }
 
-  private sign(method: string, path: string, body: string): Record<string, string> {
+  private sign(method: string, path: string, body: string, hash?: string): Record<string, string> {
     const { key, sender, trust } = this.credentials;
-    return signRequest(key, { method, path, sender, receiver: trust.identity, body });
+    return signRequest(key, { method, path, sender, receiver: trust.identity, body, ...(hash !== undefined && { bodyHash: hash }) });
   }
 
   get where(): string {
@@ -124,6 +126,43 @@ export class PeerClient {
       sink,
     );
     if ('errorBody' in answer) throw errorFrom(answer.status, answer.errorBody, this.where);
+  }
+
+  /**
+   * POSTs the file `file` as the body, streamed from disk: `sha256` and `bytes` are its hash and
+   * size, which the signature covers and the peer checks on arrival. The JSON answer, not yet checked.
+   */
+  async upload(path: string, file: string, content: { sha256: string; bytes: number }, timeoutMs: number): Promise<unknown> {
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpsRequest({
+        host: this.peer.address,
+        port: this.peer.port,
+        method: 'POST',
+        path,
+        agent: this.agent,
+        headers: { ...this.sign('POST', path, '', content.sha256), 'content-type': 'application/zip', 'content-length': content.bytes },
+      });
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+      // A peer that refuses answers before it has read everything: its answer is what counts.
+      req.on('response', (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(connectionError(this.where, error));
+      });
+      pipeline(createReadStream(file), req).catch(() => {
+        // The request's own error (or its early answer) settles the promise.
+      });
+    });
+    const text = await readAll(response, timeoutMs, this.where);
+    if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, text, this.where);
+    try {
+      return JSON.parse(text.toString('utf8'));
+    } catch {
+      throw new ProtocolError(`${this.where} answered POST ${path} with something that is not JSON`);
+    }
   }
 
   close(): void {

@@ -16,7 +16,10 @@ export const DEFAULT_MAX_BODY = 1024 * 1024;
 export interface RequestContext {
   params: Record<string, string>;
   query: URLSearchParams;
+  /** Empty for a streamed route: its handler reads `request` itself. */
   body: Buffer;
+  /** What a streamed route's body must hash to (SHA-256, hex), as the request's signature says. */
+  bodyHash: string;
   /** The authenticated sender's name (a server of the domain, or a command-line client). */
   sender: string;
   request: IncomingMessage;
@@ -31,6 +34,11 @@ export interface Route {
   /** `/v2/servers/:server/report`: `:name` segments become params. */
   path: string;
   maxBody?: number;
+  /**
+   * The body is not read before the handler runs: it streams `request` itself (an upload), checks
+   * it against `bodyHash` and stays within maxBody. A declared length above maxBody is refused first.
+   */
+  stream?: true;
   /**
    * Served without a signed request: for clients that cannot sign (a browser, Prometheus, a
    * machine at its first contact). Such a handler authenticates the request its own way (a
@@ -169,7 +177,14 @@ export function createManagementServer(options: ManagementServerOptions): Server
           sender = verified.sender;
           expectedHash = verified.bodyHash;
         }
-        const body = await readBody(request, match?.route.maxBody ?? (isPublic ? 0 : DEFAULT_MAX_BODY));
+        const limit = match?.route.maxBody ?? (isPublic ? 0 : DEFAULT_MAX_BODY);
+        if (match?.route.stream && expectedHash !== undefined) {
+          if (!(Number(request.headers['content-length'] ?? 0) <= limit)) return refuse(response, 413, { error: `request body too large: at most ${limit} bytes`, exitCode: ExitCode.usage });
+          const result = await match.route.handle({ params: match.params, query: url.searchParams, body: Buffer.alloc(0), bodyHash: expectedHash, sender, request, response });
+          if (result !== HANDLED) sendJson(response, 200, result ?? {});
+          return;
+        }
+        const body = await readBody(request, limit);
         if (body === undefined) return refuse(response, 413, { error: 'request body too large', exitCode: ExitCode.usage });
         if (expectedHash !== undefined && bodyHash(body) !== expectedHash) {
           options.logger.warn(options.unauthorizedCode, `refused a request from ${remote} whose body is not the one signed: ${request.method} ${url.pathname.slice(0, 200)}`);
@@ -178,7 +193,7 @@ export function createManagementServer(options: ManagementServerOptions): Server
         if (!match) return sendJson(response, 404, { error: `no such endpoint ${request.method} ${url.pathname.slice(0, 200)}`, exitCode: ExitCode.failed } satisfies ErrorBody);
         // A public request that its handler accepted vouches for its connection too.
         if (isPublic) response.once('finish', () => response.statusCode < 400 && connections.authenticated(request.socket));
-        const result = await match.route.handle({ params: match.params, query: url.searchParams, body, sender, request, response });
+        const result = await match.route.handle({ params: match.params, query: url.searchParams, body, bodyHash: bodyHash(body), sender, request, response });
         if (result !== HANDLED) sendJson(response, 200, result ?? {});
       } catch (error) {
         if (response.headersSent) {

@@ -228,6 +228,13 @@ export const StopAnswerSchema = z.strictObject({ stopping: z.literal(true), pid:
 export const BackupRequestSchema = z.strictObject({ target: text.min(1).optional() });
 export type BackupRequest = z.output<typeof BackupRequestSchema>;
 
+/**
+ * `POST /v2/backup/download` (empty body): `pack-domain -f FILE` from a machine without the domain.
+ * The MASTER packs one generation as for a BackupRequest and answers the archive itself, with its
+ * `content-length`; the receiver verifies it whole before it renames it into place.
+ */
+export const BACKUP_DOWNLOAD_PATH = `${API_PREFIX}/backup/download`;
+
 /** The answer to a BackupRequest; also what `pack-domain --json` prints. */
 export const BackupResultSchema = z.strictObject({
   domain: NameSchema,

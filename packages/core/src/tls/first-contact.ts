@@ -36,6 +36,9 @@ export function trustProof(key: Uint8Array, domain: string, nonce: string, caPem
 
 export const TRUST_NONCE = /^[0-9a-f]{64}$/;
 
+/** The first contact is one small question; a MASTER that takes longer is treated as unreachable. */
+export const FIRST_CONTACT_TIMEOUT_MS = 5_000;
+
 /**
  * Asks the MASTER at `peer` for the CA of `domain` and returns it (PEM) once verified, or fails
  * with exit 4 saying why nothing was trusted.

@@ -1,5 +1,5 @@
-import { commandContext, detachedOutput, domainLayout, serverLayout, startDetached, type CommandModule, type GlobalOptions } from '@flotilla/core';
-import { ManagedServer, parseMasterOption } from '../managed-server.js';
+import { commandContext, detachedOutput, domainLayout, parseMasterOption, serverLayout, startDetached, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { ManagedServer } from '../managed-server.js';
 
 interface StartOptions extends GlobalOptions {
   domain: string;

@@ -1,7 +1,7 @@
-import { assertName, commandContext, parsePortOption, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { assertName, commandContext, parsePortOption, type CommandModule, type GlobalOptions, type MasterOptions, masterOptions } from '@flotilla/core';
 import { submitChange } from '../master-client.js';
 
-interface AddServerOptions extends GlobalOptions {
+interface AddServerOptions extends GlobalOptions, MasterOptions {
   domain: string;
   server: string;
   node: string;
@@ -15,7 +15,7 @@ export const addServerCommand: CommandModule<GlobalOptions, AddServerOptions> = 
   command: 'add-server <domain> <server>',
   describe: 'Add a managed server to the configuration, through the MASTER',
   builder: (cli) =>
-    cli
+    masterOptions(cli)
       .positional('domain', { type: 'string', demandOption: true })
       .positional('server', { type: 'string', demandOption: true })
       .option('node', { type: 'string', demandOption: true, requiresArg: true, describe: 'Node it runs on' })
@@ -34,6 +34,6 @@ export const addServerCommand: CommandModule<GlobalOptions, AddServerOptions> = 
       http: parsePortOption('--http', options.http),
       ...(options.cluster ? { cluster: options.cluster } : {}),
     };
-    await submitChange(commandContext(options), options.domain, change, `server ${options.server} added`);
+    await submitChange(commandContext(options), options, change, `server ${options.server} added`);
   },
 };

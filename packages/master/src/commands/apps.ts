@@ -1,16 +1,17 @@
-import { applicationsOf, commandContext, openDomain, renderTable, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { applicationsOf, commandContext, renderTable, type CommandModule, type GlobalOptions, type MasterOptions, masterOptions } from '@flotilla/core';
+import { readDomainConfig } from '../master-client.js';
 
-interface AppsOptions extends GlobalOptions {
+interface AppsOptions extends GlobalOptions, MasterOptions {
   domain: string;
 }
 
 export const appsCommand: CommandModule<GlobalOptions, AppsOptions> = {
   command: 'apps <domain>',
   describe: 'List the deployed applications: context, targets and the servers they run on (offline)',
-  builder: (cli) => cli.positional('domain', { type: 'string', demandOption: true }) as never,
+  builder: (cli) => masterOptions(cli).positional('domain', { type: 'string', demandOption: true }) as never,
   handler: async (options) => {
     const context = commandContext(options);
-    const { config } = await openDomain(context.home, options.domain);
+    const config = await readDomainConfig(context.home, options);
     const apps = Object.entries(config.applications).map(([name, app]) => ({
       name,
       context: app.context,

@@ -3,15 +3,16 @@ import {
   UsageError,
   commandContext,
   formatSettingPath,
-  openDomain,
   renderDomainConfig,
   settingPath,
   type CommandModule,
   type GlobalOptions,
+  type MasterOptions,
+  masterOptions,
 } from '@flotilla/core';
-import { submitChange } from '../master-client.js';
+import { readDomainConfig, submitChange } from '../master-client.js';
 
-interface ConfigOptions extends GlobalOptions {
+interface ConfigOptions extends GlobalOptions, MasterOptions {
   domain: string;
 }
 
@@ -25,11 +26,11 @@ interface ConfigSetOptions extends ConfigGetOptions {
 
 const showCommand: CommandModule<GlobalOptions, ConfigOptions> = {
   command: '$0 <domain>',
-  describe: 'Print the validated configuration (offline; never the key)',
-  builder: (cli) => cli.positional('domain', { type: 'string', demandOption: true }) as never,
+  describe: 'Print the validated configuration (offline, or the MASTER\'s with --master; never the key)',
+  builder: (cli) => masterOptions(cli).positional('domain', { type: 'string', demandOption: true }) as never,
   handler: async (options) => {
     const context = commandContext(options);
-    const { config } = await openDomain(context.home, options.domain);
+    const config = await readDomainConfig(context.home, options);
     context.result(config, () => renderDomainConfig(config).trimEnd());
   },
 };
@@ -38,12 +39,12 @@ const getCommand: CommandModule<GlobalOptions, ConfigGetOptions> = {
   command: 'get <domain> <path>',
   describe: 'Print one setting, e.g. backup.keep or servers.server1.http',
   builder: (cli) =>
-    cli
+    masterOptions(cli)
       .positional('domain', { type: 'string', demandOption: true })
       .positional('path', { type: 'string', demandOption: true, describe: 'Dotted path of the setting' }) as never,
   handler: async (options) => {
     const context = commandContext(options);
-    const { config } = await openDomain(context.home, options.domain);
+    const config = await readDomainConfig(context.home, options);
     const value = settingAt(config, options.path);
     context.result(value, () => (typeof value === 'string' ? value : JSON5.stringify(value, { quote: '"' })));
   },
@@ -65,7 +66,7 @@ const setCommand: CommandModule<GlobalOptions, ConfigSetOptions> = {
   command: 'set <domain> <path> <value>',
   describe: 'Change one setting through the MASTER, e.g. backup.keep 20',
   builder: (cli) =>
-    cli
+    masterOptions(cli)
       .positional('domain', { type: 'string', demandOption: true })
       .positional('path', { type: 'string', demandOption: true, describe: 'Dotted path of the setting' })
       .positional('value', { type: 'string', demandOption: true, describe: 'A JSON5 value' }) as never,
@@ -74,7 +75,7 @@ const setCommand: CommandModule<GlobalOptions, ConfigSetOptions> = {
     // Refused here, before the MASTER is asked, with the same message the MASTER would give.
     settingPath(options.path);
     const change = { op: 'set', path: options.path, value: parseValueArgument(String(options.value)) } as const;
-    await submitChange(context, options.domain, change, `${options.path} set`);
+    await submitChange(context, options, change, `${options.path} set`);
   },
 };
 

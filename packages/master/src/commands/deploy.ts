@@ -1,8 +1,22 @@
-import { API_PREFIX, ConfigChangeResultSchema, assertName, commandContext, parseMessage, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import {
+  API_PREFIX,
+  ConfigChangeResultSchema,
+  DEPLOY_UPLOAD_PATH,
+  assertName,
+  commandContext,
+  deployUploadQuery,
+  masterOptions,
+  parseMessage,
+  type CommandModule,
+  type GlobalOptions,
+  type MasterOptions,
+  type PeerClient,
+} from '@flotilla/core';
 import { stageApplication } from '../deploy/stage.js';
+import { packForUpload } from '../deploy/upload-archive.js';
 import { connectMaster, withMaster } from '../master-client.js';
 
-interface DeployOptions extends GlobalOptions {
+interface DeployOptions extends GlobalOptions, MasterOptions {
   domain: string;
   source: string;
   name: string;
@@ -10,11 +24,15 @@ interface DeployOptions extends GlobalOptions {
   target: string;
 }
 
+/** The MASTER answers once the application is installed as a generation: an upload of a large one takes a while. */
+const DEPLOY_TIMEOUT_MS = 60_000;
+const UPLOAD_TIMEOUT_MS = 10 * 60_000;
+
 export const deployCommand: CommandModule<GlobalOptions, DeployOptions> = {
   command: 'deploy <domain> <source>',
   describe: 'Deploy an application (a directory or a zip of one) to servers and clusters, through the MASTER',
   builder: (cli) =>
-    cli
+    masterOptions(cli)
       .positional('domain', { type: 'string', demandOption: true })
       .positional('source', { type: 'string', demandOption: true, describe: 'Directory or zip with a Node.js HTTP server' })
       .option('name', { type: 'string', demandOption: true, requiresArg: true, describe: 'Application name' })
@@ -24,17 +42,30 @@ export const deployCommand: CommandModule<GlobalOptions, DeployOptions> = {
     const context = commandContext(options);
     assertName('application', options.name);
     const targets = options.target.split(',').map((target) => target.trim()).filter(Boolean);
-    const connection = await connectMaster(context.home, options.domain);
+    const connection = await connectMaster(context.home, options.domain, options);
+    const { local } = connection;
     const result = await withMaster(connection, async (client) => {
       // Refuse at once while the MASTER is down, before copying anything.
       await client.request('GET', `${API_PREFIX}/status`);
-      const staging = await stageApplication(options.source, connection.layout.appsDir, options.name);
-      const answer = await client.request('POST', `${API_PREFIX}/config`, {
-        body: { op: 'deploy', name: options.name, context: options.context, targets, staging },
-        timeoutMs: 60_000,
-      });
+      const answer = local
+        ? await client.request('POST', `${API_PREFIX}/config`, {
+            body: { op: 'deploy', name: options.name, context: options.context, targets, staging: await stageApplication(options.source, local.layout.appsDir, options.name) },
+            timeoutMs: DEPLOY_TIMEOUT_MS,
+          })
+        : await upload(client, options, targets);
       return parseMessage(ConfigChangeResultSchema, answer, `the answer of the MASTER at ${client.where}`);
     });
     context.result(result, `application ${options.name} deployed at ${options.context} to ${targets.join(', ')}: generation ${result.generation}`);
   },
 };
+
+/** From a machine without the domain: the application travels to the MASTER (core's protocol/upload.ts). */
+async function upload(client: PeerClient, options: DeployOptions, targets: string[]): Promise<unknown> {
+  const archive = await packForUpload(options.source, options.domain, options.name);
+  try {
+    const query = deployUploadQuery({ name: options.name, context: options.context, targets });
+    return await client.upload(`${DEPLOY_UPLOAD_PATH}?${query}`, archive.file, archive, UPLOAD_TIMEOUT_MS);
+  } finally {
+    await archive.dispose();
+  }
+}

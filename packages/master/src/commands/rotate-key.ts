@@ -1,7 +1,7 @@
-import { KeyRotationResultSchema, ROTATE_KEY_PATH, commandContext, parseMessage, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { KeyRotationResultSchema, ROTATE_KEY_PATH, commandContext, parseMessage, type CommandModule, type GlobalOptions, type MasterOptions, masterOptions } from '@flotilla/core';
 import { connectMaster, withMaster } from '../master-client.js';
 
-interface RotateKeyOptions extends GlobalOptions {
+interface RotateKeyOptions extends GlobalOptions, MasterOptions {
   domain: string;
 }
 
@@ -11,10 +11,10 @@ const ROTATION_TIMEOUT_MS = 30_000;
 export const rotateKeyCommand: CommandModule<GlobalOptions, RotateKeyOptions> = {
   command: 'rotate-key <domain>',
   describe: 'Give the domain a new key, through the MASTER: running servers get it at once, the others at their next contact; tokens and links of the old key stop working',
-  builder: (cli) => cli.positional('domain', { type: 'string', demandOption: true }) as never,
+  builder: (cli) => masterOptions(cli).positional('domain', { type: 'string', demandOption: true }) as never,
   handler: async (options) => {
     const context = commandContext(options);
-    const connection = await connectMaster(context.home, options.domain);
+    const connection = await connectMaster(context.home, options.domain, options);
     const result = await withMaster(connection, async (client) =>
       parseMessage(KeyRotationResultSchema, await client.request('POST', ROTATE_KEY_PATH, { timeoutMs: ROTATION_TIMEOUT_MS }), `the answer of the MASTER at ${client.where}`),
     );

@@ -7,11 +7,13 @@ import {
   serverOperationTimeoutMs,
   type CommandModule,
   type GlobalOptions,
+  type MasterOptions,
+  masterOptions,
   type ServerOperation,
 } from '@flotilla/core';
-import { connectMaster, withMaster } from '../master-client.js';
+import { connectMaster, domainConfigOf, withMaster } from '../master-client.js';
 
-interface ServerOperationOptions extends GlobalOptions {
+interface ServerOperationOptions extends GlobalOptions, MasterOptions {
   domain: string;
   targets: string[];
   rolling?: boolean;
@@ -25,7 +27,7 @@ function serverOperationCommand(operation: ServerOperation, describe: string): C
     command: `${operation}-server <domain> <targets..>`,
     describe,
     builder: (cli) => {
-      const positionals = cli
+      const positionals = masterOptions(cli)
         .positional('domain', { type: 'string', demandOption: true })
         .positional('targets', { type: 'string', array: true, demandOption: true, describe: 'Servers and clusters, by name' });
       return (
@@ -37,18 +39,19 @@ function serverOperationCommand(operation: ServerOperation, describe: string): C
     handler: async (options) => {
       const context = commandContext(options);
       const targets = options.targets.map(String);
-      const connection = await connectMaster(context.home, options.domain);
-      const answer = await withMaster(connection, async (client) =>
-        parseMessage(
+      const connection = await connectMaster(context.home, options.domain, options);
+      const answer = await withMaster(connection, async (client) => {
+        const servers = Object.keys((await domainConfigOf(connection)).servers).length;
+        return parseMessage(
           ServerOperationAnswerSchema,
           await client.request('POST', `${API_PREFIX}/servers/operation`, {
             body: { operation, targets, rolling: Boolean(options.rolling) },
             // The MASTER answers once every server is up (or down): that takes a while.
-            timeoutMs: serverOperationTimeoutMs(Object.keys(connection.config.servers).length),
+            timeoutMs: serverOperationTimeoutMs(servers),
           }),
           `the answer of the MASTER at ${client.where}`,
-        ),
-      );
+        );
+      });
       context.result(answer, () =>
         answer.results.map((result) => (result.ok ? `${result.server}: ${DONE[operation]}, ${result.status}` : `${result.server}: ${result.error} (${result.status})`)).join('\n'),
       );

@@ -7,11 +7,13 @@ import {
   statusWithDuration,
   type CommandModule,
   type GlobalOptions,
+  type MasterOptions,
+  masterOptions,
   type StatusTable,
 } from '@flotilla/core/client';
 import { connectMaster, withMaster } from '../master-client.js';
 
-interface StatusOptions extends GlobalOptions {
+interface StatusOptions extends GlobalOptions, MasterOptions {
   domain: string;
   watch: boolean;
 }
@@ -43,12 +45,12 @@ export const statusCommand: CommandModule<GlobalOptions, StatusOptions> = {
   command: 'status <domain>',
   describe: 'The server table: status and time in it, node, PID, cluster, mode, generation',
   builder: (cli) =>
-    cli
+    masterOptions(cli)
       .positional('domain', { type: 'string', demandOption: true })
       .option('watch', { type: 'boolean', default: false, describe: 'Refresh every second on a terminal; into a pipe, or with --json (one JSON line), print only changes' }) as never,
   handler: async (options) => {
     const context = commandContext(options);
-    const connection = await connectMaster(context.home, options.domain);
+    const connection = await connectMaster(context.home, options.domain, options, 'read');
     const fetchTable = async () =>
       parseMessage(StatusTableSchema, await connection.client.request('GET', `${API_PREFIX}/status`), `the status table from the MASTER at ${connection.client.where}`);
     if (!options.watch) {

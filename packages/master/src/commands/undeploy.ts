@@ -1,7 +1,7 @@
-import { commandContext, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { commandContext, type CommandModule, type GlobalOptions, type MasterOptions, masterOptions } from '@flotilla/core';
 import { submitChange } from '../master-client.js';
 
-interface UndeployOptions extends GlobalOptions {
+interface UndeployOptions extends GlobalOptions, MasterOptions {
   domain: string;
   name: string;
 }
@@ -9,8 +9,8 @@ interface UndeployOptions extends GlobalOptions {
 export const undeployCommand: CommandModule<GlobalOptions, UndeployOptions> = {
   command: 'undeploy <domain> <name>',
   describe: 'Remove an application; its servers drain and stop it, through the MASTER',
-  builder: (cli) => cli.positional('domain', { type: 'string', demandOption: true }).positional('name', { type: 'string', demandOption: true }) as never,
+  builder: (cli) => masterOptions(cli).positional('domain', { type: 'string', demandOption: true }).positional('name', { type: 'string', demandOption: true }) as never,
   handler: async (options) => {
-    await submitChange(commandContext(options), options.domain, { op: 'undeploy', name: options.name }, `application ${options.name} undeployed`);
+    await submitChange(commandContext(options), options, { op: 'undeploy', name: options.name }, `application ${options.name} undeployed`);
   },
 };

@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import {
   API_PREFIX,
+  BACKUP_DOWNLOAD_PATH,
   CERTIFICATE_PATH,
   CertificateRequestSchema,
   KEY_PATH,
@@ -18,6 +23,8 @@ import {
   type KeyRotationResult,
   HANDLED,
   MAX_CONTENT_REQUEST_BODY,
+  DEPLOY_UPLOAD_PATH,
+  MAX_UPLOAD_BYTES,
   ManagedStatusSchema,
   MasterConfigChangeSchema,
   PeerClient,
@@ -70,6 +77,7 @@ import { WebConsole } from './console/web-console.js';
 import { FailureWatch } from './failure-watch.js';
 import { Restarter } from './restarter.js';
 import { ServerOperations } from './server-operations.js';
+import { clearUploads, receiveUpload } from './deploy-upload.js';
 import { checkStaged, discardStaged, installApplication, removeApplication } from './deployments.js';
 import { GenerationStore } from './generation-store.js';
 import { MasterMetrics } from './metrics.js';
@@ -177,6 +185,11 @@ export class MasterServer {
     return serverLayout(this.layout, this.config.master.name);
   }
 
+  /** Where applications uploaded from other machines are received: runtime state, never in a generation. */
+  private get uploadsDir(): string {
+    return join(this.files.dir, 'uploads');
+  }
+
   /** Where generations are frozen for backups: runtime state, beside the MASTER's pid file. */
   private get snapshotsDir(): string {
     return join(this.files.dir, 'snapshots');
@@ -188,6 +201,7 @@ export class MasterServer {
     await acquireServerLock(this.files.pidFile, `MASTER of ${this.layout.name}`);
     await clearSnapshots(this.snapshotsDir);
     await this.webConsole.load();
+    await clearUploads(this.uploadsDir);
     if (await this.store.refresh()) {
       this.log.info('MA-0022', `generation ${this.store.manifest.generation} (the domain's files changed since the last generation)`);
     }
@@ -419,6 +433,23 @@ export class MasterServer {
   }
 
   /**
+   * `POST /v2/backup/download`: exactly one generation, packed beside the snapshots (cleared at every
+   * start, so a killed download leaves nothing for long) and sent as the answer's body.
+   */
+  private async sendBackup(sender: string, response: ServerResponse): Promise<typeof HANDLED> {
+    const frozen = await this.freeze([]);
+    const written = await frozen.pack(join(this.snapshotsDir, `download-${randomBytes(6).toString('hex')}.zip`));
+    try {
+      response.writeHead(200, { 'content-type': 'application/zip', 'content-length': written.bytes });
+      await pipeline(createReadStream(written.path), response);
+      this.log.info('MA-0093', backupMessages.requestedSent(written.bytes, written.manifest.generation, sender));
+    } finally {
+      await rm(written.path, { force: true });
+    }
+    return HANDLED;
+  }
+
+  /**
    * The console's live tail (console/log-lines.ts): the same lines as `master logs --follow`, read
    * from the server itself on whatever node it runs. What stops the tail is said as its last line.
    */
@@ -536,6 +567,18 @@ export class MasterServer {
         },
       },
       { method: 'GET', path: `${API_PREFIX}/status`, handle: () => this.statusTable() },
+      // The validated configuration, for commands run from a machine without the domain (it holds no key).
+      { method: 'GET', path: `${API_PREFIX}/config`, handle: () => this.config },
+      {
+        method: 'POST',
+        path: DEPLOY_UPLOAD_PATH,
+        stream: true,
+        maxBody: MAX_UPLOAD_BYTES,
+        handle: async (context) => {
+          const { name, context: contextPath, targets, staging } = await receiveUpload(this.layout, this.uploadsDir, context, this.log);
+          return this.applyChange({ op: 'deploy', name, context: contextPath, targets, staging });
+        },
+      },
       {
         method: 'POST',
         path: `${API_PREFIX}/config`,
@@ -548,6 +591,7 @@ export class MasterServer {
       },
       { method: 'POST', path: `${API_PREFIX}/backup`, handle: ({ body, sender }) => this.backup(body, sender) },
       { method: 'POST', path: LOGS_PATH, handle: ({ body, sender, response }) => this.logs(body, sender, response) },
+      { method: 'POST', path: BACKUP_DOWNLOAD_PATH, handle: ({ sender, response }) => this.sendBackup(sender, response) },
       {
         method: 'POST',
         path: `${API_PREFIX}/stop`,

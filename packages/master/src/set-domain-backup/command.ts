@@ -1,7 +1,8 @@
 import type { CommandModule, GlobalOptions } from '@flotilla/core/cli';
+import { masterOptions, type MasterOptions } from '@flotilla/core/cli';
 import type { PolicyOptions } from './policy-options.js';
 
-export interface SetDomainBackupOptions extends GlobalOptions, PolicyOptions {
+export interface SetDomainBackupOptions extends GlobalOptions, PolicyOptions, MasterOptions {
   domain?: string;
 }
 
@@ -10,7 +11,7 @@ export const setDomainBackupCommand: CommandModule<GlobalOptions, SetDomainBacku
   command: '$0 [domain]',
   describe: 'Print the backup policy, or change it through the running MASTER',
   builder: (cli) =>
-    cli
+    masterOptions(cli)
       .positional('domain', { type: 'string', describe: 'The domain (may be left out when the home holds only one)' })
       .option('backupOnBoot', { type: 'string', requiresArg: true, describe: 'true|false: write a backup at every MASTER start' })
       .option('backupDir', { type: 'string', requiresArg: true, describe: 'Backup directory, relative to the domain directory or absolute' })

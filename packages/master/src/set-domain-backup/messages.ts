@@ -15,4 +15,7 @@ export const policyMessages = {
   noBootBackup: (onBoot: boolean) =>
     `Last boot backup: none recorded${onBoot ? ' (the MASTER writes one at its next start)' : ' (backupOnBoot is false)'}`,
   keptInHome: (location: string) => `kept in ${location} instead`,
+  remoteNeedsDomain: () => 'with --master, name the domain (set-domain-backup <domain> --master HOST:PORT --key-file FILE)',
+  remotePrint: (domain: string) =>
+    `printing the backup policy reads the MASTER's own files: run set-domain-backup ${domain} on the MASTER's machine; from here, give an option to change it (-backupOnBoot, -backupDir, -nodeName, --keep, --encryptTo), or read it with master config get ${domain} backup`,
 } as const;

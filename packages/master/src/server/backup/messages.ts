@@ -6,6 +6,8 @@ export const backupMessages = {
     `cannot back up ${path} in ${domainDir}: it is a symbolic link or special file, and a backup holds regular files only (replace it with a plain file)`,
   requestedWritten: (path: string, generation: number | null, sender: string) =>
     `backup of generation ${generation ?? '(unknown)'} written to ${path} for ${sender}`,
+  requestedSent: (bytes: number, generation: number | null, sender: string) =>
+    `backup of generation ${generation ?? '(unknown)'} (${bytes} bytes) sent to ${sender}`,
   bootWritten: (file: string, generation: number | null, where: string) =>
     `boot backup ${file} of generation ${generation ?? '(unknown)'} written to ${where}`,
   bootCopyFailed: (file: string, node: string, reason: string, kept: string) =>
