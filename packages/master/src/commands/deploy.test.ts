@@ -127,6 +127,10 @@ describe('master deploy, undeploy and apps', () => {
       [[absolute, '--name', 'j', '--context', '/j', '--target', 'server1'], 2, `${absolute}: package.json "main" "/etc/hostname" is outside the application`],
       [[absoluteLink, '--name', 'k', '--context', '/k', '--target', 'server1'], 2, `${absoluteLink}: ${join(absoluteLink, 'node_modules', '.bin', 'passwd')} is an absolute symbolic link`],
       [[leavingLink, '--name', 'l', '--context', '/l', '--target', 'server1'], 2, `${join(leavingLink, 'node_modules', '.bin', 'other')} is a symbolic link (apps/l/node_modules/.bin/other -> "../../../hello/index.js") that leaves the application apps/l`],
+      [[hello, '--name', 'm', '--context', '/m/', '--target', 'server1'], 2, 'must not end with "/" (write /m)'],
+      [[hello, '--name', 'n', '--context', '/n/../hello', '--target', 'server1'], 2, 'must not hold an empty, "." or ".." segment'],
+      [[hello, '--name', 'o', '--context', '/-/o', '--target', 'server1'], 2, 'must not be /- or below it'],
+      [[hello, '--name', '.deploy-p.tmp', '--context', '/p', '--target', 'server1'], 2, 'must not start with "."'],
       [[join(home, 'missing'), '--name', 'h', '--context', '/h', '--target', 'server1'], 2, 'does not exist'],
     ];
     for (const [args, code, message] of cases) {

@@ -1,4 +1,4 @@
-import { API_PREFIX, ConfigChangeResultSchema, assertName, commandContext, parseMessage, type CommandModule, type GlobalOptions } from '@flotilla/core';
+import { API_PREFIX, ConfigChangeResultSchema, UsageError, applicationNameProblem, assertName, commandContext, contextProblem, parseMessage, type CommandModule, type GlobalOptions } from '@flotilla/core';
 import { stageApplication } from '../deploy/stage.js';
 import { connectMaster, withMaster } from '../master-client.js';
 
@@ -23,6 +23,11 @@ export const deployCommand: CommandModule<GlobalOptions, DeployOptions> = {
   handler: async (options) => {
     const context = commandContext(options);
     assertName('application', options.name);
+    // The configuration's own rules, checked here so that nothing is copied for a change the MASTER would refuse.
+    const nameProblem = applicationNameProblem(options.name);
+    if (nameProblem) throw new UsageError(`application name "${options.name}" ${nameProblem}`);
+    const problem = contextProblem(options.context);
+    if (problem) throw new UsageError(`context "${options.context}" ${problem}`);
     const targets = options.target.split(',').map((target) => target.trim()).filter(Boolean);
     const connection = await connectMaster(context.home, options.domain);
     const result = await withMaster(connection, async (client) => {
