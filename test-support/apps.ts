@@ -13,7 +13,7 @@ export type FixtureApp = 'express-hello' | 'ws-echo';
 
 export async function installFixtureApp(app: FixtureApp, dir: string): Promise<void> {
   await cp(join(repoRoot, 'test-support', 'apps', app), dir, { recursive: true });
-  await execa('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--no-bin-links'], { cwd: dir, timeout: 120_000 });
+  await execa('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeout: 120_000 });
 }
 
 /**

@@ -18,7 +18,9 @@ export interface ArchiveManifest {
   domain: string;
   generation: number | null;
   tool: { name: string; version: string };
-  files: Array<{ path: string; size: number; mode: number; sha256: string }>;
+  files: Array<{ path: string; size: number; mode: number; mtime: number; sha256: string }>;
+  links: Array<{ path: string; target: string }>;
+  dirs: Array<{ path: string; mode: number; mtime: number }>;
 }
 
 export async function zipManifest(archive: string): Promise<ArchiveManifest> {

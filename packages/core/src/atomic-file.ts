@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
@@ -51,9 +51,10 @@ export async function writeFileAtomic(
  * Creates `path` (never replacing what is there: EEXIST) with `content` and exactly `mode`,
  * synchronously: for a small file, the trips through the thread pool cost more than the write.
  * The umask may narrow the mode at creation, so it is set again (the domain key must stay 0600,
- * scripts executable). Not flushed: callers make many such files durable at once.
+ * scripts executable). `mtime` (milliseconds) is the time the file is given, when it must keep one.
+ * Not flushed: callers make many such files durable at once.
  */
-export function writeNewFileSync(path: string, content: Uint8Array, mode: number): void {
+export function writeNewFileSync(path: string, content: Uint8Array, mode: number, mtime?: number): void {
   const fd = openSync(path, 'wx', mode);
   try {
     for (let written = 0; written < content.length; ) {
@@ -62,6 +63,7 @@ export function writeNewFileSync(path: string, content: Uint8Array, mode: number
       written += count;
     }
     fchmodSync(fd, mode);
+    if (mtime !== undefined) futimesSync(fd, mtime / 1000, mtime / 1000);
   } finally {
     closeSync(fd);
   }

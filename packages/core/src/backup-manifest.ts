@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { IntegrityError } from './errors.js';
 import { isValidName } from './config/names.js';
-import { FILE_MODE_MASK, FileEntrySchema } from './file-entry.js';
-import { MAX_RELATIVE_PATH_BYTES, refinePaths, relativePathProblem } from './relative-path.js';
+import { FILE_MODE_MASK, treeFields } from './file-entry.js';
+import { MAX_RELATIVE_PATH_BYTES, refineTree, relativePathProblem } from './relative-path.js';
 
 /**
  * The manifest of a domain backup (SPEC section 7): the one file of a pack-domain archive that says
@@ -13,7 +13,7 @@ import { MAX_RELATIVE_PATH_BYTES, refinePaths, relativePathProblem } from './rel
 export const BACKUP_MANIFEST_NAME = 'flotilla-backup.json';
 
 /** Bumped on any change an older reader would misunderstand; readers refuse versions they do not know. */
-export const BACKUP_FORMAT_VERSION = 1;
+export const BACKUP_FORMAT_VERSION = 2;
 
 /** The top-level directories of a domain that a backup holds: everything else is runtime state. */
 export const BACKUP_ROOTS = ['config', 'apps'] as const;
@@ -45,21 +45,30 @@ export function backupPathProblem(path: string): string | undefined {
   return undefined;
 }
 
-export const BackupManifestSchema = z.strictObject({
-  formatVersion: z.literal(BACKUP_FORMAT_VERSION),
-  domain: z.string().refine(isValidName, { error: 'must be a valid domain name' }),
-  /** The MASTER's generation the backup holds; null when packed offline, where it is not known. */
-  generation: z.number().int().min(0).nullable(),
-  createdAt: z.iso.datetime(),
-  tool: z.strictObject({ name: z.string().min(1), version: z.string().min(1) }),
-  files: z
-    .array(FileEntrySchema)
-    .max(BACKUP_LIMITS.maxEntries - 1)
-    .superRefine(refinePaths(backupPathProblem)),
-});
+/**
+ * Version 2 added modification times, symbolic links (inside an application) and empty
+ * directories (docs/backup.md).
+ */
+export const BackupManifestSchema = z
+  .strictObject({
+    formatVersion: z.literal(BACKUP_FORMAT_VERSION),
+    domain: z.string().refine(isValidName, { error: 'must be a valid domain name' }),
+    /** The MASTER's generation the backup holds; null when packed offline, where it is not known. */
+    generation: z.number().int().min(0).nullable(),
+    createdAt: z.iso.datetime(),
+    tool: z.strictObject({ name: z.string().min(1), version: z.string().min(1) }),
+    // One entry of the archive is the manifest itself.
+    ...treeFields(BACKUP_LIMITS.maxEntries - 1),
+  })
+  .superRefine(refineTree(backupPathProblem))
+  .refine((manifest) => manifest.files.length + manifest.links.length + manifest.dirs.length < BACKUP_LIMITS.maxEntries, {
+    error: `a backup holds fewer than ${BACKUP_LIMITS.maxEntries} entries`,
+  });
 
 export type BackupManifest = z.output<typeof BackupManifestSchema>;
 export type BackupFile = BackupManifest['files'][number];
+export type BackupLink = BackupManifest['links'][number];
+export type BackupDir = BackupManifest['dirs'][number];
 
 /**
  * Parses a manifest read from `archive`; anything but a complete manifest of a known version is an

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BufferPool } from './buffer-pool.js';
 import { forEachConcurrent } from './concurrency.js';
-import type { FileEntry } from './file-entry.js';
-
+import { FILE_MODE_MASK, wholeMillis, type DirEntry, type FileEntry, type LinkEntry, type TreeEntries } from './file-entry.js';
 
 /** Enough parallel reads to keep a disk busy without opening thousands of files at once. */
 export const HASH_CONCURRENCY = 8;
@@ -48,29 +47,46 @@ export interface ScanOptions {
 }
 
 /**
- * Lists and hashes every regular file below `root/<dir>` for each of `dirs`, sorted by path. Links
- * and other special files are skipped: a domain is plain files.
+ * Lists the tree below `root/<dir>` for each of `dirs`, sorted by path: every regular file hashed,
+ * every symbolic link with its target (never followed; whether it may be kept is the manifest's
+ * rule, linkTargetProblem, judged by whoever receives it), every empty directory below the `dirs`.
+ * Other special files are skipped: they are no content.
  */
-export async function scanTree(root: string, dirs: readonly string[], options: ScanOptions = {}): Promise<FileEntry[]> {
+export async function scanTree(root: string, dirs: readonly string[], options: ScanOptions = {}): Promise<TreeEntries> {
   const found: Array<{ path: string; size: number; mode: number; mtimeMs: number }> = [];
-  const walk = async (relative: string): Promise<void> => {
-    if (options.exclude?.(relative)) return;
+  const links: LinkEntry[] = [];
+  const empty: DirEntry[] = [];
+  /** Returns whether `relative` gave the tree anything. */
+  const walk = async (relative: string, top: boolean): Promise<boolean> => {
+    if (options.exclude?.(relative)) return false;
     const absolute = join(root, relative);
     const info = await lstat(absolute).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined; // removed while we looked: not part of this state
       throw error;
     });
-    if (!info) return;
+    if (!info) return false;
     if (info.isDirectory()) {
-      for (const name of (await readdir(absolute)).sort()) await walk(`${relative}/${name}`);
+      const names = await readdir(absolute).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (!names) return false;
+      const children = await Promise.all(names.map((name) => walk(`${relative}/${name}`, false)));
+      if (children.includes(true) || top) return true;
+      empty.push({ path: relative, mode: info.mode & FILE_MODE_MASK, mtime: wholeMillis(info.mtimeMs) });
     } else if (info.isFile()) {
-      found.push({ path: relative, size: info.size, mode: info.mode & 0o777, mtimeMs: info.mtimeMs });
-    }
+      found.push({ path: relative, size: info.size, mode: info.mode & FILE_MODE_MASK, mtimeMs: info.mtimeMs });
+    } else if (info.isSymbolicLink()) {
+      links.push({ path: relative, target: await readlink(absolute) });
+    } else return false;
+    return true;
   };
-  for (const dir of dirs) await walk(dir);
-  found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  await Promise.all(dirs.map((dir) => walk(dir, true)));
+  found.sort(byPath);
+  links.sort(byPath);
+  empty.sort(byPath);
 
-  const entries: FileEntry[] = new Array(found.length);
+  const files: FileEntry[] = new Array(found.length);
   await forEachConcurrent(found, HASH_CONCURRENCY, async (file, index) => {
     const cacheKey = `${file.path}\0${file.size}\0${file.mtimeMs}`;
     let sha256 = options.hashCache?.get(cacheKey);
@@ -78,14 +94,21 @@ export async function scanTree(root: string, dirs: readonly string[], options: S
       sha256 = await sha256File(join(root, file.path));
       options.hashCache?.set(cacheKey, sha256);
     }
-    entries[index] = { path: file.path, size: file.size, mode: file.mode, sha256 };
+    files[index] = { path: file.path, size: file.size, mode: file.mode, mtime: wholeMillis(file.mtimeMs), sha256 };
   });
-  return entries;
+  return { files, links, dirs: empty };
 }
 
-/** One hash for a whole list of files: equal digests mean equal trees. */
-export function digestEntries(entries: readonly FileEntry[]): string {
+/** Sorted by path as `<` compares strings: every list of a tree is in this order. */
+export function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+/** One hash for a whole tree: equal digests mean equal trees (content, modes, times, links, empty directories). */
+export function digestTree(tree: TreeEntries): string {
   const hash = createHash('sha256');
-  for (const entry of entries) hash.update(`${entry.path}\0${entry.size}\0${entry.mode}\0${entry.sha256}\n`);
+  for (const entry of tree.files) hash.update(`${entry.path}\0${entry.size}\0${entry.mode}\0${entry.mtime}\0${entry.sha256}\n`);
+  for (const link of tree.links) hash.update(`L\0${link.path}\0${link.target}\n`);
+  for (const dir of tree.dirs) hash.update(`D\0${dir.path}\0${dir.mode}\0${dir.mtime}\n`);
   return hash.digest('hex');
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
-import { Sha256Schema, type FileEntry } from './file-entry.js';
+import { Sha256Schema, type TreeEntries } from './file-entry.js';
 import { scanTree } from './file-tree.js';
 import { GENERATION_CONFIG_FILE } from './protocol/sync.js';
 
@@ -14,8 +14,8 @@ export function isTransientFile(relativePath: string): boolean {
   return name.startsWith('.') && name.endsWith('.tmp');
 }
 
-/** The files of a domain directory that make up a generation: its configuration and apps/. */
-export function scanGeneration(domainDir: string, hashCache?: Map<string, string>): Promise<FileEntry[]> {
+/** The tree of a domain directory that makes up a generation: its configuration and apps/. */
+export function scanGeneration(domainDir: string, hashCache?: Map<string, string>): Promise<TreeEntries> {
   return scanTree(domainDir, [GENERATION_CONFIG_FILE, 'apps'], { exclude: isTransientFile, hashCache });
 }
 

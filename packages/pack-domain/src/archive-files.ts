@@ -31,7 +31,7 @@ interface Batch {
  * the next ones are read (and here too when the workers are behind); a large file streams in
  * parallel blocks (writeLargeFile). Memory holds a few batches and blocks, whatever the domain's size.
  */
-export async function writeFiles(writer: ZipWriter, files: readonly ListedFile[], date: Date, onBytes: (count: number) => void, onFile: () => void): Promise<PackedFile[]> {
+export async function writeFiles(writer: ZipWriter, files: readonly ListedFile[], onBytes: (count: number) => void, onFile: () => void): Promise<PackedFile[]> {
   const pool = new DeflatePool(DEFLATE_LEVEL);
   const maxInFlight = testPauseMs ? 0 : pool.size * BATCHES_IN_FLIGHT_PER_WORKER;
   const packed: PackedFile[] = [];
@@ -53,7 +53,7 @@ export async function writeFiles(writer: ZipWriter, files: readonly ListedFile[]
     for (const [index, small] of written.entries()) {
       const entry = chooseMethod(small.content, results[index]!);
       await writer.add(
-        { name: small.file.path, mode: small.file.mode, date, method: entry.method, size: small.file.size },
+        { name: small.file.path, mode: small.file.mode, date: new Date(small.file.mtime), method: entry.method, size: small.file.size },
         { crc32: entry.crc32, compressedSize: entry.data.length },
         [entry.data],
       );
@@ -73,7 +73,7 @@ export async function writeFiles(writer: ZipWriter, files: readonly ListedFile[]
     for (const file of files) {
       if (file.size > BLOCK_BYTES) {
         await drain();
-        packed.push(await writeLargeFile(writer, file, date, onBytes));
+        packed.push(await writeLargeFile(writer, file, onBytes));
         onFile();
       } else {
         batch.push(readSmallFile(file));

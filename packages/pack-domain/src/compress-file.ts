@@ -3,7 +3,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants as zlibConstants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import { FlotillaError } from '@flotilla/core';
+import { FlotillaError, type FileEntry } from '@flotilla/core';
 import type { ListedFile } from './collect.js';
 import { FileChangedError, requireUnchanged } from './content-check.js';
 import { METHOD_DEFLATED, METHOD_STORED, type ZipMethod, type ZipWriter } from './zip-writer.js';
@@ -30,12 +30,7 @@ const STORE_FROM_RATIO = 0.98;
 const deflate = promisify(deflateRaw);
 
 /** What the manifest says of a file once it is packed. */
-export interface PackedFile {
-  path: string;
-  size: number;
-  mode: number;
-  sha256: string;
-}
+export type PackedFile = FileEntry;
 
 export interface CompressedContent {
   method: ZipMethod;
@@ -94,7 +89,7 @@ export function compressContent(content: Buffer): CompressedContent {
  * Streams a file of more than one block into `writer`, its blocks deflated in parallel and written
  * in order: memory holds BLOCKS_IN_FLIGHT blocks, whatever the file's size.
  */
-export async function writeLargeFile(writer: ZipWriter, file: ListedFile, date: Date, onBytes: (count: number) => void): Promise<PackedFile> {
+export async function writeLargeFile(writer: ZipWriter, file: ListedFile, onBytes: (count: number) => void): Promise<PackedFile> {
   const handle = await openListed(file);
   try {
     const hash = createHash('sha256');
@@ -118,7 +113,7 @@ export async function writeLargeFile(writer: ZipWriter, file: ListedFile, date: 
     let previous = await nextBlock();
     const first = await deflateBlock(previous, undefined, position === file.size);
     const method = worthDeflating(previous, first) ? METHOD_DEFLATED : METHOD_STORED;
-    const entry = await writer.begin({ name: file.path, mode: file.mode, date, method, size: file.size });
+    const entry = await writer.begin({ name: file.path, mode: file.mode, date: new Date(file.mtime), method, size: file.size });
     let compressedSize = 0;
     const inFlight: Promise<Buffer>[] = [Promise.resolve(method === METHOD_DEFLATED ? first : previous)];
     const writeOldest = async () => {
@@ -163,7 +158,7 @@ function worthDeflating(content: Buffer, deflated: Buffer): boolean {
 }
 
 function packedFile(file: ListedFile, sha256: string): PackedFile {
-  return { path: file.path, size: file.size, mode: file.mode, sha256 };
+  return { path: file.path, size: file.size, mode: file.mode, mtime: file.mtime, sha256 };
 }
 
 async function openListed(file: ListedFile): Promise<FileHandle> {

@@ -1,7 +1,7 @@
 /** Messages of pack-domain; the shared ones (packCompleted) are in core. */
 export const packMessages = {
-  link: (domainDir: string, path: string) =>
-    `cannot pack ${path} in ${domainDir}: it is a symbolic link, and a backup holds regular files only (replace it with the file or directory it points to)`,
+  link: (domainDir: string, path: string, problem: string) =>
+    `cannot pack ${path} in ${domainDir}: it ${problem} (replace it with the file or directory it points to)`,
   special: (domainDir: string, path: string) =>
     `cannot pack ${path} in ${domainDir}: it is not a regular file or directory (a socket, device or pipe has no place in config/ or apps/)`,
   badName: (domainDir: string, path: string, problem: string) => `cannot pack ${path} in ${domainDir}: its path ${problem}; rename it`,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ async function zipListing(file: string): Promise<string[]> {
   return listing.stdout.split('\n').sort();
 }
 
-async function manifestOf(file: string): Promise<{ files: Array<{ path: string; size: number; mode: number; sha256: string }> } & Record<string, unknown>> {
+async function manifestOf(file: string): Promise<{ files: Array<{ path: string; size: number; mode: number; sha256: string }>; links: unknown[]; dirs: Array<{ path: string }> } & Record<string, unknown>> {
   const extracted = await execa('unzip', ['-p', file, 'flotilla-backup.json'], { encoding: 'utf8' });
   return JSON.parse(extracted.stdout);
 }
@@ -59,12 +59,12 @@ describe('pack-domain', () => {
     ];
     expect(await zipListing(archive)).toEqual(['flotilla-backup.json', ...expected].sort());
     const manifest = await manifestOf(archive);
-    expect(manifest).toMatchObject({ formatVersion: 1, domain: 'domain1', generation: null, tool: { name: 'pack-domain' } });
+    expect(manifest).toMatchObject({ formatVersion: 2, domain: 'domain1', generation: null, tool: { name: 'pack-domain' } });
     expect(manifest.files.map((file) => file.path)).toEqual(expected);
     for (const file of manifest.files) {
       const content = await readFile(join(dir, file.path));
       const info = await stat(join(dir, file.path));
-      expect(file, file.path).toEqual({ path: file.path, size: content.length, mode: info.mode & 0o777, sha256: sha256(content) });
+      expect(file, file.path).toEqual({ path: file.path, size: content.length, mode: info.mode & 0o777, mtime: Math.floor(info.mtimeMs), sha256: sha256(content) });
     }
     expect(manifest.files.find((file) => file.path === 'config/security/domain.key')?.mode).toBe(0o600);
   });
@@ -109,13 +109,59 @@ describe('pack-domain', () => {
     expect((await readdir(join(home, 'domains'))).sort()).toEqual(['domain1']);
   });
 
-  it('refuses a symbolic link in the domain (exit 1) rather than follow it out of the domain', async () => {
+  it('keeps relative links inside an application, empty directories, modification times and modes, for unpack-domain and for unzip', async () => {
+    const home = await tempHome();
+    const dir = await createDomainWithApps(home);
+    const app = join(dir, 'apps', 'hello');
+    await mkdir(join(app, 'node_modules', '.bin'), { recursive: true });
+    await mkdir(join(app, 'node_modules', 'mime'), { recursive: true });
+    await writeFile(join(app, 'node_modules', 'mime', 'cli.js'), '#!/usr/bin/env node\n', { mode: 0o755 });
+    await symlink('../mime/cli.js', join(app, 'node_modules', '.bin', 'mime'));
+    await mkdir(join(app, 'uploads'), { mode: 0o750 });
+    const old = new Date('2001-02-03T04:05:06.789Z');
+    await utimes(join(app, 'node_modules', 'mime', 'cli.js'), old, old);
+    await utimes(join(app, 'uploads'), old, old);
+    const archive = join(home, 'backup.zip');
+    const packed = await run('pack-domain', ['domain1', '--home', home, '-f', archive]);
+    expect(packed.exitCode, packed.stderr).toBe(0);
+    const manifest = await manifestOf(archive);
+    expect(manifest.links).toEqual([{ path: 'apps/hello/node_modules/.bin/mime', target: '../mime/cli.js' }]);
+    expect(manifest.dirs.filter((entry) => entry.path.startsWith('apps/'))).toEqual([{ path: 'apps/hello/uploads', mode: 0o750, mtime: old.getTime() }]);
+
+    const restored = await tempHome();
+    const unpacked = await run('unpack-domain', ['-f', archive, '--home', restored, '--yes']);
+    expect(unpacked.exitCode, unpacked.stderr).toBe(0);
+    const unzipped = await tempHome();
+    const extracted = await execa('unzip', ['-q', archive, '-d', unzipped], { reject: false });
+    expect(extracted.exitCode, extracted.stderr).toBe(0);
+    for (const root of [join(restored, 'domains', 'domain1'), unzipped]) {
+      const there = join(root, 'apps', 'hello');
+      expect(await readlink(join(there, 'node_modules', '.bin', 'mime')), root).toBe('../mime/cli.js');
+      expect(await readFile(join(there, 'node_modules', '.bin', 'mime'), 'utf8'), root).toBe('#!/usr/bin/env node\n');
+      const cli = await stat(join(there, 'node_modules', 'mime', 'cli.js'));
+      expect(cli.mode & 0o777, root).toBe(0o755);
+      const uploads = await stat(join(there, 'uploads'));
+      expect(uploads.isDirectory(), root).toBe(true);
+      expect(uploads.mode & 0o777, root).toBe(0o750);
+      // unpack-domain keeps the millisecond; unzip reads the zip's times, to the second.
+      const precision = root === unzipped ? 1000 : 1;
+      expect(Math.floor(cli.mtimeMs / precision), root).toBe(Math.floor(old.getTime() / precision));
+      expect(Math.floor(uploads.mtimeMs / precision), root).toBe(Math.floor(old.getTime() / precision));
+    }
+  });
+
+  it('refuses an absolute symbolic link, or one that leaves its application (exit 1), rather than follow it out of the domain', async () => {
     const home = await tempHome();
     const dir = await createDomainWithApps(home);
     await symlink('/etc', join(dir, 'apps', 'hello', 'etc'));
     const result = await run('pack-domain', ['domain1', '--home', home]);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`cannot pack apps/hello/etc in ${dir}: it is a symbolic link`);
+    expect(result.stderr).toContain(`cannot pack apps/hello/etc in ${dir}: it is an absolute symbolic link`);
+    await rm(join(dir, 'apps', 'hello', 'etc'));
+    await symlink('../../../config/security/domain.key', join(dir, 'apps', 'hello', 'lib', 'key'));
+    const leaving = await run('pack-domain', ['domain1', '--home', home]);
+    expect(leaving.exitCode).toBe(1);
+    expect(leaving.stderr).toContain(`cannot pack apps/hello/lib/key in ${dir}: it is a symbolic link (apps/hello/lib/key -> "../../../config/security/domain.key") that leaves the application apps/hello`);
     expect(await readdir(join(home, 'domains'))).toEqual(['domain1']);
   });
 

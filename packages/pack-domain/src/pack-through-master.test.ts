@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
-import { GENERATION_CONFIG_FILE, digestEntries } from '@flotilla/core';
+import { GENERATION_CONFIG_FILE, digestTree } from '@flotilla/core';
 import { run, tempHome } from '../../../test-support/index.js';
 import { createTestDomain, startMaster } from '../../../test-support/domain.js';
 import { startMasterWithEnv, zipEntry, zipManifest, zipTest } from '../../../test-support/backup.js';
@@ -63,8 +63,8 @@ describe('pack-domain with the MASTER running', () => {
       const dir = (JSON5.parse(config) as { backup?: { dir?: string } }).backup?.dir;
       expect(counter.generation, `${archive}: backup.dir ${dir}`).toBe(dir === undefined ? 1 : 1 + Number(dir.slice(2)));
       // The archive's configuration and apps/ are exactly the content that generation numbered.
-      const generationFiles = manifest.files.filter((file) => file.path === GENERATION_CONFIG_FILE || file.path.startsWith('apps/'));
-      expect(digestEntries(generationFiles), archive).toBe(counter.digest);
+      const inGeneration = <T extends { path: string }>(list: T[]) => list.filter((entry) => entry.path === GENERATION_CONFIG_FILE || entry.path.startsWith('apps/'));
+      expect(digestTree({ files: inGeneration(manifest.files), links: inGeneration(manifest.links), dirs: inGeneration(manifest.dirs) }), archive).toBe(counter.digest);
       expect(manifest.files.map((file) => file.path)).toContain('apps/hello/lib/data.json');
       expect(manifest.tool.name).toBe('master');
       generations.add(counter.generation);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter, type ProgressCounts } from '@flotilla/core';
-import { collectDomainFiles, type ListedFile } from './collect.js';
+import { collectDomainFiles, type ListedTree } from './collect.js';
 import { FileChangedError } from './content-check.js';
 import { backupExclusions } from './exclusions.js';
 import { packMessages } from './messages.js';
@@ -62,13 +62,13 @@ export async function packDomain(domain: Domain, options: PackOptions = {}): Pro
  * writes to, such as the MASTER's snapshot of a generation.
  */
 export async function packDirectory(source: PackSource, target: string, options: Omit<PackOptions, 'target'> = {}): Promise<WrittenBackup> {
-  const files = await collectDomainFiles(source.dir, { exclude: source.exclude });
-  requireEssentials(source.domain, files);
-  return writeBackup(files, { domain: source.domain, counter: source.counter, tool: source.tool }, target, { onProgress: options.onProgress });
+  const tree = await collectDomainFiles(source.dir, { exclude: source.exclude });
+  requireEssentials(source.domain, tree);
+  return writeBackup(tree, { domain: source.domain, counter: source.counter, tool: source.tool }, target, { onProgress: options.onProgress });
 }
 
-function requireEssentials(domain: string, files: ListedFile[]): void {
+function requireEssentials(domain: string, tree: ListedTree): void {
   for (const path of ESSENTIAL) {
-    if (!files.some((file) => file.path === path)) throw new FlotillaError(packMessages.missingEssential(domain, path));
+    if (!tree.files.some((file) => file.path === path)) throw new FlotillaError(packMessages.missingEssential(domain, path));
   }
 }

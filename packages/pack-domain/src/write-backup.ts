@@ -1,5 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { isDeepStrictEqual } from 'node:util';
 import {
   BACKUP_FORMAT_VERSION,
@@ -9,20 +10,21 @@ import {
   IntegrityError,
   parseBackupManifest,
   sha256File,
+  byPath,
   syncDirectory,
   type BackupManifest,
   type GenerationCounter,
   type ProgressCounts,
 } from '@flotilla/core';
 import { removeLeftovers, verifyBackup } from '@flotilla/unpack-domain';
-import type { ListedFile } from './collect.js';
+import type { ListedTree } from './collect.js';
 import { writeFiles } from './archive-files.js';
 import { compressContent } from './compress-file.js';
 import { checkStillListed } from './content-check.js';
 import { generationOf } from './generation-of.js';
 import { packMessages } from './messages.js';
 import { tempPathFor } from './temp-files.js';
-import { ZipWriter } from './zip-writer.js';
+import { METHOD_STORED, ZipWriter } from './zip-writer.js';
 
 export interface BackupMeta {
   domain: string;
@@ -58,12 +60,12 @@ const ARCHIVE_MODE = 0o600;
  * own checks, and only then renamed over the target: the target path never holds a partial or
  * unverified archive, whatever happens midway. What killed packs and restores left there is removed first.
  */
-export async function writeBackup(files: ListedFile[], meta: BackupMeta, target: string, options: WriteOptions = {}): Promise<WrittenBackup> {
+export async function writeBackup(tree: ListedTree, meta: BackupMeta, target: string, options: WriteOptions = {}): Promise<WrittenBackup> {
   await removeLeftovers(dirname(target));
   const temp = tempPathFor(target);
   let kept = false;
   try {
-    const { manifest, bytes } = await writeArchive(temp, files, meta, options);
+    const { manifest, bytes } = await writeArchive(temp, tree, meta, options);
     const verified = await verifyBackup(temp).catch((error: unknown) => {
       throw error instanceof IntegrityError ? new IntegrityError(packMessages.selfCheckFailed(error.message), { cause: error }) : error;
     });
@@ -80,7 +82,8 @@ export async function writeBackup(files: ListedFile[], meta: BackupMeta, target:
   }
 }
 
-async function writeArchive(temp: string, files: ListedFile[], meta: BackupMeta, options: WriteOptions): Promise<{ manifest: BackupManifest; bytes: number }> {
+async function writeArchive(temp: string, tree: ListedTree, meta: BackupMeta, options: WriteOptions): Promise<{ manifest: BackupManifest; bytes: number }> {
+  const { files } = tree;
   const date = meta.createdAt ?? new Date();
   const counts: ProgressCounts = { files: 0, totalFiles: files.length, bytes: 0, totalBytes: files.reduce((sum, file) => sum + file.size, 0) };
   const onBytes = (count: number) => {
@@ -89,19 +92,22 @@ async function writeArchive(temp: string, files: ListedFile[], meta: BackupMeta,
   };
   const writer = await ZipWriter.create(temp, ARCHIVE_MODE);
   try {
-    const packed = await writeFiles(writer, files, date, onBytes, () => {
+    const packed = await writeFiles(writer, files, onBytes, () => {
       counts.files++;
       options.onProgress?.(counts);
     });
     await checkStillListed(files);
+    await writeLinksAndDirs(writer, tree, date);
 
     const manifest: BackupManifest = {
       formatVersion: BACKUP_FORMAT_VERSION,
       domain: meta.domain,
-      generation: generationOf(packed, meta.counter),
+      generation: generationOf({ files: packed, links: tree.links, dirs: tree.dirs }, meta.counter),
       createdAt: date.toISOString(),
       tool: meta.tool,
-      files: packed.sort((a, b) => (a.path < b.path ? -1 : 1)),
+      files: packed.sort(byPath),
+      links: tree.links,
+      dirs: tree.dirs,
     };
     const manifestText = Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`);
     if (manifestText.length > BACKUP_LIMITS.maxManifestBytes) {
@@ -120,5 +126,20 @@ async function writeArchive(temp: string, files: ListedFile[], meta: BackupMeta,
     return { manifest, bytes: writer.size };
   } finally {
     await writer.close();
+  }
+}
+
+/**
+ * Links as Info-ZIP writes them (a stored entry whose content is the target, Unix type link) and
+ * empty directories as directory entries (`name/`): unzip restores both as they were. Their time
+ * is the pack's for links (the manifest does not keep one), the directory's own for directories.
+ */
+async function writeLinksAndDirs(writer: ZipWriter, tree: ListedTree, date: Date): Promise<void> {
+  for (const link of tree.links) {
+    const target = Buffer.from(link.target, 'utf8');
+    await writer.add({ name: link.path, mode: 0o777, kind: 'link', date, method: METHOD_STORED, size: target.length }, { crc32: crc32(target), compressedSize: target.length }, [target]);
+  }
+  for (const dir of tree.dirs) {
+    await writer.add({ name: `${dir.path}/`, mode: dir.mode, kind: 'dir', date: new Date(dir.mtime), method: METHOD_STORED, size: 0 }, { crc32: 0, compressedSize: 0 }, []);
   }
 }

@@ -25,14 +25,14 @@ async function listed(dir: string, name: string, content: Buffer, mode = 0o644):
   const absolute = join(dir, name);
   await writeFile(absolute, content, { mode });
   const info = await stat(absolute);
-  return { path: `apps/${name}`, absolute, size: info.size, mode: info.mode & BACKUP_MODE_MASK, identity: identityOf(info) };
+  return { path: `apps/${name}`, absolute, size: info.size, mode: info.mode & BACKUP_MODE_MASK, mtime: Math.floor(info.mtimeMs), identity: identityOf(info) };
 }
 
 /** Writes every file into a zip the way pack-domain does: small ones batched to the workers, large ones streamed in blocks. */
 async function writeZip(target: string, files: ListedFile[], zip64From?: number): Promise<void> {
   const writer = await ZipWriter.create(target, 0o600, { zip64From });
   try {
-    await writeFiles(writer, files, new Date('2026-11-24T12:00:00Z'), () => {}, () => {});
+    await writeFiles(writer, files, () => {}, () => {});
     await writer.finish();
   } finally {
     await writer.close();

@@ -11,11 +11,16 @@ export const METHOD_STORED = 0;
 export const METHOD_DEFLATED = 8;
 export type ZipMethod = typeof METHOD_STORED | typeof METHOD_DEFLATED;
 
+/** What an entry is on Unix: Info-ZIP's unzip restores links as links and directory entries as directories. */
+export type ZipEntryKind = 'file' | 'link' | 'dir';
+
 export interface ZipEntryStart {
-  /** `/`-separated, UTF-8. */
+  /** `/`-separated, UTF-8; a directory's ends with `/`. */
   name: string;
-  /** Permission bits; the entry is recorded as a regular Unix file. */
+  /** Permission bits; the entry is recorded as a Unix file of `kind` (a regular file by default). */
   mode: number;
+  kind?: ZipEntryKind;
+  /** The entry's modification time: in the DOS fields, and to the second in an extended timestamp field. */
   date: Date;
   method: ZipMethod;
   /** Uncompressed size: known before the data, so that the local header can make room for zip64. */
@@ -38,6 +43,10 @@ const END_OF_CENTRAL = 0x06054b50;
 const ZIP64_END_OF_CENTRAL = 0x06064b50;
 const ZIP64_LOCATOR = 0x07064b50;
 const ZIP64_EXTRA = 0x0001;
+/** Info-ZIP's extended timestamp ("UT"): the modification time as Unix seconds, in UTC. */
+const TIMESTAMP_EXTRA = 0x5455;
+const TIMESTAMP_EXTRA_BYTES = 9;
+const TIMESTAMP_HAS_MTIME = 1;
 const UINT32_MAX = 0xffffffff;
 const UINT16_MAX = 0xffff;
 /** Version 2.0 (deflate) or 4.5 (zip64), made on Unix (3): the host that gives external attributes their meaning. */
@@ -45,7 +54,7 @@ const VERSION_DEFLATE = 20;
 const VERSION_ZIP64 = 45;
 const MADE_ON_UNIX = 3 << 8;
 const FLAG_UTF8_NAME = 0x0800;
-const S_IFREG = 0o100000;
+const FILE_TYPE_BITS: Record<ZipEntryKind, number> = { file: 0o100000, link: 0o120000, dir: 0o040000 };
 
 interface CentralRecord extends ZipEntryStart, ZipEntryEnd {
   /**
@@ -197,7 +206,8 @@ export class ZipWriter {
 
   private localHeader(record: CentralRecord): Buffer {
     const zip64 = this.localZip64(record);
-    const header = Buffer.alloc(30 + record.nameLength + (zip64 ? 20 : 0));
+    const extraLength = (zip64 ? 20 : 0) + TIMESTAMP_EXTRA_BYTES;
+    const header = Buffer.alloc(30 + record.nameLength + extraLength);
     header.writeUInt32LE(LOCAL_HEADER, 0);
     header.writeUInt16LE(zip64 ? VERSION_ZIP64 : VERSION_DEFLATE, 4);
     header.writeUInt16LE(FLAG_UTF8_NAME, 6);
@@ -207,15 +217,17 @@ export class ZipWriter {
     header.writeUInt32LE(zip64 ? UINT32_MAX : record.compressedSize, 18);
     header.writeUInt32LE(zip64 ? UINT32_MAX : record.size, 22);
     header.writeUInt16LE(record.nameLength, 26);
-    header.writeUInt16LE(zip64 ? 20 : 0, 28);
+    header.writeUInt16LE(extraLength, 28);
     header.write(record.name, 30, 'utf8');
+    let at = 30 + record.nameLength;
     if (zip64) {
-      const at = 30 + record.nameLength;
       header.writeUInt16LE(ZIP64_EXTRA, at);
       header.writeUInt16LE(16, at + 2);
       header.writeBigUInt64LE(BigInt(record.size), at + 4);
       header.writeBigUInt64LE(BigInt(record.compressedSize), at + 12);
+      at += 20;
     }
+    writeTimestamp(header, at, record.date);
     return header;
   }
 
@@ -226,7 +238,7 @@ export class ZipWriter {
     if (wide[0]) extra.push(BigInt(record.size));
     if (wide[1]) extra.push(BigInt(record.compressedSize));
     if (wide[2]) extra.push(BigInt(record.offset));
-    const extraLength = extra.length ? 4 + 8 * extra.length : 0;
+    const extraLength = (extra.length ? 4 + 8 * extra.length : 0) + TIMESTAMP_EXTRA_BYTES;
     const version = extra.length || this.localZip64(record) ? VERSION_ZIP64 : VERSION_DEFLATE;
     const header = Buffer.alloc(46 + record.nameLength + extraLength);
     header.writeUInt32LE(CENTRAL_HEADER, 0);
@@ -240,11 +252,11 @@ export class ZipWriter {
     header.writeUInt32LE(wide[0] ? UINT32_MAX : record.size, 24);
     header.writeUInt16LE(record.nameLength, 28);
     header.writeUInt16LE(extraLength, 30);
-    header.writeUInt32LE(((S_IFREG | record.mode) << 16) >>> 0, 38);
+    header.writeUInt32LE(((FILE_TYPE_BITS[record.kind ?? 'file'] | record.mode) << 16) >>> 0, 38);
     header.writeUInt32LE(wide[2] ? UINT32_MAX : record.offset, 42);
     header.write(record.name, 46, 'utf8');
+    let at = 46 + record.nameLength;
     if (extra.length) {
-      let at = 46 + record.nameLength;
       header.writeUInt16LE(ZIP64_EXTRA, at);
       header.writeUInt16LE(8 * extra.length, at + 2);
       at += 4;
@@ -253,6 +265,7 @@ export class ZipWriter {
         at += 8;
       }
     }
+    writeTimestamp(header, at, record.date);
     return header;
   }
 }
@@ -262,4 +275,13 @@ function writeDosDateTime(buffer: Buffer, at: number, date: Date): void {
   const year = Math.max(date.getFullYear(), 1980);
   buffer.writeUInt16LE((date.getHours() << 11) | (date.getMinutes() << 5) | (date.getSeconds() >> 1), at);
   buffer.writeUInt16LE(((year - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate(), at + 2);
+}
+
+/** The extended timestamp field (the same in local and central headers when it holds the mtime only). */
+function writeTimestamp(buffer: Buffer, at: number, date: Date): void {
+  buffer.writeUInt16LE(TIMESTAMP_EXTRA, at);
+  buffer.writeUInt16LE(TIMESTAMP_EXTRA_BYTES - 4, at + 2);
+  buffer.writeUInt8(TIMESTAMP_HAS_MTIME, at + 4);
+  // The field holds signed 32-bit seconds: times outside them (before 1970, after 2038) keep only the DOS fields' meaning.
+  buffer.writeUInt32LE(Math.min(Math.max(Math.floor(date.getTime() / 1000), 0), 0x7fffffff), at + 5);
 }

@@ -10,28 +10,38 @@ const FLAG_ENCRYPTED = 0x1;
 export const METHOD_STORED = 0;
 const METHOD_DEFLATED = 8;
 
+/** What a record is, by its Unix file type: the manifest says which of them each path must be. */
+export type RecordKind = 'file' | 'link' | 'dir';
+
+/** A record's path as the manifest writes it: a directory entry without its trailing `/`. */
+export function recordPath(record: File): string {
+  return record.path.endsWith('/') ? record.path.slice(0, -1) : record.path;
+}
+
 /**
- * What is wrong with one central-directory record, judged from the record alone, or undefined.
- * A backup holds regular files only: links and devices could point a restore anywhere, and
- * directories are implied by the files' paths.
+ * What is wrong with one central-directory record, judged from the record alone, or its kind. A
+ * backup holds regular files, symbolic links and empty directories (whether a link may be kept is
+ * the manifest's rule, checked with it); devices and other special files could point a restore
+ * anywhere and are refused.
  */
-export function recordProblem(record: File): string | undefined {
-  if (!record.pathBuffer.equals(Buffer.from(record.path, 'utf8'))) return 'has a name that is not valid UTF-8';
-  if (record.path.endsWith('/')) return 'is a directory entry (a backup holds files only)';
-  if (record.path !== BACKUP_MANIFEST_NAME) {
-    const pathProblem = backupPathProblem(record.path);
-    if (pathProblem) return pathProblem;
+export function recordProblem(record: File): { problem: string } | { kind: RecordKind } {
+  const refuse = (problem: string) => ({ problem });
+  if (!record.pathBuffer.equals(Buffer.from(record.path, 'utf8'))) return refuse('has a name that is not valid UTF-8');
+  const path = recordPath(record);
+  if (path !== BACKUP_MANIFEST_NAME || record.path.endsWith('/')) {
+    const pathProblem = backupPathProblem(path);
+    if (pathProblem) return refuse(pathProblem);
   }
   if (record.versionMadeBy >> 8 !== HOST_UNIX) {
-    return `carries no Unix file type (made on host type ${record.versionMadeBy >> 8}); only regular files written by pack-domain are accepted`;
+    return refuse(`carries no Unix file type (made on host type ${record.versionMadeBy >> 8}); only entries written by pack-domain are accepted`);
   }
   const type = (record.externalFileAttributes >>> 16) & S_IFMT;
-  if (type === S_IFLNK) return 'is a symbolic link';
-  if (type === S_IFDIR) return 'is a directory entry (a backup holds files only)';
-  if (type !== S_IFREG) return `is not a regular file (Unix mode ${(record.externalFileAttributes >>> 16).toString(8)})`;
-  if (record.flags & FLAG_ENCRYPTED) return 'is encrypted';
+  const kind: RecordKind | undefined = type === S_IFREG ? 'file' : type === S_IFLNK ? 'link' : type === S_IFDIR ? 'dir' : undefined;
+  if (!kind) return refuse(`is not a regular file, symbolic link or directory (Unix mode ${(record.externalFileAttributes >>> 16).toString(8)})`);
+  if ((kind === 'dir') !== record.path.endsWith('/')) return refuse(kind === 'dir' ? 'is a directory entry whose name does not end with "/"' : 'has a name ending with "/" but is not a directory');
+  if (record.flags & FLAG_ENCRYPTED) return refuse('is encrypted');
   if (record.compressionMethod !== METHOD_STORED && record.compressionMethod !== METHOD_DEFLATED) {
-    return `uses compression method ${record.compressionMethod} (only stored and deflated are supported)`;
+    return refuse(`uses compression method ${record.compressionMethod} (only stored and deflated are supported)`);
   }
-  return undefined;
+  return { kind };
 }

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { lstat, mkdir, open, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { domainFiles, syncDirectory, syncFilesBelow, writeNewFileSync, type ProgressCounts } from '@flotilla/core';
@@ -14,7 +14,7 @@ export interface ExtractOptions {
 
 /**
  * Writes an inspected backup's files under `dir` (a staging directory), each with its manifest
- * mode, all of them made durable before it returns, their directories too. Every entry is checked
+ * mode and time, then its links and empty directories, all of them made durable before it returns, their directories too. Every entry is checked
  * against the manifest as it is written: on an IntegrityError the caller removes `dir`, which is
  * why the restore writes there and never in place. `dir` may already hold a domain (a restore with
  * -overwrite): whatever stands at a file's path, or in the way of its directories, is replaced,
@@ -47,14 +47,29 @@ export async function extractBackup(backup: VerifiedBackup, dir: string, options
       await directoryFor(dirname(entry.path));
       const target = join(dir, entry.path);
       if ('whole' in content) {
-        writeWholeFile(target, content.whole, entry.mode);
+        writeWholeFile(target, content.whole, entry.mode, entry.mtime);
         counted(content.whole.length);
-      } else await writeStreamedFile(target, content.chunks, entry.mode, counted);
+      } else await writeStreamedFile(target, content.chunks, entry, counted);
       written.push(target);
       if (testPauseMs) await sleep(testPauseMs);
     },
     options,
   );
+  // Links as the manifest gives them (its rule checked each target), then empty directories.
+  for (const link of backup.manifest.links) {
+    await directoryFor(dirname(link.path));
+    const target = join(dir, link.path);
+    await rm(target, { recursive: true, force: true });
+    await symlink(link.target, target);
+  }
+  for (const empty of backup.manifest.dirs) {
+    await directoryFor(dirname(empty.path));
+    const target = join(dir, empty.path);
+    await ensureComponent(target, empty.mode);
+    await chmod(target, empty.mode);
+    await utimes(target, empty.mtime / 1000, empty.mtime / 1000);
+    directories.set(target, Promise.resolve());
+  }
   // One flush for every file written (syncfs), then the directories that hold them.
   await syncFilesBelow(dir, written);
   for (const directory of directories.keys()) await syncDirectory(directory);
@@ -64,25 +79,26 @@ export async function extractBackup(backup: VerifiedBackup, dir: string, options
  * Creates `target` with `content`, synchronously (see WHOLE_ENTRY_BYTES): a file or directory
  * already there (an -overwrite's hard link) is removed first, never written through.
  */
-function writeWholeFile(target: string, content: Buffer, mode: number): void {
+function writeWholeFile(target: string, content: Buffer, mode: number, mtime: number): void {
   try {
-    writeNewFileSync(target, content, mode);
+    writeNewFileSync(target, content, mode, mtime);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     rmSync(target, { recursive: true, force: true });
-    writeNewFileSync(target, content, mode);
+    writeNewFileSync(target, content, mode, mtime);
   }
 }
 
-async function writeStreamedFile(target: string, chunks: AsyncIterable<Buffer>, mode: number, counted: (bytes: number) => void): Promise<void> {
+async function writeStreamedFile(target: string, chunks: AsyncIterable<Buffer>, entry: { mode: number; mtime: number }, counted: (bytes: number) => void): Promise<void> {
   await rm(target, { recursive: true, force: true });
-  const handle = await open(target, 'wx', mode);
+  const handle = await open(target, 'wx', entry.mode);
   try {
     for await (const chunk of chunks) {
       for (let written = 0; written < chunk.length; ) written += (await handle.write(chunk, written)).bytesWritten;
       counted(chunk.length);
     }
-    await handle.chmod(mode);
+    await handle.chmod(entry.mode);
+    await handle.utimes(entry.mtime / 1000, entry.mtime / 1000);
   } finally {
     await handle.close();
   }

@@ -95,8 +95,30 @@ describe('unpack-domain refuses unsafe archives', () => {
     await expectRefused('symlink', archive, 'entry "apps/hello/passwd" is a symbolic link');
   });
 
-  it('a directory entry', async () => {
-    await expectRefused('directory', buildZip([...valid(), { name: 'apps/extra/', data: Buffer.alloc(0), unixMode: 0o040755 }]), 'entry "apps/extra/" is a directory entry');
+  it('a directory entry the manifest does not list', async () => {
+    await expectRefused('directory', buildZip([...valid(), { name: 'apps/extra/', data: Buffer.alloc(0), unixMode: 0o040755 }]), 'entry "apps/extra/" is a directory entry not listed in the manifest');
+  });
+
+  it('a symbolic link that is absolute or leaves its application, even when the manifest lists it as one', async () => {
+    for (const [name, link, says] of [
+      ['absolute-link', { path: 'apps/hello/passwd', target: '/etc/passwd' }, 'is an absolute symbolic link'],
+      ['leaving-link', { path: 'apps/hello/up', target: '../../config/security/domain.key' }, 'is a symbolic link (apps/hello/up -> "../../config/security/domain.key") that leaves the application apps/hello'],
+    ] as const) {
+      const archive = buildZip([
+        manifestEntry(manifestFor('domain1', files, [link])),
+        ...entries(),
+        { name: link.path, data: Buffer.from(link.target), method: 0, unixMode: 0o120777 },
+      ]);
+      await expectRefused(name, archive, `"${link.path}" ${says}`);
+    }
+  });
+
+  it('a symbolic link that is not in the manifest as a link with that target', async () => {
+    const link = { path: 'apps/hello/bin', target: 'index.js' };
+    const other = buildZip([manifestEntry(manifestFor('domain1', files, [link])), ...entries(), { name: link.path, data: Buffer.from('../../../etc'), method: 0, unixMode: 0o120777 }]);
+    await expectRefused('other-target', other, 'entry "apps/hello/bin" is a symbolic link to "../../../etc", but the manifest declares "index.js"');
+    const unlisted = buildZip([...valid(), { name: link.path, data: Buffer.from(link.target), method: 0, unixMode: 0o120777 }]);
+    await expectRefused('unlisted-link', unlisted, 'entry "apps/hello/bin" is a symbolic link not listed in the manifest');
   });
 
   it('a duplicate entry', async () => {
@@ -106,7 +128,7 @@ describe('unpack-domain refuses unsafe archives', () => {
 
   it('an entry the manifest does not list', async () => {
     const archive = buildZip([...valid(), { name: 'apps/hello/extra.js', data: Buffer.from('x') }]);
-    await expectRefused('unlisted', archive, 'entry "apps/hello/extra.js" is not listed in the manifest');
+    await expectRefused('unlisted', archive, 'entry "apps/hello/extra.js" is a regular file not listed in the manifest');
   });
 
   it('a file of the manifest missing from the archive', async () => {
@@ -174,8 +196,8 @@ describe('unpack-domain refuses unsafe archives', () => {
   it('no manifest, an unreadable manifest, an unsupported version', async () => {
     await expectRefused('no-manifest', buildZip(entries()), 'holds no flotilla-backup.json');
     await expectRefused('bad-json', buildZip([{ name: 'flotilla-backup.json', data: Buffer.from('{oops') }, ...entries()]), 'is not valid JSON');
-    const future = { ...manifestFor('domain1', files), formatVersion: 2 };
-    await expectRefused('future', buildZip([manifestEntry(future), ...entries()]), 'backup format version 2 is newer');
+    const future = { ...manifestFor('domain1', files), formatVersion: 3 };
+    await expectRefused('future', buildZip([manifestEntry(future), ...entries()]), 'backup format version 3 is newer');
     const wrong = { ...manifestFor('domain1', files), files: [{ path: 'apps/x', size: -1, mode: 0o644, sha256: sha256(Buffer.alloc(0)) }] };
     await expectRefused('invalid-manifest', buildZip([manifestEntry(wrong), ...entries()]), 'is not a valid backup manifest');
   });

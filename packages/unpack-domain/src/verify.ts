@@ -4,6 +4,7 @@ import {
   BACKUP_LIMITS,
   BACKUP_MANIFEST_NAME,
   IntegrityError,
+  MAX_LINK_TARGET_BYTES,
   UsageError,
   eventLoopBreather,
   forEachConcurrent,
@@ -13,7 +14,7 @@ import {
   type ProgressCounts,
 } from '@flotilla/core';
 import { ArchiveReader, contentChunks, type EntryContent } from './entry-reader.js';
-import { recordProblem } from './entry-rules.js';
+import { recordPath, recordProblem, type RecordKind } from './entry-rules.js';
 import { unpackMessages } from './messages.js';
 import { declaredEntryCount } from './zip-probe.js';
 
@@ -26,7 +27,7 @@ export interface VerifiedBackup {
   /** The archive's path, as given. */
   archive: string;
   manifest: BackupManifest;
-  /** Every file of the manifest, in its order. */
+  /** Every file of the manifest, in its order; its links and empty directories are in `manifest`. */
   entries: VerifiedEntry[];
   /** Sum of the files' sizes. */
   bytes: number;
@@ -35,6 +36,9 @@ export interface VerifiedBackup {
 export interface VerifyOptions {
   onProgress?: (counts: ProgressCounts) => void;
 }
+
+/** How messages name what a record or a manifest entry is. */
+const KIND_WORDS: Record<RecordKind, string> = { file: 'a regular file', link: 'a symbolic link', dir: 'a directory entry' };
 
 /**
  * Entries read at once: enough to keep the thread pool inflating and the disk busy while the
@@ -62,40 +66,56 @@ export async function inspectBackup(archive: string): Promise<VerifiedBackup> {
     throw new IntegrityError(unpackMessages.refused(archive, `it is not a readable zip archive (${(error as Error).message})`), { cause: error });
   }
 
-  const byPath = new Map<string, File>();
+  const byPath = new Map<string, { record: File; kind: RecordKind }>();
   for (const record of records) {
-    const problem = recordProblem(record);
-    if (problem) throw new IntegrityError(unpackMessages.badEntry(archive, record.path, problem));
-    if (byPath.has(record.path)) throw new IntegrityError(unpackMessages.badEntry(archive, record.path, 'appears twice'));
-    byPath.set(record.path, record);
+    const judged = recordProblem(record);
+    if ('problem' in judged) throw new IntegrityError(unpackMessages.badEntry(archive, record.path, judged.problem));
+    const path = recordPath(record);
+    if (byPath.has(path)) throw new IntegrityError(unpackMessages.badEntry(archive, record.path, 'appears twice'));
+    byPath.set(path, { record, kind: judged.kind });
   }
 
   const manifestRecord = byPath.get(BACKUP_MANIFEST_NAME);
-  if (!manifestRecord) throw new IntegrityError(unpackMessages.refused(archive, `it holds no ${BACKUP_MANIFEST_NAME}: not a Flotilla backup`));
+  if (manifestRecord?.kind !== 'file') throw new IntegrityError(unpackMessages.refused(archive, `it holds no ${BACKUP_MANIFEST_NAME}: not a Flotilla backup`));
   byPath.delete(BACKUP_MANIFEST_NAME);
   const reader = await ArchiveReader.open(archive);
-  let manifestText: string;
+  let manifest: BackupManifest;
+  const entries: VerifiedEntry[] = [];
   try {
-    manifestText = reader.limited(manifestRecord, BACKUP_LIMITS.maxManifestBytes).toString('utf8');
+    manifest = parseBackupManifest(reader.limited(manifestRecord.record, BACKUP_LIMITS.maxManifestBytes).toString('utf8'), archive);
+    /** The record of a manifest entry, which must be of `kind`. */
+    const take = (path: string, kind: RecordKind): File => {
+      const found = byPath.get(path);
+      if (!found) throw new IntegrityError(unpackMessages.badEntry(archive, path, 'is listed in the manifest but missing from the archive'));
+      if (found.kind !== kind) throw new IntegrityError(unpackMessages.badEntry(archive, found.record.path, `is ${KIND_WORDS[found.kind]} in the archive, but the manifest lists ${KIND_WORDS[kind]}`));
+      byPath.delete(path);
+      return found.record;
+    };
+    for (const file of manifest.files) {
+      const record = take(file.path, 'file');
+      // The header's size is not trusted (the content is counted as it is read), but a disagreement
+      // already proves the archive wrong, before anything is decompressed.
+      if (record.uncompressedSize !== file.size) {
+        throw new IntegrityError(unpackMessages.badEntry(archive, file.path, `is ${record.uncompressedSize} bytes in the zip header, but the manifest declares ${file.size}`));
+      }
+      entries.push({ ...file, record });
+    }
+    for (const link of manifest.links) {
+      // The manifest's target is what a restore creates (its rule checked it); the archive must say the same.
+      const target = reader.limited(take(link.path, 'link'), MAX_LINK_TARGET_BYTES).toString('utf8');
+      if (target !== link.target) {
+        throw new IntegrityError(unpackMessages.badEntry(archive, link.path, `is a symbolic link to ${JSON.stringify(target)}, but the manifest declares ${JSON.stringify(link.target)}`));
+      }
+    }
+    for (const dir of manifest.dirs) take(dir.path, 'dir');
   } finally {
     await reader.close();
   }
-  const manifest = parseBackupManifest(manifestText, archive);
-
-  const entries: VerifiedEntry[] = [];
-  for (const file of manifest.files) {
-    const record = byPath.get(file.path);
-    if (!record) throw new IntegrityError(unpackMessages.badEntry(archive, file.path, 'is listed in the manifest but missing from the archive'));
-    // The header's size is not trusted (the content is counted as it is read), but a disagreement
-    // already proves the archive wrong, before anything is decompressed.
-    if (record.uncompressedSize !== file.size) {
-      throw new IntegrityError(unpackMessages.badEntry(archive, file.path, `is ${record.uncompressedSize} bytes in the zip header, but the manifest declares ${file.size}`));
-    }
-    byPath.delete(file.path);
-    entries.push({ ...file, record });
+  const extra = byPath.values().next();
+  if (!extra.done) {
+    const { record, kind } = extra.value;
+    throw new IntegrityError(unpackMessages.badEntry(archive, record.path, `is ${KIND_WORDS[kind]} not listed in the manifest`));
   }
-  const extra = byPath.keys().next();
-  if (!extra.done) throw new IntegrityError(unpackMessages.badEntry(archive, extra.value, 'is not listed in the manifest'));
   return { archive, manifest, entries, bytes: entries.reduce((sum, entry) => sum + entry.size, 0) };
 }
 

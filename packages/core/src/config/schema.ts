@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HeartbeatTimingsSchema } from './heartbeat-timings.js';
-import { ADDRESS_RULE, NAME_PATTERN, NAME_RULE, isMulticastIPv4, isValidAddress, isValidName } from './names.js';
+import { ADDRESS_RULE, NAME_PATTERN, NAME_RULE, applicationNameProblem, contextProblem, isMulticastIPv4, isValidAddress, isValidName } from './names.js';
 
 /**
  * The domain configuration (SPEC section 4): the one source of truth for the TypeScript types
@@ -12,6 +12,10 @@ import { ADDRESS_RULE, NAME_PATTERN, NAME_RULE, isMulticastIPv4, isValidAddress,
 const nameError = { error: `must be ${NAME_RULE}` };
 // The pattern reaches the JSON Schema for editors; the refinement also rules out "." and "..".
 const name = z.string().regex(NAME_PATTERN, nameError).refine(isValidName, nameError);
+const applicationName = z.string().superRefine((value, ctx) => {
+  const problem = applicationNameProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const address = z.string().refine(isValidAddress, { error: `must be ${ADDRESS_RULE}` });
 const port = z
   .number()
@@ -159,8 +163,9 @@ export const LogsSchema = z.strictObject({
 });
 
 export const ApplicationSchema = z.strictObject({
-  context: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, {
-    error: 'must be a path that starts with "/" and uses A-Z a-z 0-9 . _ ~ - /',
+  context: z.string().superRefine((context, ctx) => {
+    const problem = contextProblem(context);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
   targets: z.array(name).min(1, { error: 'must name at least one server or cluster' }),
 });
@@ -177,7 +182,7 @@ export const DomainConfigSchema = z.strictObject({
   restart: RestartSchema.prefault({}),
   reattach: ReattachSchema.prefault({}),
   logs: LogsSchema.prefault({}),
-  applications: z.record(name, ApplicationSchema).default({}),
+  applications: z.record(applicationName, ApplicationSchema).default({}),
 });
 
 /** A loaded configuration, every default filled in. */

@@ -22,7 +22,9 @@ function manifest(files: Array<{ path: string }> = [{ path: 'config/domain.json5
     domain: 'd1',
     generation: 3,
     digest: HASH,
-    files: files.map(({ path }) => ({ path, size: 12, mode: 0o644, sha256: HASH })),
+    files: files.map(({ path }) => ({ path, size: 12, mode: 0o644, mtime: 0, sha256: HASH })),
+    links: [],
+    dirs: [],
   };
 }
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { BACKUP_LIMITS } from '../backup-manifest.js';
 import { AddressSchema, ApplicationSchema, NameSchema, PortSchema } from '../config/schema.js';
-import { FileEntrySchema, Sha256Schema, SizeSchema } from '../file-entry.js';
-import { refinePaths, relativePathProblem } from '../relative-path.js';
+import { Sha256Schema, SizeSchema, treeFields } from '../file-entry.js';
+import { refineTree, relativePathProblem } from '../relative-path.js';
 
 /**
  * The sync and management protocol between the MASTER and its Managed Servers (docs/protocol.md).
@@ -49,16 +49,22 @@ export function generationPathProblem(path: string): string | undefined {
   return undefined;
 }
 
-/** One complete, content-addressed state of the domain. */
-export const GenerationManifestSchema = z.strictObject({
-  protocol: z.literal(PROTOCOL_VERSION),
-  domain: NameSchema,
-  generation: generationNumber,
-  /** digestEntries(files): equal digests mean equal content. */
-  digest: Sha256Schema,
-  // A generation too large to back up is not one this MASTER could have made.
-  files: z.array(FileEntrySchema).max(BACKUP_LIMITS.maxEntries).superRefine(refinePaths(generationPathProblem)),
-});
+/**
+ * One complete, content-addressed state of the domain: its files, the symbolic links inside its
+ * applications and its empty directories. A peer that does not know links and directories refuses
+ * the message (strict objects), so the protocol version stays.
+ */
+export const GenerationManifestSchema = z
+  .strictObject({
+    protocol: z.literal(PROTOCOL_VERSION),
+    domain: NameSchema,
+    generation: generationNumber,
+    /** digestTree(the tree): equal digests mean equal content. */
+    digest: Sha256Schema,
+    // A generation too large to back up is not one this MASTER could have made.
+    ...treeFields(BACKUP_LIMITS.maxEntries),
+  })
+  .superRefine(refineTree(generationPathProblem));
 export type GenerationManifest = z.output<typeof GenerationManifestSchema>;
 
 /**

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { link, mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { APP_STREAMS, appLogFile, applicationsOf, openLogFile, type AppStatus, type DomainConfig, type Logger, type ServerLayout } from '@flotilla/core';
 import type { VerifiedGeneration } from '../cache/cache-store.js';
+import { applicationVersion, copyApplication } from '../cache/app-copy.js';
 import { AppProcess, type AppSpec } from './app-process.js';
 import { DRAIN_TIMEOUT_MS } from './restart-policy.js';
 
@@ -22,12 +22,6 @@ export interface AppManagerOptions {
   logger: Logger;
   /** Called when an application's state changes. */
   onChange: () => void;
-}
-
-function versionOf(generation: VerifiedGeneration, app: string): string {
-  const hash = createHash('sha256');
-  for (const file of generation.files) if (file.path.startsWith(`apps/${app}/`)) hash.update(`${file.path}\0${file.sha256}\0${file.mode}\n`);
-  return hash.digest('hex').slice(0, 16);
 }
 
 /**
@@ -95,7 +89,7 @@ export class AppManager {
     }
     await Promise.all(
       [...wanted].map(async (name) => {
-        const version = versionOf(generation, name);
+        const version = applicationVersion(generation, name);
         const context = config.applications[name]!.context;
         const running = this.slots.get(name);
         if (running && running.spec.version === version && running.spec.context === context) return;
@@ -121,12 +115,7 @@ export class AppManager {
   private async prepare(name: string, context: string, version: string, generation: VerifiedGeneration): Promise<AppProcess> {
     const dir = join(this.runtimeDir, `${name}-${version}-${process.pid}-${Date.now()}`);
     await rm(dir, { recursive: true, force: true });
-    const prefix = `apps/${name}/`;
-    for (const file of generation.files.filter((f) => f.path.startsWith(prefix))) {
-      const target = join(dir, file.path.slice(prefix.length));
-      await mkdir(dirname(target), { recursive: true });
-      await link(join(generation.root, file.path), target);
-    }
+    await copyApplication(generation, name, dir);
     return new AppProcess(
       {
         name,

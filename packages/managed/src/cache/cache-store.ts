@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import {
   BACKUP_LIMITS,
-  FileEntrySchema,
   HASH_CONCURRENCY,
   IntegrityError,
   Sha256Schema,
   generationPathProblem,
   parseMessage,
-  refinePaths,
+  refineTree,
   forEachConcurrent,
   sha256File,
+  treeFields,
   syncDirectory,
   syncFilesBelow,
   writeFileAtomic,
@@ -39,13 +39,15 @@ const GENERATION_DIR = /^gen-\d+-[0-9a-f]+$/;
  * A generation's manifest.json. The cache wrote it, but whatever is on disk is checked like a
  * message before it is used: its paths are joined to the generation's files/ directory.
  */
-const CachedGenerationSchema = z.strictObject({
-  generation: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  /** The MASTER's digest of the whole generation: equal digests mean nothing to sync. */
-  sourceDigest: Sha256Schema,
-  /** What this server keeps of it: its configuration and the applications that target it. */
-  files: z.array(FileEntrySchema).max(BACKUP_LIMITS.maxEntries).superRefine(refinePaths(generationPathProblem)),
-});
+const CachedGenerationSchema = z
+  .strictObject({
+    generation: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    /** The MASTER's digest of the whole generation: equal digests mean nothing to sync. */
+    sourceDigest: Sha256Schema,
+    /** What this server keeps of it: its configuration and the applications that target it. */
+    ...treeFields(BACKUP_LIMITS.maxEntries),
+  })
+  .superRefine(refineTree(generationPathProblem));
 export type CachedGeneration = z.output<typeof CachedGenerationSchema>;
 
 const CurrentPointerSchema = z.strictObject({ dir: z.string().regex(GENERATION_DIR) });
@@ -97,7 +99,7 @@ export class CacheStore {
     }
   }
 
-  /** Every file of a generation exists with its size and SHA-256; the first problem found, if any. */
+  /** Every file of a generation exists with its size and SHA-256, every link and empty directory as listed; the first problem found, if any. */
   private async problemIn(dir: string): Promise<string | undefined> {
     let manifest: CachedGeneration;
     try {
@@ -113,6 +115,14 @@ export class CacheStore {
       if (!info?.isFile()) problem ??= `${entry.path} is missing`;
       else if (info.size !== entry.size) problem ??= `${entry.path} has ${info.size} bytes, expected ${entry.size}`;
       else if ((await sha256File(path)) !== entry.sha256) problem ??= `${entry.path} does not match its SHA-256`;
+    });
+    await forEachConcurrent(manifest.links, HASH_CONCURRENCY, async (entry) => {
+      const target = await readlink(join(this.filesOf(dir), entry.path)).catch(() => undefined);
+      if (target !== entry.target) problem ??= `${entry.path} is not the symbolic link to ${entry.target} its manifest says`;
+    });
+    await forEachConcurrent(manifest.dirs, HASH_CONCURRENCY, async (entry) => {
+      const info = await lstat(join(this.filesOf(dir), entry.path)).catch(() => undefined);
+      if (!info?.isDirectory()) problem ??= `directory ${entry.path} is missing`;
     });
     return problem;
   }

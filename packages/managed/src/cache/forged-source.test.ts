@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, ProtocolError, digestEntries, type FileEntry, type Logger } from '@flotilla/core';
+import { PROTOCOL_VERSION, ProtocolError, digestTree, type FileEntry, type LinkEntry, type Logger } from '@flotilla/core';
 import { tempHome } from '../../../../test-support/index.js';
 import { CacheStore } from './cache-store.js';
 import type { ContentSource } from './sources.js';
@@ -21,7 +21,7 @@ const CONFIG = `{
 `;
 
 function entry(path: string, data: Buffer): FileEntry {
-  return { path, size: data.length, mode: 0o644, sha256: createHash('sha256').update(data).digest('hex') };
+  return { path, size: data.length, mode: 0o644, mtime: 1_700_000_000_000, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
 /**
@@ -68,14 +68,18 @@ describe('a sync from a forged source', () => {
     const config = Buffer.from(CONFIG);
     const app = Buffer.from('module.exports = "good";\n');
     const goodFiles = [entry('config/domain.json5', config), entry('apps/hello/index.js', app)];
-    const good = { protocol: PROTOCOL_VERSION, domain: 'fs', generation: 1, digest: digestEntries(goodFiles), files: goodFiles };
+    const good = { protocol: PROTOCOL_VERSION, domain: 'fs', generation: 1, digest: digestTree({ files: goodFiles, links: [], dirs: [] }), files: goodFiles, links: [] as LinkEntry[], dirs: [] };
     const first = await syncGeneration({ cache, source: new ForgedSource(good, [config, app]), domain: 'fs', server: 'server1', current: undefined });
     expect(first.unchanged).toBe(false);
 
     const payload = Buffer.from('escaped\n');
     const forged = (path: string, extra: FileEntry[] = []) => {
       const files = [...goodFiles, ...extra, entry(path, payload)];
-      return { ...good, generation: 2, digest: digestEntries(files), files };
+      return { ...good, generation: 2, digest: digestTree({ files, links: [], dirs: [] }), files };
+    };
+    const linked = (link: LinkEntry, extra: FileEntry[] = []) => {
+      const files = [...goodFiles, ...extra];
+      return { ...good, generation: 2, digest: digestTree({ files, links: [link], dirs: [] }), files, links: [link] };
     };
     const cases: Array<[string, unknown, string]> = [
       ['..', forged('apps/hello/../../../../../../../escaped.txt'), 'contains ".." and would leave the cache'],
@@ -83,6 +87,11 @@ describe('a sync from a forged source', () => {
       ['empty segment', forged('apps/hello//escaped.txt'), 'has an empty or "." segment'],
       ['over-long', forged(`apps/hello/${'x/'.repeat(600)}escaped.txt`), 'is longer than 1024 bytes'],
       ['duplicate', forged('apps/hello/escaped.txt', [entry('apps/hello/escaped.txt', payload)]), 'apps/hello/escaped.txt is listed twice'],
+      ['absolute link', linked({ path: 'apps/hello/key', target: '/etc/passwd' }), 'is an absolute symbolic link'],
+      ['link leaving the application', linked({ path: 'apps/hello/lib/up', target: '../../other/index.js' }), 'leaves the application apps/hello'],
+      ['link with ".." further on', linked({ path: 'apps/hello/lib/up', target: '../x/../../y' }), 'has an empty, "." or ".." segment after its leading ".."'],
+      ['link outside an application', linked({ path: 'apps/key', target: 'hello/index.js' }), 'is a symbolic link outside apps/<application>/'],
+      ['file below a link', linked({ path: 'apps/hello/lib', target: 'x' }, [entry('apps/hello/lib/escaped.txt', payload)]), 'lies below the symbolic link apps/hello/lib'],
       ['other protocol', { ...forged('apps/hello/escaped.txt'), protocol: PROTOCOL_VERSION + 1 }, `speaks protocol version ${PROTOCOL_VERSION + 1}`],
     ];
     const before = await tree(home);

@@ -4,7 +4,7 @@ import {
   GenerationUnchangedSchema,
   MAX_CONTENT_HASHES,
   PROTOCOL_VERSION,
-  digestEntries,
+  digestTree,
   domainFiles,
   forEachConcurrent,
   numberGeneration,
@@ -96,12 +96,12 @@ export class LocalDomainSource implements ContentSource {
   }
 
   async manifest(known?: string): Promise<GenerationManifest | undefined> {
-    const files = await scanGeneration(this.domainDir);
-    const digest = digestEntries(files);
-    this.byHash = new Map(files.map((file) => [file.sha256, file.path]));
+    const tree = await scanGeneration(this.domainDir);
+    const digest = digestTree(tree);
+    this.byHash = new Map(tree.files.map((file) => [file.sha256, file.path]));
     if (digest === known) return undefined;
     const generation = numberGeneration(await readGenerationFile(domainFiles(this.domainDir).generationFile), digest);
-    return { protocol: PROTOCOL_VERSION, domain: this.domain, generation, digest, files };
+    return { protocol: PROTOCOL_VERSION, domain: this.domain, generation, digest, ...tree };
   }
 
   async fetch(placements: readonly Placement[], hooks: FileHooks): Promise<void> {

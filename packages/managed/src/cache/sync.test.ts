@@ -16,7 +16,7 @@ const APP_CONFIG = '  applications: { app: { context: "/app", targets: ["cluster
 
 function placementsFor(dir: string, contents: Buffer[]): Placement[] {
   return contents.map((data, i) => ({
-    entry: { path: `f${i}`, size: data.length, mode: 0o640, sha256: createHash('sha256').update(data).digest('hex') } satisfies FileEntry,
+    entry: { path: `f${i}`, size: data.length, mode: 0o640, mtime: 1_700_000_000_000, sha256: createHash('sha256').update(data).digest('hex') } satisfies FileEntry,
     target: join(dir, `f${i}`),
   }));
 }

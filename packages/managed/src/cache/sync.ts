@@ -1,4 +1,4 @@
-import { link, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import {
   GENERATION_CONFIG_FILE,
@@ -12,10 +12,11 @@ import {
   type ProgressCounts,
   type FileEntry,
   type GenerationManifest,
+  type TreeEntries,
 } from '@flotilla/core';
 import type { CacheStore, VerifiedGeneration } from './cache-store.js';
 import type { ContentSource } from './sources.js';
-import type { FileHooks, Placement } from './verified-copy.js';
+import { copyVerified, type FileHooks, type Placement } from './verified-copy.js';
 
 /** Hard links made in parallel: each is one quick metadata call. */
 const LINK_CONCURRENCY = 16;
@@ -63,7 +64,11 @@ export async function syncGeneration(request: SyncRequest): Promise<SyncResult> 
   }
 
   const reusable = new Map<string, string>();
-  for (const file of current?.files ?? []) reusable.set(file.sha256, join(current!.root, file.path));
+  for (const file of current?.files ?? []) {
+    const path = join(current!.root, file.path);
+    reusable.set(reuseKey(file), path);
+    reusable.set(file.sha256, path);
+  }
 
   const staging = await cache.newStaging();
   try {
@@ -78,6 +83,7 @@ async function build(
   request: SyncRequest,
   manifest: GenerationManifest,
   staging: string,
+  /** Files of the generation in use, by content (reuseKey with and without mode and time). */
   reusable: Map<string, string>,
 ): Promise<SyncResult> {
   const { cache, source } = request;
@@ -101,16 +107,22 @@ async function build(
     await settleAll(wanted.map((dir) => mkdir(dir, { recursive: true })));
     const fresh: Placement[] = [];
     const linked: Array<[string, string]> = [];
+    const copied: Array<[string, Placement]> = [];
     for (const [entry, target] of targets) {
-      const existing = reusable.get(entry.sha256);
-      // Same content, already verified: a hard link costs no copy and no transfer.
-      if (existing) linked.push([existing, target]);
+      const same = reusable.get(reuseKey(entry));
+      const sameContent = same ?? reusable.get(entry.sha256);
+      // Same content, mode and time, already verified: a hard link costs no copy and no transfer.
+      if (same) linked.push([same, target]);
+      // Same content only: copied here (a link would change the other file's mode or time too).
+      else if (sameContent) copied.push([sameContent, { entry, target }]);
       else fresh.push({ entry, target });
     }
     await settleAll([
       forEachConcurrent(linked, LINK_CONCURRENCY, ([existing, target]) => link(existing, target)),
+      forEachConcurrent(copied, LINK_CONCURRENCY, ([existing, placement]) => copyVerified(existing, placement, 'the cache')),
       fresh.length > 0 ? source.fetch(fresh, hooks) : Promise.resolve(),
     ]);
+    for (const [, { target }] of copied) created.push(target);
     for (const { entry, target } of fresh) {
       created.push(target);
       fetchedFiles += 1;
@@ -130,6 +142,11 @@ async function build(
   const kept = manifest.files.filter(
     (file) => file === configEntry || prefixes.some((prefix) => file.path.startsWith(prefix)),
   );
+  const keptTree: TreeEntries = {
+    files: kept,
+    links: manifest.links.filter((entry) => prefixes.some((prefix) => entry.path.startsWith(prefix))),
+    dirs: manifest.dirs.filter((entry) => prefixes.some((prefix) => entry.path.startsWith(prefix))),
+  };
   const rest = kept.filter((file) => file !== configEntry);
   const moving = rest.filter((file) => !reusable.has(file.sha256));
   const counts: ProgressCounts = { files: 0, totalFiles: moving.length, bytes: 0, totalBytes: moving.reduce((sum, file) => sum + file.size, 0) };
@@ -142,8 +159,41 @@ async function build(
     },
   });
 
-  const generation = await cache.commit(staging, { generation: manifest.generation, sourceDigest: manifest.digest, files: kept }, created);
+  await placeLinksAndDirs(root, keptTree, source.description, dirs, created);
+
+  const generation = await cache.commit(staging, { generation: manifest.generation, sourceDigest: manifest.digest, ...keptTree }, created);
   return { generation, config, unchanged: false, fetchedFiles, fetchedBytes };
+}
+
+/**
+ * The symbolic links (created as the manifest gives them: their targets were checked with it) and
+ * the empty directories, with their modes and times. Links are not listed in `created`: a flush
+ * by path would follow them; their directories are.
+ */
+async function placeLinksAndDirs(root: string, tree: TreeEntries, from: string, dirs: Set<string>, created: string[]): Promise<void> {
+  const parents = [...new Set([...tree.links, ...tree.dirs].map((entry) => dirname(below(root, entry.path, from))))].filter((dir) => !dirs.has(dir));
+  for (const dir of parents) {
+    for (let parent = dir; !dirs.has(parent); parent = dirname(parent)) {
+      dirs.add(parent);
+      created.push(parent);
+    }
+  }
+  await settleAll(parents.map((dir) => mkdir(dir, { recursive: true })));
+  await settleAll([
+    forEachConcurrent(tree.links, LINK_CONCURRENCY, (entry) => symlink(entry.target, below(root, entry.path, from))),
+    forEachConcurrent(tree.dirs, LINK_CONCURRENCY, async (entry) => {
+      const target = below(root, entry.path, from);
+      await mkdir(target, { recursive: true });
+      await chmod(target, entry.mode);
+      await utimes(target, entry.mtime / 1000, entry.mtime / 1000);
+      created.push(target);
+    }),
+  ]);
+}
+
+/** The key of a reusable file: content, mode and time, or (for a local copy) content alone. */
+function reuseKey(file: FileEntry): string {
+  return `${file.sha256}:${file.mode}:${file.mtime}`;
 }
 
 /**

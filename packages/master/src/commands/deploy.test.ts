@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, run, tempHome, waitFor } from '../../../../test-support/index.js';
 import { createTestDomain, startManaged, startMaster } from '../../../../test-support/domain.js';
+import { installFixtureApp } from '../../../../test-support/apps.js';
 
 const hello = join(repoRoot, 'examples', 'hello');
 
@@ -60,6 +61,29 @@ describe('master deploy, undeploy and apps', () => {
     expect((await readdir(join(domain.dir, 'apps'))).sort()).toEqual(['solo']);
   });
 
+  it('deploys what npm ci leaves, .bin links, empty directories and times kept, and it answers on two servers', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'dpn', ['server1', 'server2']);
+    const source = join(home, 'express');
+    await installFixtureApp('express-hello', source);
+    const bins = await readdir(join(source, 'node_modules', '.bin'));
+    expect(bins.length).toBeGreaterThan(0);
+    const bin = join('node_modules', '.bin', bins[0]!);
+    await mkdir(join(source, 'uploads'));
+    await startMaster(domain);
+    for (const server of ['server1', 'server2']) await startManaged(home, 'dpn', server);
+    const deployed = await run('master', ['deploy', 'dpn', source, '--name', 'express', '--context', '/express', '--target', 'cluster1', '--home', home]);
+    expect(deployed.exitCode, deployed.stderr).toBe(0);
+    for (const server of ['server1', 'server2']) {
+      await waitFor(`express on ${server}`, async () => (await answer(domain.servers[server]!.http, '/express/hello')).body.server === server, 30_000);
+    }
+    const installed = join(domain.dir, 'apps', 'express');
+    expect(await readlink(join(installed, bin))).toBe(await readlink(join(source, bin)));
+    expect((await stat(join(installed, 'uploads'))).isDirectory()).toBe(true);
+    const packageJson = join('node_modules', 'express', 'package.json');
+    expect(Math.floor((await stat(join(installed, packageJson))).mtimeMs)).toBe(Math.floor((await stat(join(source, packageJson))).mtimeMs));
+  });
+
   it('refuses bad input clearly, leaving nothing behind', async () => {
     const home = await tempHome();
     const domain = await createTestDomain(home, 'dp2', ['server1']);
@@ -80,6 +104,14 @@ describe('master deploy, undeploy and apps', () => {
     const absolute = join(home, 'absolute');
     await mkdir(absolute);
     await writeFile(join(absolute, 'package.json'), JSON.stringify({ main: '/etc/hostname' }));
+    const absoluteLink = join(home, 'absolute-link');
+    await mkdir(join(absoluteLink, 'node_modules', '.bin'), { recursive: true });
+    await writeFile(join(absoluteLink, 'index.js'), 'x');
+    await symlink('/etc/passwd', join(absoluteLink, 'node_modules', '.bin', 'passwd'));
+    const leavingLink = join(home, 'leaving-link');
+    await mkdir(join(leavingLink, 'node_modules', '.bin'), { recursive: true });
+    await writeFile(join(leavingLink, 'index.js'), 'x');
+    await symlink('../../../hello/index.js', join(leavingLink, 'node_modules', '.bin', 'other'));
     const notZip = join(home, 'not.zip');
     await writeFile(notZip, 'this is not a zip');
 
@@ -93,6 +125,12 @@ describe('master deploy, undeploy and apps', () => {
       [[notZip, '--name', 'g', '--context', '/g', '--target', 'server1'], 4, 'is not a readable zip archive'],
       [[escaping, '--name', 'i', '--context', '/i', '--target', 'server1'], 2, `${escaping}: package.json "main" "../../../../tmp/x.js" is outside the application`],
       [[absolute, '--name', 'j', '--context', '/j', '--target', 'server1'], 2, `${absolute}: package.json "main" "/etc/hostname" is outside the application`],
+      [[absoluteLink, '--name', 'k', '--context', '/k', '--target', 'server1'], 2, `${absoluteLink}: ${join(absoluteLink, 'node_modules', '.bin', 'passwd')} is an absolute symbolic link`],
+      [[leavingLink, '--name', 'l', '--context', '/l', '--target', 'server1'], 2, `${join(leavingLink, 'node_modules', '.bin', 'other')} is a symbolic link (apps/l/node_modules/.bin/other -> "../../../hello/index.js") that leaves the application apps/l`],
+      [[hello, '--name', 'm', '--context', '/m/', '--target', 'server1'], 2, 'must not end with "/" (write /m)'],
+      [[hello, '--name', 'n', '--context', '/n/../hello', '--target', 'server1'], 2, 'must not hold an empty, "." or ".." segment'],
+      [[hello, '--name', 'o', '--context', '/-/o', '--target', 'server1'], 2, 'must not be /- or below it'],
+      [[hello, '--name', '.deploy-p.tmp', '--context', '/p', '--target', 'server1'], 2, 'must not start with "."'],
       [[join(home, 'missing'), '--name', 'h', '--context', '/h', '--target', 'server1'], 2, 'does not exist'],
     ];
     for (const [args, code, message] of cases) {

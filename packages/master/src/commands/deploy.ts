@@ -2,8 +2,11 @@ import {
   API_PREFIX,
   ConfigChangeResultSchema,
   DEPLOY_UPLOAD_PATH,
+  UsageError,
+  applicationNameProblem,
   assertName,
   commandContext,
+  contextProblem,
   deployUploadQuery,
   masterOptions,
   parseMessage,
@@ -41,6 +44,11 @@ export const deployCommand: CommandModule<GlobalOptions, DeployOptions> = {
   handler: async (options) => {
     const context = commandContext(options);
     assertName('application', options.name);
+    // The configuration's own rules, checked here so that nothing is copied for a change the MASTER would refuse.
+    const nameProblem = applicationNameProblem(options.name);
+    if (nameProblem) throw new UsageError(`application name "${options.name}" ${nameProblem}`);
+    const problem = contextProblem(options.context);
+    if (problem) throw new UsageError(`context "${options.context}" ${problem}`);
     const targets = options.target.split(',').map((target) => target.trim()).filter(Boolean);
     const connection = await connectMaster(context.home, options.domain, options);
     const { local } = connection;

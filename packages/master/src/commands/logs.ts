@@ -16,10 +16,12 @@ import {
   type GlobalOptions,
   type LogLine,
   type LogRequest,
+  type MasterOptions,
+  masterOptions,
 } from '@flotilla/core/client';
 import { connectMaster, withMaster } from '../master-client.js';
 
-interface LogsOptions extends GlobalOptions {
+interface LogsOptions extends GlobalOptions, MasterOptions {
   domain: string;
   server: string;
   app?: string;
@@ -51,7 +53,7 @@ export const logsCommand: CommandModule<GlobalOptions, LogsOptions> = {
   command: 'logs <domain> <server>',
   describe: "A server's log, or one application's output, read through the MASTER from the server itself",
   builder: (cli) =>
-    cli
+    masterOptions(cli)
       .positional('domain', { type: 'string', demandOption: true })
       .positional('server', { type: 'string', demandOption: true })
       .option('app', { type: 'string', requiresArg: true, describe: "An application's stdout and stderr instead of the server's log" })
@@ -61,7 +63,7 @@ export const logsCommand: CommandModule<GlobalOptions, LogsOptions> = {
   handler: async (options) => {
     const context = commandContext(options);
     const body = request(options);
-    const connection = await connectMaster(context.home, options.domain);
+    const connection = await connectMaster(context.home, options.domain, options, 'read');
     await withMaster(
       connection,
       async (client) => {

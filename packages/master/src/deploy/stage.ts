@@ -1,18 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { cp, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IntegrityError, UsageError, applicationEntry } from '@flotilla/core';
+import { IntegrityError, UsageError, applicationEntry, linkTargetProblem } from '@flotilla/core';
+import { deployMessages } from './messages.js';
 import { extractApplicationZip } from './zip-extract.js';
 
 /** Staging directories have transient names (`.….tmp`): they are in no generation and no backup. */
 export const STAGING_PREFIX = '.deploy-';
 
-async function refuseLinks(dir: string, source: string): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isSymbolicLink()) throw new UsageError(`${source}: ${path} is a symbolic link; deploy plain files (no links)`);
-    if (entry.isDirectory()) await refuseLinks(path, source);
-    else if (!entry.isFile()) throw new UsageError(`${source}: ${path} is not a regular file`);
+/**
+ * Refuses, before anything is copied, what an application may not hold: a symbolic link that is
+ * absolute or leaves the application (the manifest's own rule, linkTargetProblem, applied to the
+ * path the link will have), and special files. Relative links inside the application are kept.
+ */
+async function checkTree(dir: string, relative: string, source: string, name: string): Promise<void> {
+  for (const entry of await readdir(join(dir, relative), { withFileTypes: true })) {
+    const path = relative ? `${relative}/${entry.name}` : entry.name;
+    const absolute = join(dir, path);
+    if (entry.isDirectory()) await checkTree(dir, path, source, name);
+    else if (entry.isSymbolicLink()) {
+      const problem = linkTargetProblem(`apps/${name}/${path}`, await readlink(absolute));
+      if (problem) throw new UsageError(deployMessages.badLink(source, absolute, problem));
+    } else if (!entry.isFile()) throw new UsageError(deployMessages.specialFile(source, absolute));
   }
 }
 
@@ -38,8 +47,9 @@ export async function stageApplication(source: string, appsDir: string, name: st
   await mkdir(staged);
   try {
     if (info.isDirectory()) {
-      await refuseLinks(source, source);
-      await cp(source, staged, { recursive: true, preserveTimestamps: true });
+      await checkTree(source, '', source, name);
+      // Links copied as they are: cp would otherwise make relative links absolute.
+      await cp(source, staged, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     } else {
       await extractApplicationZip(source, staged);
       await liftSingleDirectory(staged);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import {
   PROTOCOL_VERSION,
-  digestEntries,
+  digestTree,
   numberGeneration,
   readGenerationFile,
   scanGeneration,
@@ -40,15 +40,15 @@ export class GenerationStore {
 
   /** Rescans the domain; returns true when that made a new generation. */
   async refresh(): Promise<boolean> {
-    const files = await scanGeneration(this.layout.dir, this.hashCache);
-    const digest = digestEntries(files);
+    const tree = await scanGeneration(this.layout.dir, this.hashCache);
+    const digest = digestTree(tree);
     const stored = await readGenerationFile(this.layout.generationFile);
     const generation = numberGeneration(stored, digest);
     const changed = generation !== stored?.generation;
     if (changed) await writeGenerationFile(this.layout.generationFile, { generation, digest });
-    this.current = { protocol: PROTOCOL_VERSION, domain: this.layout.name, generation, digest, files };
+    this.current = { protocol: PROTOCOL_VERSION, domain: this.layout.name, generation, digest, ...tree };
     this.serialized = undefined;
-    this.byHash = new Map(files.map((file) => [file.sha256, file]));
+    this.byHash = new Map(tree.files.map((file) => [file.sha256, file]));
     return changed;
   }
 

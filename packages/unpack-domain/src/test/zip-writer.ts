@@ -84,15 +84,21 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A manifest describing `files` as pack-domain would. */
-export function manifestFor(domain: string, files: BackupFileSpec[]): Record<string, unknown> & { files: Array<Record<string, unknown>> } {
+/** A manifest describing `files` (and `links`) as pack-domain would. */
+export function manifestFor(
+  domain: string,
+  files: BackupFileSpec[],
+  links: Array<{ path: string; target: string }> = [],
+): Record<string, unknown> & { files: Array<Record<string, unknown>> } {
   return {
-    formatVersion: 1,
+    formatVersion: 2,
     domain,
     generation: null,
     createdAt: new Date().toISOString(),
     tool: { name: 'test', version: '0' },
-    files: files.map((file) => ({ path: file.path, size: file.data.length, mode: file.mode ?? 0o644, sha256: sha256(file.data) })),
+    files: files.map((file) => ({ path: file.path, size: file.data.length, mode: file.mode ?? 0o644, mtime: 1_700_000_000_000, sha256: sha256(file.data) })),
+    links,
+    dirs: [],
   };
 }
 

@@ -61,6 +61,8 @@ describe('backup on boot', () => {
     expect((await stat(newest)).mode & 0o777).toBe(0o600);
     expect(await zipListing(newest)).toEqual([
       'apps/hello/index.js',
+      // Empty directories are kept as directory entries.
+      'config/.history/',
       'config/domain.json5',
       'config/generation.json',
       'config/security/ca.crt',

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, link, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, mkdtemp, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BACKUP_ROOTS, FlotillaError, isTransientFile } from '@flotilla/core';
 import { backupMessages } from './messages.js';
@@ -8,7 +8,8 @@ import { backupMessages } from './messages.js';
 const CANNOT_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK']);
 
 /**
- * Freezes config/ and apps/ of a domain as they are now: every file hard-linked into a new
+ * Freezes config/ and apps/ of a domain as they are now: every file hard-linked (links and
+ * directories recreated) into a new
  * directory under `snapshotsDir` (the MASTER's runtime directory, on the same filesystem). Taking
  * it reads no content, one link per file, so it fits inside the MASTER's change turn; what it holds
  * stays that state afterwards because every writer of the domain replaces a file by renaming a new
@@ -40,8 +41,12 @@ async function freeze(domainDir: string, snapshotDir: string, relative: string, 
       const child = `${relative}/${name}`;
       if (!excluded.has(child) && !isTransientFile(name)) await freeze(domainDir, snapshotDir, child, excluded);
     }
+    // Its time as it is in the domain (the backup keeps an empty directory's), once its children are in.
+    await utimes(join(snapshotDir, relative), info.atime, info.mtime);
     return;
   }
+  // A link is copied as it is: whether a backup may hold it is the pack's rule, not the snapshot's.
+  if (info.isSymbolicLink()) return symlink(await readlink(join(domainDir, relative)), join(snapshotDir, relative));
   if (!info.isFile()) throw new FlotillaError(backupMessages.notPlainFile(domainDir, relative));
   try {
     await link(join(domainDir, relative), join(snapshotDir, relative));

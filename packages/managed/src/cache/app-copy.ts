@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import { link, mkdir, symlink, utimes, chmod } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { forEachConcurrent } from '@flotilla/core';
+import type { VerifiedGeneration } from './cache-store.js';
+
+/** Links and directories made at once: each is one quick metadata call. */
+const CONCURRENCY = 16;
+
+/** What of a verified generation belongs to application `name`, paths relative to the application. */
+function partOf(generation: VerifiedGeneration, name: string) {
+  const prefix = `apps/${name}/`;
+  const inside = <T extends { path: string }>(list: readonly T[]) => list.filter((entry) => entry.path.startsWith(prefix)).map((entry) => ({ ...entry, relative: entry.path.slice(prefix.length) }));
+  return { files: inside(generation.files), links: inside(generation.links), dirs: inside(generation.dirs) };
+}
+
+/** A short hash of everything application `name` is in `generation`: equal versions run the same tree. */
+export function applicationVersion(generation: VerifiedGeneration, name: string): string {
+  const hash = createHash('sha256');
+  const part = partOf(generation, name);
+  for (const file of part.files) hash.update(`${file.relative}\0${file.sha256}\0${file.mode}\0${file.mtime}\n`);
+  for (const entry of part.links) hash.update(`L\0${entry.relative}\0${entry.target}\n`);
+  for (const dir of part.dirs) hash.update(`D\0${dir.relative}\0${dir.mode}\n`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Recreates application `name` of a verified generation under `dir`: files as hard links to the
+ * cache (no data copied), its symbolic links as they are in the manifest, its empty directories.
+ */
+export async function copyApplication(generation: VerifiedGeneration, name: string, dir: string): Promise<void> {
+  const part = partOf(generation, name);
+  const parents = new Set([dir, ...[...part.files, ...part.links].map((entry) => dirname(join(dir, entry.relative)))]);
+  // Parents first, in path order: each mkdir finds its own parent made.
+  for (const parent of [...parents].sort()) await mkdir(parent, { recursive: true });
+  await forEachConcurrent(part.files, CONCURRENCY, (file) => link(join(generation.root, file.path), join(dir, file.relative)));
+  await forEachConcurrent(part.links, CONCURRENCY, (entry) => symlink(entry.target, join(dir, entry.relative)));
+  await forEachConcurrent(part.dirs, CONCURRENCY, async (entry) => {
+    const target = join(dir, entry.relative);
+    await mkdir(target, { recursive: true });
+    await chmod(target, entry.mode);
+    await utimes(target, entry.mtime / 1000, entry.mtime / 1000);
+  });
+}
