@@ -22,6 +22,6 @@ export { commandContext, type CommandContext, type GlobalOptions } from './cli/r
 export type { CommandModule } from 'yargs';
 export * from './protocol/logs.js';
 export { readJsonLines } from './protocol/json-lines.js';
-export { errorFrom } from './protocol/http-client.js';
+export { errorFrom, refusalOf } from './protocol/http-client.js';
 export * from './remote/master-access.js';
 export * from './cli/master-options.js';

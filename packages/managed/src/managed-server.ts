@@ -292,19 +292,22 @@ export class ManagedServer {
     let attempt = 0;
     while (!this.stopped) {
       try {
-        await this.syncWithMaster();
-        await followEvents(
-          await this.masterClient(),
-          this.name,
-          () => {
-            attempt = 0;
-            this.connected = true;
-            if (this.state.managed()) this.log.info('MS-0030', `attached to the MASTER at ${this.masterWhere}: MANAGED, generation ${this.current.generation}`);
-            void this.writeState();
-            void this.report();
-            void this.renewCertificate();
-          },
-          (event) => this.onStreamEvent(event),
+        await this.withCurrentKey(async () =>
+          followEvents(
+            await this.masterClient(),
+            this.name,
+            async (hello) => {
+              // The stream's first event says the MASTER's generation: a sync only if it is not ours.
+              if (hello.digest !== this.current.sourceDigest) await this.syncWithMaster();
+              attempt = 0;
+              this.connected = true;
+              if (this.state.managed()) this.log.info('MS-0030', `attached to the MASTER at ${this.masterWhere}: MANAGED, generation ${this.current.generation}`);
+              void this.writeState();
+              void this.report();
+              void this.renewCertificate();
+            },
+            (event) => this.onStreamEvent(event),
+          ),
         );
       } catch (error) {
         if (!(error instanceof PeerUnreachableError) && !this.stopped) {

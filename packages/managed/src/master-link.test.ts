@@ -31,7 +31,8 @@ async function fakeMaster(lines: string): Promise<{ server: Server; client: Peer
 }
 
 describe('following the event stream', () => {
-  const good = `${JSON.stringify({ type: 'generation', generation: 4, digest: DIGEST })}\n`;
+  const hello = { type: 'generation', generation: 4, digest: DIGEST } as const;
+  const good = `${JSON.stringify(hello)}\n${JSON.stringify({ type: 'ping' })}\n`;
   // What follows a bad line, a good event, is not used.
   const cases: Array<[string, string, string]> = [
     ['a line that is not JSON', `not json\n${good}`, 'is not JSON'],
@@ -42,13 +43,47 @@ describe('following the event stream', () => {
   for (const [name, bad, says] of cases) {
     it(`ends the stream on ${name}, with the reason, after the events before it`, async () => {
       const master = await fakeMaster(`${good}${bad}`);
+      const opened: StreamEvent[] = [];
       const events: StreamEvent[] = [];
-      const followed = followEvents(master.client, 'server1', () => {}, (event) => events.push(event));
+      const followed = followEvents(master.client, 'server1', async (first) => void opened.push(first), (event) => events.push(event));
       await expect(followed).rejects.toThrow(ProtocolError);
       await expect(followed).rejects.toThrow(`the event stream of the MASTER at ${master.client.where}`);
       await expect(followed).rejects.toThrow(says);
-      expect(events).toEqual([{ type: 'generation', generation: 4, digest: DIGEST }]);
+      expect(opened).toEqual([hello]);
+      expect(events).toEqual([{ type: 'ping' }]);
       await waitFor('the MASTER to see the stream closed', master.closed, 5_000);
     });
   }
+
+  it('refuses a stream that does not begin with the generation, and never counts as attached', async () => {
+    const master = await fakeMaster(`${JSON.stringify({ type: 'ping' })}\n${good}`);
+    let opened = false;
+    const followed = followEvents(master.client, 'server1', async () => void (opened = true), () => {});
+    await expect(followed).rejects.toThrow('began with a ping event, not with the MASTER\'s generation');
+    expect(opened).toBe(false);
+    await waitFor('the MASTER to see the stream closed', master.closed, 5_000);
+  });
+
+  it('holds the stream while the hello is handled (a sync), then gives the events that came meanwhile', async () => {
+    const master = await fakeMaster(good);
+    const events: StreamEvent[] = [];
+    let release!: () => void;
+    let helloSeen = false;
+    const syncing = new Promise<void>((resolve) => (release = resolve));
+    const followed = followEvents(master.client, 'server1', () => ((helloSeen = true), syncing), (event) => events.push(event));
+    // The hello and the ping arrive in one chunk: a stream that did not wait would give the ping at once.
+    await waitFor('the hello handled', () => helloSeen, 5_000);
+    await new Promise(setImmediate);
+    expect(events).toEqual([]);
+    release();
+    await waitFor('the ping after the hello', () => events.length === 1, 5_000);
+    expect(events).toEqual([{ type: 'ping' }]);
+    master.server.closeAllConnections();
+    await followed;
+  });
+
+  it('rejects with what handling the hello threw', async () => {
+    const master = await fakeMaster(good);
+    await expect(followEvents(master.client, 'server1', async () => Promise.reject(new Error('no room for generation 4')), () => {})).rejects.toThrow('no room for generation 4');
+  });
 });

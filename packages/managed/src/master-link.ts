@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { API_PREFIX, ProtocolError, StreamEventSchema, parseMessage, type PeerClient, type StreamEvent } from '@flotilla/core';
+import { API_PREFIX, ProtocolError, StreamEventSchema, parseMessage, refusalOf, type PeerClient, type StreamEvent } from '@flotilla/core';
 
 /**
  * The MASTER pings every second down the event stream; this much silence means it (or its machine,
@@ -10,61 +10,67 @@ export const STREAM_SILENCE_MS = 3_500;
 /** An event is a few dozen bytes; a line this long is not one, and is not buffered further. */
 const MAX_EVENT_LINE = 64 * 1024;
 
+/** The first event of every stream: the MASTER's current generation (docs/protocol.md, events). */
+export type StreamHello = Extract<StreamEvent, { type: 'generation' }>;
+
 /**
- * Follows the MASTER's event stream until it ends, for any reason. `onOpen` runs once the MASTER
- * accepted the stream; `onEvent` for each event. Resolves when the stream is over; rejects with a
- * ProtocolError, once the stream is closed, when the MASTER sent a line that is not an event of
- * our protocol (nothing after it is used).
+ * Follows the MASTER's event stream until it ends, for any reason. `onOpen` runs with the stream's
+ * first event, the MASTER's current generation, and the stream waits for it: a server that must
+ * sync first does so there, and only then counts as attached (the hello saves the separate
+ * manifest request a re-attach would otherwise make). `onEvent` runs for each later event.
+ * Resolves when the stream is over; rejects with the MASTER's refusal (a stale key is
+ * PeerRefusedKeyError), with what `onOpen` threw, or with a ProtocolError when the MASTER sent a
+ * line that is not an event of our protocol (nothing after it is used).
  */
 export async function followEvents(
   client: PeerClient,
   server: string,
-  onOpen: () => void,
+  onOpen: (hello: StreamHello) => Promise<void>,
   onEvent: (event: StreamEvent) => void,
 ): Promise<void> {
   const response: IncomingMessage = await client.open('GET', `${API_PREFIX}/events?server=${encodeURIComponent(server)}`);
-  if (response.statusCode !== 200) {
-    response.resume();
-    throw new Error(`the MASTER refused the event stream (HTTP ${response.statusCode})`);
-  }
-  onOpen();
+  if (response.statusCode !== 200) throw await refusalOf(response, client.where);
   const where = `the event stream of the MASTER at ${client.where}`;
-  // Thrown from here, never inside a listener: an uncaught error there would end the process.
-  const refused = await new Promise<ProtocolError | undefined>((resolve) => {
-    let buffered = '';
-    let refusal: ProtocolError | undefined;
-    const refuse = (error: ProtocolError) => {
-      refusal = error;
-      response.destroy();
-    };
-    let silence = setTimeout(() => response.destroy(), STREAM_SILENCE_MS);
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => {
-      clearTimeout(silence);
-      silence = setTimeout(() => response.destroy(), STREAM_SILENCE_MS);
+  let silence: NodeJS.Timeout | undefined;
+  const heard = () => {
+    clearTimeout(silence);
+    silence = setTimeout(() => response.destroy(), STREAM_SILENCE_MS);
+  };
+  let opened = false;
+  let openFailed = false;
+  let buffered = '';
+  heard();
+  response.setEncoding('utf8');
+  try {
+    for await (const chunk of response as AsyncIterable<string>) {
+      heard();
       buffered += chunk;
-      for (let newline = buffered.indexOf('\n'); newline >= 0 && !refusal; newline = buffered.indexOf('\n')) {
+      for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         if (!line) continue;
-        let event: StreamEvent;
-        try {
-          event = parseMessage(StreamEventSchema, line, `an event from ${where}`);
-        } catch (error) {
-          refuse(error as ProtocolError);
-          return;
+        const event = parseMessage(StreamEventSchema, line, `an event from ${where}`);
+        if (opened) {
+          onEvent(event);
+          continue;
         }
-        onEvent(event);
+        if (event.type !== 'generation') throw new ProtocolError(`${where} began with a ${event.type} event, not with the MASTER's generation`);
+        // A sync here may take minutes: the MASTER's pings wait in the socket meanwhile.
+        clearTimeout(silence);
+        await onOpen(event).catch((error: unknown) => {
+          openFailed = true;
+          throw error;
+        });
+        opened = true;
+        heard();
       }
-      if (buffered.length > MAX_EVENT_LINE) refuse(new ProtocolError(`${where} sent a line of more than ${MAX_EVENT_LINE} bytes, which is no event`));
-    });
-    const done = () => {
-      clearTimeout(silence);
-      resolve(refusal);
-    };
-    response.on('end', done);
-    response.on('close', done);
-    response.on('error', done);
-  });
-  if (refused) throw refused;
+      if (buffered.length > MAX_EVENT_LINE) throw new ProtocolError(`${where} sent a line of more than ${MAX_EVENT_LINE} bytes, which is no event`);
+    }
+  } catch (error) {
+    // A reset or a silence ends the stream like its end does; what we refused, or could not do, is said.
+    if (openFailed || error instanceof ProtocolError) throw error;
+  } finally {
+    clearTimeout(silence);
+    response.destroy();
+  }
 }

@@ -183,6 +183,27 @@ async function readAll(response: IncomingMessage, timeoutMs: number, where: stri
   }
 }
 
+/** An error answer is a short JSON document; more is not one. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** The error in a response that is not 200, read (at most MAX_ERROR_BODY of it) and the response ended. */
+export async function refusalOf(response: IncomingMessage, where: string): Promise<FlotillaError> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_ERROR_BODY) break;
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    // cut off mid-answer: what arrived says what it can
+  } finally {
+    response.destroy();
+  }
+  return errorFrom(response.statusCode ?? 0, Buffer.concat(chunks), where);
+}
+
 /** The error a peer answered, with the exit code it meant; an answer that is not one of ours says only its status. */
 export function errorFrom(status: number, text: Buffer | string, where: string): FlotillaError {
   try {

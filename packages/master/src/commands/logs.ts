@@ -9,8 +9,8 @@ import {
   UsageError,
   assertName,
   commandContext,
-  errorFrom,
   readJsonLines,
+  refusalOf,
   type AppStream,
   type CommandModule,
   type GlobalOptions,
@@ -68,11 +68,7 @@ export const logsCommand: CommandModule<GlobalOptions, LogsOptions> = {
       connection,
       async (client) => {
         const response = await client.open('POST', LOGS_PATH, { body });
-        if (response.statusCode !== 200) {
-          const chunks: Buffer[] = [];
-          for await (const chunk of response) chunks.push(chunk as Buffer);
-          throw errorFrom(response.statusCode ?? 0, Buffer.concat(chunks), client.where);
-        }
+        if (response.statusCode !== 200) throw await refusalOf(response, client.where);
         const where = `the log of ${options.server} through the MASTER at ${client.where}`;
         try {
           for await (const line of readJsonLines(response, LogLineSchema, where, MAX_LOG_LINE_CHARS * 6 + 64)) {

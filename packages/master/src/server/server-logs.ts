@@ -4,15 +4,12 @@ import {
   MAX_LOG_LINE_CHARS,
   PeerUnreachableError,
   UnreachableError,
-  errorFrom,
   readJsonLines,
+  refusalOf,
   type LogLine,
   type LogSelection,
   type PeerClient,
 } from '@flotilla/core';
-
-/** An error answer is a short JSON document; more is not one. */
-const MAX_ERROR_BODY = 64 * 1024;
 
 /**
  * A server's log lines, read from the server itself over its management connection (its log file,
@@ -29,17 +26,7 @@ export async function serverLogLines(client: PeerClient, server: string, selecti
     if (!(error instanceof PeerUnreachableError)) throw error;
     throw new UnreachableError(`${server} at ${client.where} does not answer (${error.message}): is it running? Its log files stay in servers/${server}/logs/ on its node`, { cause: error });
   }
-  if (response.statusCode !== 200) {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_ERROR_BODY) break;
-      chunks.push(chunk as Buffer);
-    }
-    response.destroy();
-    throw errorFrom(response.statusCode ?? 0, Buffer.concat(chunks), client.where);
-  }
+  if (response.statusCode !== 200) throw await refusalOf(response, client.where);
   const stop = () => response.destroy();
   if (signal.aborted) stop();
   signal.addEventListener('abort', stop, { once: true });
