@@ -116,6 +116,15 @@ export const masterCommands: CommandEntry[] = [
     load: async () => (await import('./commands/metrics-token.js')).metricsTokenCommand,
   },
   {
+    command: 'backups <domain>',
+    describe: 'List every backup of the domain (boot backups here and on the backup node, pack-domain files): time, generation, size, where, encrypted; --verify checks each fully',
+    examples: [
+      ['$0 backups domain1', 'The backups of domain1, oldest first'],
+      ['$0 backups domain1 --verify --identity backup-key.txt', 'Check every backup as a restore would, encrypted ones too: exit 4 if one is bad'],
+    ],
+    load: async () => (await import('./commands/backups/command.js')).backupsCommand,
+  },
+  {
     command: 'rotate-key <domain>',
     describe: 'Give the domain a new key, through the MASTER: running servers get it at once, the others at their next contact; tokens and links of the old key stop working',
     examples: [['$0 rotate-key domain1', 'After a server machine or a backup with the key was lost or exposed']],
