@@ -125,6 +125,18 @@ export const masterCommands: CommandEntry[] = [
     load: async () => (await import('./commands/backups/command.js')).backupsCommand,
   },
   {
+    command: 'history <domain>',
+    describe: 'List the kept versions of the configuration (config/.history/), through the MASTER',
+    examples: [['$0 history domain1', 'The earlier configurations of domain1, oldest first']],
+    load: async () => (await import('./commands/history/command.js')).historyCommand,
+  },
+  {
+    command: 'rollback <domain> <history-version>',
+    describe: 'Bring a kept version of the configuration back as a new generation, through the MASTER; the servers get it as any change',
+    examples: [['$0 rollback domain1 domain_20261124_101500', 'Use again the configuration that was in use until 10:15:00 UTC that day']],
+    load: async () => (await import('./commands/rollback/command.js')).rollbackCommand,
+  },
+  {
     command: 'rotate-key <domain>',
     describe: 'Give the domain a new key, through the MASTER: running servers get it at once, the others at their next contact; tokens and links of the old key stop working',
     examples: [['$0 rotate-key domain1', 'After a server machine or a backup with the key was lost or exposed']],

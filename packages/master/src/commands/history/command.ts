@@ -1,0 +1,45 @@
+import {
+  CONFIG_HISTORY_PATH,
+  ConfigHistorySchema,
+  commandContext,
+  formatBytes,
+  parseMessage,
+  renderTable,
+  type CommandModule,
+  type ConfigHistory,
+  type GlobalOptions,
+} from '@flotilla/core';
+import { connectMaster, withMaster } from '../../master-client.js';
+
+interface HistoryOptions extends GlobalOptions {
+  domain: string;
+}
+
+/** Oldest first, then the configuration in use; a kept version equal to it is what a rollback brought back. */
+function renderHistory(history: ConfigHistory): string {
+  if (history.versions.length === 0) return `${history.domain} has no earlier configuration: it was never changed (generation ${history.current.generation})`;
+  const rows = history.versions.map((entry) => [
+    entry.version,
+    entry.replacedAt.replace('T', ' ').replace(/Z$/, ''),
+    formatBytes(entry.bytes),
+    entry.sha256 === history.current.sha256 ? 'same as the current configuration' : '',
+  ]);
+  const table = renderTable(['version', 'in use until (UTC)', 'size', ''], rows);
+  return `${table}\ncurrent: generation ${history.current.generation}, ${formatBytes(history.current.bytes)} (master rollback ${history.domain} VERSION brings a version back)`;
+}
+
+export const historyCommand: CommandModule<GlobalOptions, HistoryOptions> = {
+  command: 'history <domain>',
+  describe: 'List the kept versions of the configuration (config/.history/), through the MASTER',
+  builder: (cli) => cli.positional('domain', { type: 'string', demandOption: true }) as never,
+  handler: async (options) => {
+    const context = commandContext(options);
+    const connection = await connectMaster(context.home, options.domain);
+    const history = await withMaster(
+      connection,
+      async (client) => parseMessage(ConfigHistorySchema, await client.request('GET', CONFIG_HISTORY_PATH), `the answer of the MASTER at ${client.where}`),
+      'read',
+    );
+    context.result(history, () => renderHistory(history));
+  },
+};
