@@ -2,6 +2,7 @@ import { copyFile, mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDirectory, writeFileAtomic } from '../atomic-file.js';
 import { UsageError } from '../errors.js';
+import { messages } from '../messages.js';
 import type { DomainLayout } from '../layout.js';
 
 /** Enough to walk back through a long afternoon of changes; older versions live in backups. */
@@ -82,9 +83,6 @@ export async function readHistoryVersion(layout: DomainLayout, version: string):
   const name = version.endsWith(HISTORY_SUFFIX) ? version.slice(0, -HISTORY_SUFFIX.length) : version;
   const kept = await readHistory(layout);
   const found = HISTORY_VERSION.test(name) ? kept.find((entry) => entry.version === name) : undefined;
-  if (!found) {
-    const known = kept.length ? `kept: ${kept.map((entry) => entry.version).join(', ')}` : 'no version is kept yet: the configuration was never changed';
-    throw new UsageError(`there is no version ${JSON.stringify(version)} in the history of ${layout.name} (${known}); "master history ${layout.name}" lists them`);
-  }
+  if (!found) throw new UsageError(messages.unknownHistoryVersion(layout.name, version, kept.map((entry) => entry.version)));
   return found.text;
 }

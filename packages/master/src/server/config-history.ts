@@ -12,6 +12,7 @@ import {
   type DomainConfig,
   type DomainLayout,
 } from '@flotilla/core';
+import { historyMessages } from '../history-messages.js';
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -40,13 +41,13 @@ export async function rollbackConfig(layout: DomainLayout, version: string): Pro
   try {
     config = parseDomainConfig(text, { file: `config/.history/${version}.json5`, expectedName: layout.name });
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(`version ${version} cannot be brought back, it is not a valid configuration today:\n${error.message}`);
+    if (error instanceof ConfigError) throw new UsageError(historyMessages.invalidVersion(version, error.message));
     throw error;
   }
   for (const name of Object.keys(config.applications)) {
     const present = await lstat(join(layout.appsDir, name)).then((info) => info.isDirectory(), () => false);
     if (!present) {
-      throw new UsageError(`version ${version} cannot be brought back: it names application ${name}, whose files were removed since (undeployed); deploy ${name} again, then roll back`);
+      throw new UsageError(historyMessages.applicationGone(version, name));
     }
   }
   await writeDomainConfig(layout, text);

@@ -1,5 +1,6 @@
 /** Messages of `master backups`. */
 export const backupsMessages = {
+  unreadableDir: (dir: string, reason: string) => `cannot list the backups in ${dir}: ${reason}`,
   notVerifiedEncrypted: 'encrypted, not verified (give --identity FILE)',
   nodeUnreachable: (node: string, where: string, reason: string) => `the backups on node ${node} (${where}) could not be listed: ${reason}`,
   nodeAnswer: (node: string, line: string) => `node ${node} answered a line that is not "<size> <boot backup name>": ${JSON.stringify(line.slice(0, 200))}`,

@@ -76,7 +76,7 @@ async function localBackupFiles(layout: DomainLayout, config: DomainConfig): Pro
   for (const dir of dirs) {
     const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [] as string[];
-      throw new FlotillaError(`cannot list the backups in ${dir}: ${error.message}`);
+      throw new FlotillaError(backupsMessages.unreadableDir(dir, error.message));
     });
     for (const name of names.sort()) {
       if (boot.test(name) || name === packed || name === `${packed}${AGE_EXTENSION}`) found.push([dir, join(dir, name)]);

@@ -9,6 +9,7 @@ import {
   type ConfigHistory,
   type GlobalOptions,
 } from '@flotilla/core';
+import { historyMessages } from '../../history-messages.js';
 import { connectMaster, withMaster } from '../../master-client.js';
 
 interface HistoryOptions extends GlobalOptions {
@@ -17,15 +18,15 @@ interface HistoryOptions extends GlobalOptions {
 
 /** Oldest first, then the configuration in use; a kept version equal to it is what a rollback brought back. */
 function renderHistory(history: ConfigHistory): string {
-  if (history.versions.length === 0) return `${history.domain} has no earlier configuration: it was never changed (generation ${history.current.generation})`;
+  if (history.versions.length === 0) return historyMessages.neverChanged(history.domain, history.current.generation);
   const rows = history.versions.map((entry) => [
     entry.version,
     entry.replacedAt.replace('T', ' ').replace(/Z$/, ''),
     formatBytes(entry.bytes),
-    entry.sha256 === history.current.sha256 ? 'same as the current configuration' : '',
+    entry.sha256 === history.current.sha256 ? historyMessages.sameAsCurrent : '',
   ]);
   const table = renderTable(['version', 'in use until (UTC)', 'size', ''], rows);
-  return `${table}\ncurrent: generation ${history.current.generation}, ${formatBytes(history.current.bytes)} (master rollback ${history.domain} VERSION brings a version back)`;
+  return `${table}\n${historyMessages.current(history.domain, history.current.generation, formatBytes(history.current.bytes))}`;
 }
 
 export const historyCommand: CommandModule<GlobalOptions, HistoryOptions> = {

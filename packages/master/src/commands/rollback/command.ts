@@ -9,6 +9,7 @@ import {
   type GlobalOptions,
   type RollbackRequest,
 } from '@flotilla/core';
+import { historyMessages } from '../../history-messages.js';
 import { connectMaster, withMaster } from '../../master-client.js';
 
 interface RollbackOptions extends GlobalOptions {
@@ -29,12 +30,12 @@ export const rollbackCommand: CommandModule<GlobalOptions, RollbackOptions> = {
     const version = String(options.historyVersion).replace(/\.json5$/, '');
     // Refused here, before the MASTER is asked: a mistyped version is a usage error (exit 2).
     if (!HISTORY_VERSION.test(version)) {
-      throw new UsageError(`"${options.historyVersion}" is not a version: versions are named domain_YYYYMMDD_HHMMSS, as "master history ${options.domain}" lists them`);
+      throw new UsageError(historyMessages.notAVersion(String(options.historyVersion), options.domain));
     }
     const connection = await connectMaster(context.home, options.domain);
     const result = await withMaster(connection, async (client) =>
       parseMessage(RollbackResultSchema, await client.request('POST', CONFIG_ROLLBACK_PATH, { body: { version } satisfies RollbackRequest }), `the answer of the MASTER at ${client.where}`),
     );
-    context.result(result, `the configuration of ${result.domain} is version ${result.version} again: generation ${result.generation} (the one it replaced is kept in the history)`);
+    context.result(result, historyMessages.rolledBack(result.domain, result.version, result.generation));
   },
 };
