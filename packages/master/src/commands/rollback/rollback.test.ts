@@ -2,7 +2,8 @@ import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, tempHome, waitFor } from '../../../../../test-support/index.js';
-import { createTestDomain, managedStatus, startManaged, startMaster } from '../../../../../test-support/domain.js';
+import { createTestDomain, managedStatus, masterStatus, readKey, startManaged, startMaster } from '../../../../../test-support/domain.js';
+import { domainCa, sendRaw, signedFor } from '../../../../../test-support/management.js';
 
 interface History {
   domain: string;
@@ -90,6 +91,24 @@ describe('master history and master rollback', () => {
     const history = await run('master', ['history', 'hx', ...h]);
     expect(history.exitCode).toBe(3);
     expect(history.stderr).toContain(`MASTER of hx at 127.0.0.1:${domain.masterPort} is unreachable`);
+    expect(await readFile(domain.configFile, 'utf8')).toBe(before);
+  });
+
+  it('refuses a rollback request that is not a version on the wire (a path, extra keys) and keeps serving, changing nothing', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'hw', []);
+    const master = await startMaster(domain);
+    const before = await readFile(domain.configFile, 'utf8');
+    const key = Buffer.from(await readKey(domain), 'hex');
+    const ca = await domainCa(domain);
+    const path = '/v2/config/rollback';
+    for (const body of ['{"version":"../../security/domain.key"}', '{"version":"domain_20000101_000000","force":true}', '[]']) {
+      const answer = await sendRaw(domain.masterPort, { method: 'POST', path, headers: signedFor(key, 'hw', 'master', 'POST', path, body), body, ca });
+      expect(answer.status, body).toBe(422);
+      expect(JSON.parse(answer.text), body).toMatchObject({ exitCode: 4, error: expect.stringContaining('a rollback from cli is not a valid message') });
+    }
+    expect(master.stderr()).toContain('[SYS-0002] a rollback from cli is not a valid message');
+    expect((await masterStatus(domain)).generation).toBe(1);
     expect(await readFile(domain.configFile, 'utf8')).toBe(before);
   });
 });
