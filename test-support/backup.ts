@@ -2,11 +2,12 @@
  * Backup tests: archives read with Info-ZIP (the tool an operator would use), exec wrappers that
  * stand in for ssh, and a MASTER started with a test environment.
  */
-import { chmod, readdir, writeFile } from 'node:fs/promises';
+import { chmod, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { start, waitFor } from './index.js';
-import type { RunningProcess, TestDomain } from './domain.js';
+import { expect } from 'vitest';
+import { run, start, waitFor } from './index.js';
+import { startMaster, type RunningProcess, type TestDomain } from './domain.js';
 
 /** The text of one entry of a zip. */
 export async function zipEntry(archive: string, entry: string): Promise<string> {
@@ -73,4 +74,34 @@ export async function startMasterWithEnv(domain: TestDomain, env: Record<string,
     return said.includes('[MA-0002]');
   });
   return { child, pid: child.pid!, stderr: () => said };
+}
+
+/** What the MASTER recorded of its last boot backup (servers/<master>/last-boot-backup.json). */
+export interface BootRecord {
+  time: string;
+  outcome: string;
+  file?: string;
+  place?: string;
+  generation?: number | null;
+  copyFailure?: string;
+}
+
+/** Boots the MASTER, waits until the boot backup after `previous` is recorded, stops it; returns the record. */
+export async function bootWithBackup(domain: TestDomain, previous?: BootRecord): Promise<{ record: BootRecord; master: RunningProcess }> {
+  const master = await startMaster(domain);
+  const recordFile = join(domain.dir, 'servers', 'adminServer', 'last-boot-backup.json');
+  const record = await waitFor('the boot backup', async () => {
+    const read = JSON.parse(await readFile(recordFile, 'utf8')) as BootRecord;
+    return read.time !== previous?.time ? read : undefined;
+  });
+  const stopped = await run('master', ['stop', domain.name, '--home', domain.home]);
+  expect(stopped.exitCode, stopped.stderr).toBe(0);
+  await master.child;
+  return { record, master };
+}
+
+/** Adds `nodes` (JSON5 entries, each ending in a comma) to the domain's nodes and sets its backup policy to `backup`. */
+export async function withNodes(domain: TestDomain, nodes: string, backup: string): Promise<void> {
+  const config = await readFile(domain.configFile, 'utf8');
+  await writeFile(domain.configFile, config.replace('nodes: {', `nodes: { ${nodes}`).replace(/\n}\n$/, `\n  backup: ${backup},\n}\n`));
 }

@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './layout.js';
 export * from './protocol/sync.js';
 export * from './protocol/server-operations.js';
+export * from './protocol/config-history.js';
 export { openDomain, assertName, type Domain } from './domain.js';
 export { readDomainKey } from './domain-key.js';
 export { masterEndpoint } from './config/endpoints.js';

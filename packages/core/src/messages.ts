@@ -15,5 +15,7 @@ export const messages = {
   unpackCompleted: (domain: string) => `Unpacking the domain [${domain}] configuration completed successfully.`,
   unknownCommand: (command: string, suggestion: string | undefined) =>
     `Unknown command "${command}"${suggestion ? `: did you mean ${suggestion}?` : ''}`,
+  unknownHistoryVersion: (domain: string, version: string, kept: string[]) =>
+    `there is no version ${JSON.stringify(version)} in the history of ${domain} (${kept.length ? `kept: ${kept.join(', ')}` : 'no version is kept yet: the configuration was never changed'}); "master history ${domain}" lists them`,
   backupPolicyModified: ['Successfully performed the MODIFY operation for Domain Backup Policy.', 'Check the results using "set-domain-backup"'],
 } as const;

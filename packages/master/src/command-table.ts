@@ -128,6 +128,27 @@ export const masterCommands: CommandEntry[] = [
     load: async () => (await import('./commands/metrics-token.js')).metricsTokenCommand,
   },
   {
+    command: 'backups <domain>',
+    describe: 'List every backup of the domain (boot backups here and on the backup node, pack-domain files): time, generation, size, where, encrypted; --verify checks each fully',
+    examples: [
+      ['$0 backups domain1', 'The backups of domain1, oldest first'],
+      ['$0 backups domain1 --verify --identity backup-key.txt', 'Check every backup as a restore would, encrypted ones too: exit 4 if one is bad'],
+    ],
+    load: async () => (await import('./commands/backups/command.js')).backupsCommand,
+  },
+  {
+    command: 'history <domain>',
+    describe: 'List the kept versions of the configuration (config/.history/), through the MASTER',
+    examples: [['$0 history domain1', 'The earlier configurations of domain1, oldest first']],
+    load: async () => (await import('./commands/history/command.js')).historyCommand,
+  },
+  {
+    command: 'rollback <domain> <history-version>',
+    describe: 'Bring a kept version of the configuration back as a new generation, through the MASTER; the servers get it as any change',
+    examples: [['$0 rollback domain1 domain_20261124_101500', 'Use again the configuration that was in use until 10:15:00 UTC that day']],
+    load: async () => (await import('./commands/rollback/command.js')).rollbackCommand,
+  },
+  {
     command: 'rotate-key <domain>',
     describe: 'Give the domain a new key, through the MASTER: running servers get it at once, the others at their next contact; tokens and links of the old key stop working',
     examples: [['$0 rotate-key domain1', 'After a server machine or a backup with the key was lost or exposed']],

@@ -6,3 +6,4 @@ export { applyMasterChanges, type MasterChanges, type RewrittenConfig } from './
 export { askMasterChanges, terminalQuestioner, type Questioner } from './prompts.js';
 export { leftoverName, removeLeftovers, type LeftoverKind } from './leftovers.js';
 export { AGE_EXTENSION, checkRecipients, decryptFile, encryptFile, isAgeFile } from './age-file.js';
+export { checkBackup, decryptedArchive, type CheckedBackup, type CheckOptions } from './check-backup.js';

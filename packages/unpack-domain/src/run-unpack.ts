@@ -1,6 +1,5 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import {
   ADDRESS_RULE,
   IntegrityError,
@@ -17,13 +16,11 @@ import {
   type DomainConfig,
 } from '@flotilla/core';
 import type { UnpackOptions } from './command.js';
-import { decryptFile, isAgeFile } from './age-file.js';
+import { checkBackup, decryptedArchive } from './check-backup.js';
 import { installBackup, type ExistingDomain } from './install.js';
-import { leftoverName, removeLeftovers } from './leftovers.js';
 import type { MasterChanges } from './master-changes.js';
 import { unpackMessages } from './messages.js';
 import { openBackup } from './open-backup.js';
-import { verifyBackup } from './verify.js';
 import { askMasterChanges, terminalQuestioner } from './prompts.js';
 
 /** Restores a domain from a pack-domain archive, asking what the options leave open. */
@@ -35,56 +32,28 @@ export async function runUnpack(options: UnpackOptions): Promise<void> {
   const archive = options.file ? resolve(options.file) : domainLayout(context.home, options.domain!).packedZip;
   if (!options.file && !(await exists(archive))) throw new UsageError(unpackMessages.noDefaultArchive(options.domain!, archive));
 
-  // A check writes nothing in the home: an encrypted archive is decrypted into the system's temporary directory.
-  const plain = await decrypted(archive, options.identity, options.verify ? tmpdir() : domainsDir(context.home));
+  if (options.verify) {
+    await verify(context, archive, options.identity);
+    return;
+  }
+  // An encrypted archive is decrypted beside the home's domains; a refusal there has changed nothing.
+  const plain = await decryptedArchive(archive, options.identity, domainsDir(context.home)).catch(nothingChanged);
   try {
-    if (options.verify) await verify(context, archive, plain);
-    else await restore(options, context, archive, plain, given);
+    await restore(options, context, archive, plain, given);
   } finally {
     if (plain !== archive) await rm(plain, { force: true });
   }
 }
 
-/**
- * The plain archive to restore: `archive` itself, or, for one in the age format, its content
- * decrypted into a private temporary file in `dir` (streamed, never whole in memory), removed once
- * the restore is over. A wrong identity is refused before anything else is read or written.
- */
-async function decrypted(archive: string, identity: string | undefined, dir: string): Promise<string> {
-  if (!(await isAgeFile(archive).catch(() => false))) return archive; // a missing file is reported by openBackup
-  if (identity === undefined) throw new UsageError(unpackMessages.encryptedNeedsIdentity(archive));
-  await mkdir(dir, { recursive: true });
-  await removeLeftovers(dir);
-  const plain = join(dir, leftoverName('decrypt', basename(archive)));
-  try {
-    await decryptFile(archive, plain, resolve(identity));
-  } catch (error) {
-    await rm(plain, { force: true });
-    nothingChanged(error);
-  }
-  return plain;
-}
-
-/** `--verify`: every check a restore makes (structure, manifest, configuration, every byte), nothing written. */
-async function verify(context: ReturnType<typeof commandContext>, archive: string, plain: string): Promise<void> {
+/** `--verify`: every check a restore makes (checkBackup), nothing written. */
+async function verify(context: ReturnType<typeof commandContext>, archive: string, identity: string | undefined): Promise<void> {
   const checking = TerminalProgress.forStderr();
-  await verifyBackup(plain, { onProgress: (counts) => checking?.update(describeProgress(`Verifying ${basename(archive)}`, counts)) }).finally(() =>
-    checking?.done(),
-  );
-  // Its files are sound; a configuration that would not load still makes it no backup: exit 4, as for any other flaw.
-  const backup = await openBackup(plain).catch((error: unknown) => {
-    throw error instanceof UsageError ? new IntegrityError(error.message, { cause: error }) : error;
-  });
-  const result = {
-    archive,
-    domain: backup.domain,
-    generation: backup.manifest.generation,
-    createdAt: backup.manifest.createdAt,
-    files: backup.entries.length,
-    bytes: backup.bytes,
-    encrypted: plain !== archive,
-    sound: true,
-  };
+  const result = await checkBackup(archive, {
+    identity,
+    onProgress: (counts) => checking?.update(describeProgress(`Verifying ${basename(archive)}`, counts)),
+  })
+    .catch(nothingChanged)
+    .finally(() => checking?.done());
   context.result(result, unpackMessages.verified(archive, result));
 }
 

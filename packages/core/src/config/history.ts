@@ -1,12 +1,17 @@
-import { copyFile, mkdir, readdir, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDirectory, writeFileAtomic } from '../atomic-file.js';
+import { UsageError } from '../errors.js';
+import { messages } from '../messages.js';
 import type { DomainLayout } from '../layout.js';
 
 /** Enough to walk back through a long afternoon of changes; older versions live in backups. */
 export const HISTORY_KEEP = 50;
 
 const HISTORY_FILE = /^domain_\d{8}_\d{6}(_\d+)?\.json5$/;
+/** A version as `master history` names it: the history file's name without `.json5`. */
+export const HISTORY_VERSION = /^domain_\d{8}_\d{6}(_\d+)?$/;
+const HISTORY_SUFFIX = '.json5';
 
 function timestamp(date: Date): string {
   const iso = date.toISOString(); // UTC, so versions sort the same on every machine
@@ -48,4 +53,36 @@ function compareVersions(a: string, b: string): number {
   const [sa, na] = key(a);
   const [sb, nb] = key(b);
   return sa < sb ? -1 : sa > sb ? 1 : na - nb;
+}
+
+/** One kept version: the configuration that was in use until `replacedAt`. */
+export interface HistoryVersion {
+  version: string;
+  replacedAt: string;
+  text: string;
+}
+
+/** The kept versions, oldest first. */
+export async function readHistory(layout: DomainLayout): Promise<HistoryVersion[]> {
+  const names = await readdir(layout.historyDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[]; // no change yet
+    throw error;
+  });
+  const versions = names.filter((name) => HISTORY_FILE.test(name)).sort(compareVersions);
+  return Promise.all(
+    versions.map(async (name) => {
+      const [, day, time] = /^domain_(\d{8})_(\d{6})/.exec(name)!;
+      const replacedAt = `${day!.slice(0, 4)}-${day!.slice(4, 6)}-${day!.slice(6)}T${time!.slice(0, 2)}:${time!.slice(2, 4)}:${time!.slice(4)}Z`;
+      return { version: name.slice(0, -HISTORY_SUFFIX.length), replacedAt, text: await readFile(join(layout.historyDir, name), 'utf8') };
+    }),
+  );
+}
+
+/** The text of one kept version (`domain_YYYYMMDD_HHMMSS`, `.json5` allowed); an unknown one is a UsageError naming the kept ones. */
+export async function readHistoryVersion(layout: DomainLayout, version: string): Promise<string> {
+  const name = version.endsWith(HISTORY_SUFFIX) ? version.slice(0, -HISTORY_SUFFIX.length) : version;
+  const kept = await readHistory(layout);
+  const found = HISTORY_VERSION.test(name) ? kept.find((entry) => entry.version === name) : undefined;
+  if (!found) throw new UsageError(messages.unknownHistoryVersion(layout.name, version, kept.map((entry) => entry.version)));
+  return found.text;
 }

@@ -9,6 +9,10 @@ import {
   API_PREFIX,
   BACKUP_DOWNLOAD_PATH,
   CERTIFICATE_PATH,
+  CONFIG_HISTORY_PATH,
+  CONFIG_ROLLBACK_PATH,
+  RollbackRequestSchema,
+  type RollbackResult,
   CertificateRequestSchema,
   KEY_PATH,
   KEY_REFRESH_PATH,
@@ -70,6 +74,7 @@ import { backupMessages } from './backup/messages.js';
 import { requestedTarget } from './backup/requested-backup.js';
 import { clearSnapshots } from './backup/snapshot.js';
 import { changeConfig } from './config-changes.js';
+import { configHistory, rollbackConfig } from './config-history.js';
 import { requestedContent, sendContent } from './content-stream.js';
 import { consoleLog } from './console/console-log.js';
 import type { LogSource } from './console/log-lines.js';
@@ -336,11 +341,30 @@ export class MasterServer {
       // Files go after the configuration that names them: a crash in between leaves unused files.
       if (change.op === 'undeploy') await removeApplication(this.layout, change.name);
       if (change.op === 'remove-server') this.registry.forget(change.server);
-      await this.store.refresh();
-      const { generation, digest } = this.store.manifest;
-      this.log.info('MA-0020', `${change.op} accepted: generation ${generation}`);
-      this.registry.broadcast({ type: 'generation', generation, digest });
+      const generation = await this.publish(change.op);
       return { domain: this.layout.name, generation, change };
+    });
+  }
+
+  /** After a change is written: the new generation, logged and sent to every attached server. */
+  private async publish(what: string): Promise<number> {
+    await this.store.refresh();
+    const { generation, digest } = this.store.manifest;
+    this.log.info('MA-0020', `${what} accepted: generation ${generation}`);
+    this.registry.broadcast({ type: 'generation', generation, digest });
+    return generation;
+  }
+
+  /** `master rollback`: a kept configuration brought back as a new generation, in the MASTER's turn like any change. */
+  private rollback(version: string, sender: string): Promise<RollbackResult> {
+    return this.inTurn(async () => {
+      try {
+        this.config = await rollbackConfig(this.layout, version);
+      } catch (error) {
+        this.log.warn('MA-0021', `refused the rollback to ${version} asked by ${sender}: ${(error as Error).message.split('\n').join(' ')}`);
+        throw error;
+      }
+      return { domain: this.layout.name, generation: await this.publish(`rollback to ${version}`), version };
     });
   }
 
@@ -583,6 +607,12 @@ export class MasterServer {
         method: 'POST',
         path: `${API_PREFIX}/config`,
         handle: ({ body, sender }) => this.applyChange(parseMessage(MasterConfigChangeSchema, body, `a configuration change from ${sender}`, this.log)),
+      },
+      { method: 'GET', path: CONFIG_HISTORY_PATH, handle: () => this.inTurn(() => configHistory(this.layout, this.store.manifest.generation)) },
+      {
+        method: 'POST',
+        path: CONFIG_ROLLBACK_PATH,
+        handle: ({ body, sender }) => this.rollback(parseMessage(RollbackRequestSchema, body, `a rollback from ${sender}`, this.log).version, sender),
       },
       {
         method: 'POST',

@@ -2,36 +2,9 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome, waitFor } from '../../../../../test-support/index.js';
-import { createTestDomain, startMaster, type RunningProcess, type TestDomain } from '../../../../../test-support/domain.js';
-import { SSH_LIKE_WRAPPER, bootBackups, writeScript, zipListing, zipManifest, zipTest } from '../../../../../test-support/backup.js';
-
-interface Record {
-  time: string;
-  outcome: string;
-  file?: string;
-  place?: string;
-  copyFailure?: string;
-}
-
-/** Boots the MASTER, waits until its boot backup is recorded, stops it; returns the record. */
-async function boot(domain: TestDomain, previous?: Record): Promise<{ record: Record; master: RunningProcess }> {
-  const master = await startMaster(domain);
-  const recordFile = join(domain.dir, 'servers', 'adminServer', 'last-boot-backup.json');
-  const record = await waitFor('the boot backup', async () => {
-    const read = JSON.parse(await readFile(recordFile, 'utf8')) as Record;
-    return read.time !== previous?.time ? read : undefined;
-  });
-  const stopped = await run('master', ['stop', domain.name, '--home', domain.home]);
-  expect(stopped.exitCode, stopped.stderr).toBe(0);
-  await master.child;
-  return { record, master };
-}
-
-async function withNodes(domain: TestDomain, nodes: string, backup: string): Promise<void> {
-  const config = await readFile(domain.configFile, 'utf8');
-  await writeFile(domain.configFile, config.replace('nodes: {', `nodes: { ${nodes}`).replace(/\n}\n$/, `\n  backup: ${backup},\n}\n`));
-}
+import { run, tempHome } from '../../../../../test-support/index.js';
+import { createTestDomain } from '../../../../../test-support/domain.js';
+import { SSH_LIKE_WRAPPER, bootBackups, bootWithBackup as boot, type BootRecord, withNodes, writeScript, zipListing, zipManifest, zipTest } from '../../../../../test-support/backup.js';
 
 describe('backup on boot', () => {
   it('writes a verified backup at every boot into backup.dir and keeps the newest backup.keep', async () => {
@@ -43,7 +16,7 @@ describe('backup on boot', () => {
     await writeFile(join(backups, 'notes.txt'), 'not a boot backup: never pruned');
 
     const files: string[] = [];
-    let last: Record | undefined;
+    let last: BootRecord | undefined;
     for (let i = 0; i < 3; i++) {
       const { record, master } = await boot(domain, last);
       expect(record, master.stderr()).toMatchObject({ outcome: 'written', place: 'backup-dir' });

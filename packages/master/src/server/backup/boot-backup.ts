@@ -6,7 +6,7 @@ import { bootBackupName, bootBackupPattern, pruneBootBackups } from './boot-name
 import { bootBackupLocation, bootRecordFile, writeBootRecord, type BootBackupRecord } from './boot-record.js';
 import type { FrozenGeneration } from './frozen-generation.js';
 import { backupMessages } from './messages.js';
-import { copyToNode, type RemoteNode } from './node-copy.js';
+import { copyToNode, remoteBackupNode } from './node-copy.js';
 
 export interface BootBackupOptions {
   layout: DomainLayout;
@@ -31,9 +31,7 @@ export async function runBootBackup(options: BootBackupOptions): Promise<void> {
   const base = { domain: layout.name, time: time.toISOString(), dir: policy.dir, node: policy.node };
   let record: BootBackupRecord;
   try {
-    // The loaded configuration has checked that backup.node names a node.
-    const node = policy.node === null ? undefined : config.nodes[policy.node];
-    const remote: RemoteNode | undefined = node?.exec ? { name: policy.node!, host: node.host, exec: node.exec } : undefined;
+    const remote = remoteBackupNode(config);
     const backupDir = resolve(layout.dir, policy.dir);
     const writeDir = remote ? domainsDir(layout.home) : backupDir;
     await mkdir(writeDir, { recursive: true });

@@ -21,6 +21,15 @@ export async function bootBackupName(dir: string, domain: string, date: Date): P
   return name;
 }
 
+/** When a boot backup named `name` was taken, from its UTC stamp; undefined for another name. */
+export function bootBackupTime(name: string): Date | undefined {
+  const match = /_(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})(?:_\d+)?\.zip(?:\.age)?$/.exec(name);
+  if (!match) return undefined;
+  const [, year, month, day, hours, minutes, seconds] = match;
+  const date = new Date(`${year}-${month}-${day}T${hours}:${minutes}:${seconds}Z`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
 /** Oldest first: by timestamp, then by the `_N` of boots within one second. */
 function compareNames(a: string, b: string): number {
   const key = (name: string) => {
