@@ -46,6 +46,12 @@ export interface Route {
    * `sender` is empty.
    */
   public?: true;
+  /**
+   * A public route that takes a body checks its headers (a session, a token) here, before a byte
+   * of the body is read: an unauthenticated request costs almost nothing (docs/security.md).
+   * Returns false having answered the refusal itself.
+   */
+  admit?(request: IncomingMessage, response: ServerResponse): boolean;
   handle(context: RequestContext): Promise<unknown> | unknown;
 }
 
@@ -176,6 +182,12 @@ export function createManagementServer(options: ManagementServerOptions): Server
           connections.authenticated(request.socket);
           sender = verified.sender;
           expectedHash = verified.bodyHash;
+        }
+        if (isPublic && match?.route.admit) {
+          // A refused body is never read: the connection ends with the refusal.
+          response.setHeader('connection', 'close');
+          if (!match.route.admit(request, response)) return;
+          response.removeHeader('connection');
         }
         const limit = match?.route.maxBody ?? (isPublic ? 0 : DEFAULT_MAX_BODY);
         if (match?.route.stream && expectedHash !== undefined) {

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { run, tempHome, waitFor } from '../../../../../test-support/index.js';
 import { createTestDomain, masterStatus, startManaged, startMaster, type TestDomain } from '../../../../../test-support/domain.js';
@@ -9,6 +10,25 @@ let fetch: ReturnType<typeof fetchTrusting>;
 /** From now on `fetch` trusts the CA of `domain`, as a browser that imported its ca.crt. */
 async function trust(domain: TestDomain): Promise<void> {
   fetch = fetchTrusting(await domainCa(domain));
+}
+
+/**
+ * The answer to a POST that declares `declared` bytes of body and sends none of them: a refusal
+ * that arrives proves the body was never waited for, let alone read.
+ */
+async function answerWithoutBody(domain: TestDomain, path: string, declared: number, headers: Record<string, string>): Promise<string> {
+  const ca = await domainCa(domain);
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port: domain.masterPort, ca }, () => {
+      const lines = [`POST ${path} HTTP/1.1`, 'host: 127.0.0.1', `content-length: ${declared}`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text));
+  });
 }
 
 /** The first state document on the console's event stream. */
@@ -150,6 +170,10 @@ describe('the web console on the MASTER\'s port', () => {
       expect((await answer.json()).error).toContain(`refused: ${why}`);
     }
     expect((await fetch(`${base}/console/api/backup-policy`, { method: 'POST', headers: own, body: '{}' })).status).toBe(401);
+    // An upload is refused on its headers: 60 MiB declared, not a byte sent, the refusal comes and the connection ends.
+    const upload = '/console/api/deploy?name=big&context=/big&targets=server1';
+    expect(await answerWithoutBody(domain, upload, 60 * 1024 * 1024, own)).toMatch(/^HTTP\/1\.1 401 /);
+    expect(await answerWithoutBody(domain, upload, 60 * 1024 * 1024, { cookie: readOnly.cookie, ...own, ...token })).toMatch(/^HTTP\/1\.1 403 [^]*refused: a read-only session/);
     await waitFor('the refusals logged', () => master.stderr().split('[MA-0071] refused a web console change').length > refusals.length);
     expect(JSON.parse((await run('set-domain-backup', ['c2', '--json', '--home', home])).stdout).policy.keep).toBe(10);
 

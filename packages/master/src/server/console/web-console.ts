@@ -199,14 +199,21 @@ export class WebConsole {
       path: `${CONSOLE_API_PATH}/${name}`,
       public: true,
       maxBody,
+      // Before the body is read: an upload of a stranger or a read-only session is never taken in.
+      admit: (request, response) => {
+        const check = checkSession(this.options.key(), request, this.cookie);
+        if (!check.ok) {
+          this.refuse(request, response, `session ${check.reason}`, refusalText(check.reason, 'session'));
+          return false;
+        }
+        const refusal = changeRefusal(request, check.session);
+        if (!refusal) return true;
+        this.logAs('MA-0071', 'warn', `refused a web console change (${refusal}) of session ${check.session.id} from ${remote(request)}: ${name}`);
+        sendJson(response, 403, { error: `refused: ${refusal}. Changes need a session from master console-url --admin ${this.options.domain}, made from the console's own page` });
+        return false;
+      },
       handle: ({ body, query, request, response }) =>
         this.withSession(request, response, async (session) => {
-          const refusal = changeRefusal(request, session);
-          if (refusal) {
-            this.logAs('MA-0071', 'warn', `refused a web console change (${refusal}) of session ${session.id} from ${remote(request)}: ${name}`);
-            sendJson(response, 403, { error: `refused: ${refusal}. Changes need a session from master console-url --admin ${this.options.domain}, made from the console's own page` });
-            return;
-          }
           try {
             const done = await make({ body, query });
             this.logAs('MA-0070', 'info', `web console session ${session.id}: ${done.what}`);
