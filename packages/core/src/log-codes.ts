@@ -34,6 +34,7 @@ export const LOG_CODES = {
   'MA-0053': "Restarting a server failed (the start command exited with an error).",
   'MA-0054': "The MASTER could not join the heartbeat group; it cannot detect failed servers.",
   'MA-0055': "A server is started, stopped or restarted at an operator's request (master start-server, stop-server, restart-server), or that failed.",
+  'MA-0056': 'While the MASTER was away, a server restarted a FAILED peer of its node (or failed, or gave up at the restart limit): told by its report when the MASTER returned.',
   'MA-0070': 'A change was made from the web console by an admin session (master console-url --admin), named by its session id.',
   'MA-0071': 'A change from the web console was refused (HTTP 403): a read-only session, another origin, or no valid per-session change token.',
   'MA-0072': "The web console's list of recent events could not be read back at the MASTER's start, or kept on disk: a restarted MASTER shows fewer events.",

@@ -490,7 +490,10 @@ export class ManagedServer {
 
   private async report(): Promise<void> {
     try {
-      await (await this.masterClient()).request('POST', `${API_PREFIX}/servers/${this.name}/report`, { body: this.status() });
+      const peerRestarts = this.peerRestarts?.toTell() ?? [];
+      const status = { ...this.status(), ...(peerRestarts.length && { peerRestarts }) };
+      await (await this.masterClient()).request('POST', `${API_PREFIX}/servers/${this.name}/report`, { body: status });
+      this.peerRestarts?.told(peerRestarts);
     } catch {
       // The MASTER learns our state at the next attach; a lost report changes nothing here.
     }

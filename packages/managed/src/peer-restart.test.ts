@@ -37,11 +37,14 @@ describe('restarts while the MASTER is down', () => {
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(await serverProcesses('peer', 'server2')).toEqual([restarted.pid]);
 
-    // The MASTER comes back and shows the restarted server, with its new process.
-    await startMaster(domain);
+    // The MASTER comes back and shows the restarted server, with its new process, and says who restarted it.
+    const returned = await startMaster(domain);
     await waitFor('the MASTER to see server2 RUNNING with its new PID', async () => {
       const row = (await masterStatus(domain)).servers.find((entry: any) => entry.server === 'server2' || entry.name === 'server2');
       return row?.status === 'RUNNING' && row.pid === restarted.pid;
     });
+    await waitFor('the MASTER told of the restart', () => /\[MA-0056\] while the MASTER was away, server1 restarted server2 at \S+ \(attempt 1 of \d+\)/.test(returned.stderr()));
+    // Said once, though server1 reports at its attach and again at each change of its state.
+    expect(returned.stderr().split('[MA-0056]').length).toBe(2);
   }, 90_000);
 });

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { RESTART_RETRY_DELAY_MS, RestartAttempts, SERVER_START_TIMEOUT_MS, type DomainConfig, type Logger } from '@flotilla/core';
+import { MAX_REPORTED_PEER_RESTARTS, RESTART_RETRY_DELAY_MS, RestartAttempts, SERVER_START_TIMEOUT_MS, type DomainConfig, type Logger, type PeerRestart } from '@flotilla/core';
 import type { Membership, MembershipEvent } from '@flotilla/heartbeat';
 
 export interface PeerRestartDeps {
@@ -22,6 +22,8 @@ export interface PeerRestartDeps {
 export class PeerRestarter {
   private readonly attempts: RestartAttempts;
   private readonly restarting = new Set<string>();
+  /** What was done while the MASTER was away, until a report has told it (docs/operations.md). */
+  private untold: PeerRestart[] = [];
   private stopped = false;
 
   constructor(private readonly deps: PeerRestartDeps) {
@@ -31,6 +33,20 @@ export class PeerRestarter {
 
   stop(): void {
     this.stopped = true;
+  }
+
+  /** The restarts the MASTER has not heard of, oldest first, for the next report. */
+  toTell(): PeerRestart[] {
+    return [...this.untold];
+  }
+
+  /** A report carrying `told` reached the MASTER. */
+  told(told: PeerRestart[]): void {
+    this.untold = this.untold.filter((restart) => !told.includes(restart));
+  }
+
+  private remember(server: string, outcome: PeerRestart['outcome'], detail: string): void {
+    this.untold = [...this.untold, { server, at: new Date().toISOString(), outcome, detail: detail.slice(0, 1024) }].slice(-MAX_REPORTED_PEER_RESTARTS);
   }
 
   private onEvent(event: MembershipEvent): void {
@@ -65,6 +81,7 @@ export class PeerRestarter {
         const taken = this.attempts.take(server);
         if (!taken.allowed) {
           this.deps.log.error('MS-0091', `${server} stays FAILED: ${taken.reason} (the MASTER is unreachable; restarted by ${this.deps.self})`);
+          this.remember(server, 'gave-up', taken.reason);
           return;
         }
         this.deps.log.info('MS-0090', `the MASTER is unreachable: restarting ${server} on this node (attempt ${taken.attempt} of ${taken.of})`);
@@ -75,10 +92,12 @@ export class PeerRestarter {
             env: { ...process.env, FLOTILLA_DETACHED: undefined },
           });
           this.deps.log.info('MS-0090', `restarted ${server} while the MASTER is unreachable`);
+          this.remember(server, 'restarted', `attempt ${taken.attempt} of ${taken.of}`);
           return;
         } catch (error) {
           const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
           this.deps.log.warn('MS-0091', `restarting ${server} failed: ${detail.split('\n').pop()}`);
+          this.remember(server, 'failed', `attempt ${taken.attempt} of ${taken.of}: ${detail.split('\n').pop()}`);
         }
         await new Promise((resolve) => setTimeout(resolve, RESTART_RETRY_DELAY_MS));
       }

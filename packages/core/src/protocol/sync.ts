@@ -111,6 +111,22 @@ const AppStatusSchema = z.strictObject({
 export type AppStatus = z.output<typeof AppStatusSchema>;
 
 /** What an MS says of itself: `managed status`, and what it reports to the MASTER. */
+/** How many peer restarts a report carries at most: the newest, while the MASTER was away. */
+export const MAX_REPORTED_PEER_RESTARTS = 32;
+
+/**
+ * A restart a server made of a FAILED peer of its node while the MASTER was unreachable
+ * (docs/operations.md, "Restarts while the MASTER is down"), told to the MASTER when it returns.
+ */
+export const PeerRestartSchema = z.strictObject({
+  server: NameSchema,
+  at: timestamp,
+  /** `restarted`: it runs again; `failed`: that attempt failed; `gave-up`: the restart limit was reached. */
+  outcome: z.enum(['restarted', 'failed', 'gave-up']),
+  detail: z.string().max(1024),
+});
+export type PeerRestart = z.output<typeof PeerRestartSchema>;
+
 export const ManagedStatusSchema = z.strictObject({
   domain: NameSchema,
   server: NameSchema,
@@ -128,6 +144,8 @@ export const ManagedStatusSchema = z.strictObject({
   http: httpPort,
   node: NameSchema,
   apps: z.array(AppStatusSchema).max(MAX_NAMES),
+  /** Restarts of peers made while the MASTER was away and not yet told to it. */
+  peerRestarts: z.array(PeerRestartSchema).max(MAX_REPORTED_PEER_RESTARTS).optional(),
 });
 export type ManagedStatus = z.output<typeof ManagedStatusSchema>;
 

@@ -110,6 +110,9 @@ export interface MasterOptions {
 }
 
 /** The running MASTER of one domain. */
+/** How MA-0056 says what a server did to a FAILED peer while the MASTER was away. */
+const PEER_RESTART_OUTCOMES = { restarted: 'restarted', failed: 'failed to restart', 'gave-up': 'gave up restarting' } as const;
+
 export class MasterServer {
   private readonly registry = new ServerRegistry();
   private readonly failures: FailureWatch;
@@ -587,6 +590,10 @@ export class MasterServer {
             throw new UsageError(`server ${params.server} is not defined in domain ${this.layout.name}`);
           }
           this.registry.report(status);
+          for (const restart of status.peerRestarts ?? []) {
+            if (!this.config.servers[restart.server]) continue;
+            this.log.info('MA-0056', `while the MASTER was away, ${status.server} ${PEER_RESTART_OUTCOMES[restart.outcome]} ${restart.server} at ${restart.at} (${restart.detail})`);
+          }
           return { generation: this.store.manifest.generation };
         },
       },

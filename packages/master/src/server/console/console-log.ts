@@ -6,7 +6,7 @@ import type { LogCode, Logger } from '@flotilla/core';
  * failed servers, boot backups, and the console's own changes.
  */
 const SHOWN: ReadonlySet<LogCode> = new Set<LogCode>([
-  'MA-0002', 'MA-0003', 'MA-0020', 'MA-0021', 'MA-0046', 'MA-0051', 'MA-0052', 'MA-0053', 'MA-0070', 'MA-0090', 'MA-0091', 'MA-0092',
+  'MA-0002', 'MA-0003', 'MA-0020', 'MA-0021', 'MA-0046', 'MA-0051', 'MA-0052', 'MA-0053', 'MA-0056', 'MA-0070', 'MA-0090', 'MA-0091', 'MA-0092',
 ]);
 
 export interface LoggedLine {
