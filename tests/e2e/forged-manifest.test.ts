@@ -63,9 +63,11 @@ describe('a forged manifest from a fake MASTER', () => {
         generation: 7,
         digest: 'ab'.repeat(32),
         files: [
-          { path: 'config/domain.json5', size: Buffer.byteLength(config), mode: 0o644, sha256: sha256(config) },
-          { path, size: 5, mode: 0o644, sha256: sha256('hello') },
+          { path: 'config/domain.json5', size: Buffer.byteLength(config), mode: 0o644, mtime: 1_767_225_600_000, sha256: sha256(config) },
+          { path, size: 5, mode: 0o644, mtime: 1_767_225_600_000, sha256: sha256('hello') },
         ],
+        links: [],
+        dirs: [],
       });
       const started = await run('managed', ['start', 'fm', 'server1', '--home', fresh, '--master', `127.0.0.1:${port}`, '--key-file', domain.keyFile]);
       expect(started.exitCode, started.stderr).toBe(4);
