@@ -18,10 +18,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const output = resolve(process.argv[2] ?? '.');
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const workspaces = readdirSync(join(root, 'packages')).map((dir) => ({
-  dir: join(root, 'packages', dir),
-  manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
-}));
+// Private workspaces (the test harness) are not part of what an operator installs.
+const workspaces = readdirSync(join(root, 'packages'))
+  .map((dir) => ({
+    dir: join(root, 'packages', dir),
+    manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
+  }))
+  .filter(({ manifest }) => !manifest.private);
 const ours = new Set(workspaces.map(({ manifest }) => manifest.name));
 
 const work = mkdtempSync(join(tmpdir(), 'flotilla-pack-'));

@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
   zip            # deploy.test.ts: deploys a zip made by Info-ZIP
-  unzip          # pack-domain's and unpack-domain's tests, test-support/backup.ts: Info-ZIP checks the archives
+  unzip          # pack-domain's and unpack-domain's tests, packages/test-support/src/backup.ts: Info-ZIP checks the archives
   iproute2       # multi-host tests (tests/e2e, heartbeat): `ip netns` hosts joined by a bridge
   nftables       # multi-host tests: packet loss, partitions and dropped multicast as nftables rules
   curl           # tests/e2e/multi-host.test.ts: requests from inside those hosts

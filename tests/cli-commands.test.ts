@@ -7,7 +7,7 @@ import type { CommandEntry } from '@flotilla/core/cli';
 import { heartbeatCommands } from '../packages/heartbeat/src/command-table.js';
 import { managedCommands } from '../packages/managed/src/command-table.js';
 import { masterCommands } from '../packages/master/src/command-table.js';
-import { binaryPath, onCleanup, run, type Binary } from '../test-support/index.js';
+import { binaryPath, onCleanup, run, type Binary } from '@flotilla/test-support';
 
 const tables: Array<[Binary, CommandEntry[]]> = [
   ['master', masterCommands],

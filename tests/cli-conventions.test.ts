@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { repoRoot, run, type Binary } from '../test-support/index.js';
+import { repoRoot, run, type Binary } from '@flotilla/test-support';
 
 const binaries: Binary[] = ['master', 'managed', 'pack-domain', 'unpack-domain', 'set-domain-backup', 'heartbeat'];
 

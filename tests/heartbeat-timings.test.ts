@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome } from '../test-support/index.js';
-import { createTestDomain } from '../test-support/domain.js';
+import { run, tempHome } from '@flotilla/test-support';
+import { createTestDomain } from '@flotilla/test-support/domain';
 
 /**
  * Timings that would stop the failure detector at start (a probe timeout that leaves no time for

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { killPid, run, tempHome, waitFor } from '../test-support/index.js';
-import { createTestDomain, masterStatus, startManaged, startMaster, type TestDomain } from '../test-support/domain.js';
-import { domainCa } from '../test-support/management.js';
-import { PROMTOOL, promtoolCheck, scrape, series, value, type MetricFamily } from '../test-support/prometheus.js';
+import { killPid, run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, masterStatus, startManaged, startMaster, type TestDomain } from '@flotilla/test-support/domain';
+import { domainCa } from '@flotilla/test-support/management';
+import { PROMTOOL, promtoolCheck, scrape, series, value, type MetricFamily } from '@flotilla/test-support/prometheus';
 
 /** Exits on /boom: a crash the managed server restarts. */
 const CRASHY = `require('node:http').createServer((req, res) => {

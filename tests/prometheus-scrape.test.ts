@@ -7,8 +7,8 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { killPid, onCleanup, run, tempHome, waitFor } from '../test-support/index.js';
-import { createTestDomain, freePorts, startManaged, startMaster } from '../test-support/domain.js';
+import { killPid, onCleanup, run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, freePorts, startManaged, startMaster } from '@flotilla/test-support/domain';
 
 /** Debian's prometheus package (scripts/system-packages.sh installs it). */
 const PROMETHEUS = '/usr/bin/prometheus';

@@ -2,7 +2,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, tempHome } from '../test-support/index.js';
+import { repoRoot, tempHome } from '@flotilla/test-support';
 
 const SCRIPT = join(repoRoot, 'scripts', 'system-packages.sh');
 const root = process.getuid?.() === 0;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { repoRoot } from '../../test-support/index.js';
+import { repoRoot } from '@flotilla/test-support';
 
 /**
  * The README's main job is the end-to-end test of the mission on loopback: every step of the

@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, hostsFor, issueCertificate, masterIdentity, newKeyPair, readDomainCa, trustProof, domainFiles } from '@flotilla/core';
-import { onCleanup, run, tempHome } from '../../test-support/index.js';
-import { createTestDomain, readKey } from '../../test-support/domain.js';
+import { onCleanup, run, tempHome } from '@flotilla/test-support';
+import { createTestDomain, readKey } from '@flotilla/test-support/domain';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -3,8 +3,8 @@ import { cp, mkdir, realpath, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binaryPath, repoRoot, run, tempHome, waitFor } from '../../test-support/index.js';
-import { createNetwork, netnsSupport, type Host, type Network } from '../../test-support/netns.js';
+import { binaryPath, repoRoot, run, tempHome, waitFor } from '@flotilla/test-support';
+import { createNetwork, netnsSupport, type Host, type Network } from '@flotilla/test-support/netns';
 
 /**
  * Adding a node (docs/operations.md): the tarball `npm run pack-node` makes, installed with

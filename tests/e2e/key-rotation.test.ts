@@ -6,9 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metricsToken } from '@flotilla/core';
-import { run, tempHome, waitFor } from '../../test-support/index.js';
-import { createTestDomain, masterStatus, readKey, startManaged, startMaster } from '../../test-support/domain.js';
-import { domainCa, sendRaw, signedFor } from '../../test-support/management.js';
+import { run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, masterStatus, readKey, startManaged, startMaster } from '@flotilla/test-support/domain';
+import { domainCa, sendRaw, signedFor } from '@flotilla/test-support/management';
 
 describe('master rotate-key', () => {
   it('hands a new key to the running servers, and to one that was stopped at its next start; the old key opens nothing', async () => {

@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { masterIdentity } from '@flotilla/core';
-import { onCleanup, run, tempHome, waitFor } from '../../test-support/index.js';
-import { createTestDomain, managedStatus, readKey, startManaged, startMaster, type TestDomain } from '../../test-support/domain.js';
-import { testTls } from '../../test-support/management.js';
-import { tcpProxy } from '../../test-support/tcp-proxy.js';
+import { onCleanup, run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, managedStatus, readKey, startManaged, startMaster, type TestDomain } from '@flotilla/test-support/domain';
+import { testTls } from '@flotilla/test-support/management';
+import { tcpProxy } from '@flotilla/test-support/tcp-proxy';
 
 const MARKER = 'application-bytes-only-the-domain-may-read';
 const APPS = '  applications: { secret: { context: "/secret", targets: ["cluster1"] } },\n';

@@ -1,8 +1,8 @@
 import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binaryPath, repoRoot, run, tempHome, waitFor } from '../../test-support/index.js';
-import { createNetwork, netnsSupport, type Host, type Network } from '../../test-support/netns.js';
+import { binaryPath, repoRoot, run, tempHome, waitFor } from '@flotilla/test-support';
+import { createNetwork, netnsSupport, type Host, type Network } from '@flotilla/test-support/netns';
 
 /**
  * The mission across machines: the MASTER on host 1 and one managed server on each of hosts 2

@@ -1,8 +1,8 @@
 import { chmod, cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binaryPath, repoRoot, run, tempHome, waitFor, type Binary } from '../../test-support/index.js';
-import { createNetwork, netnsSupport, type Host, type Network } from '../../test-support/netns.js';
+import { binaryPath, repoRoot, run, tempHome, waitFor, type Binary } from '@flotilla/test-support';
+import { createNetwork, netnsSupport, type Host, type Network } from '@flotilla/test-support/netns';
 
 /**
  * Operating the domain from a machine that has none of it (docs/operations.md, "Operating from

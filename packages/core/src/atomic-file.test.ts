@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { killPid, repoRoot, tempHome, waitFor } from '../../../test-support/index.js';
+import { killPid, repoRoot, tempHome, waitFor } from '@flotilla/test-support';
 import { execa } from 'execa';
 import { writeFileAtomic } from './atomic-file.js';
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempHome } from '../../../test-support/index.js';
+import { tempHome } from '@flotilla/test-support';
 import { sha256File } from './file-tree.js';
 
 describe('sha256File', () => {

@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../../../test-support/index.js';
+import { repoRoot } from '@flotilla/test-support';
 import { LOG_CODES } from './log-codes.js';
 
 async function sources(dir: string): Promise<string[]> {

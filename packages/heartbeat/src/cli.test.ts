@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { domainLayout, readDomainKey } from '@flotilla/core';
 import type { ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { killPid, onCleanup, run, start, tempHome, waitFor } from '../../../test-support/index.js';
+import { killPid, onCleanup, run, start, tempHome, waitFor } from '@flotilla/test-support';
 import { decodePacket, encodePacket } from './packet.js';
 
 /**

@@ -2,11 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import { domainLayout } from '@flotilla/core';
 import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { binaryPath, killPid, run, tempHome, waitFor } from '../../../test-support/index.js';
-import { createNetwork, netnsSupport, type Host, type Network } from '../../../test-support/netns.js';
+import { binaryPath, killPid, run, tempHome, waitFor } from '@flotilla/test-support';
+import { createNetwork, netnsSupport, type Host, type Network } from '@flotilla/test-support/netns';
 
 /**
- * The `heartbeat` binary across hosts: every host is a Linux network namespace (test-support/netns.ts)
+ * The `heartbeat` binary across hosts: every host is a Linux network namespace (@flotilla/test-support/netns)
  * with its own address on a bridge, so heartbeats cross a real (virtual) link, multicast included,
  * and links can be cut and packets dropped with nftables. The MASTER's host (host 1) runs
  * `heartbeat watch --json`; hosts 2..4 run `heartbeat join --as s1..s3`. Every wait polls.

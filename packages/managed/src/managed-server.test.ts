@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { killPid, run, tempHome, waitFor } from '../../../test-support/index.js';
-import { runOnTerminal } from '../../../test-support/terminal.js';
+import { killPid, run, tempHome, waitFor } from '@flotilla/test-support';
+import { runOnTerminal } from '@flotilla/test-support/terminal';
 import {
   createTestDomain,
   freePorts,
@@ -11,7 +11,7 @@ import {
   renderTestConfig,
   startManaged,
   startMaster,
-} from '../../../test-support/domain.js';
+} from '@flotilla/test-support/domain';
 
 const remoteArgs = (masterPort: number, keyFile: string) => ['--master', `127.0.0.1:${masterPort}`, '--key-file', keyFile];
 

@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { PeerClient, ProtocolError, type StreamEvent } from '@flotilla/core';
-import { onCleanup, waitFor } from '../../../test-support/index.js';
-import { testTls } from '../../../test-support/management.js';
+import { onCleanup, waitFor } from '@flotilla/test-support';
+import { testTls } from '@flotilla/test-support/management';
 import { followEvents } from './master-link.js';
 
 const DIGEST = 'cd'.repeat(32);

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { killPid, waitFor } from '../../../test-support/index.js';
-import { tempHome } from '../../../test-support/index.js';
-import { createTestDomain, managedStatus, masterStatus, startManaged, startMaster } from '../../../test-support/domain.js';
+import { killPid, waitFor } from '@flotilla/test-support';
+import { tempHome } from '@flotilla/test-support';
+import { createTestDomain, managedStatus, masterStatus, startManaged, startMaster } from '@flotilla/test-support/domain';
 
 /** The processes running `managed start <domain> <server>`, whoever started them. */
 async function serverProcesses(domain: string, server: string): Promise<number[]> {

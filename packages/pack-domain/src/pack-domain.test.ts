@@ -3,9 +3,9 @@ import { mkdir, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFil
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { killPid, run, start, tempHome, waitFor } from '../../../test-support/index.js';
+import { killPid, run, start, tempHome, waitFor } from '@flotilla/test-support';
 import { createDomainWithApps } from '../../unpack-domain/src/test/fixtures.js';
-import { runOnTerminal } from '../../../test-support/terminal.js';
+import { runOnTerminal } from '@flotilla/test-support/terminal';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 

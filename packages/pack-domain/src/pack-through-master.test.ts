@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { GENERATION_CONFIG_FILE, digestTree } from '@flotilla/core';
-import { run, tempHome } from '../../../test-support/index.js';
-import { createTestDomain, startMaster } from '../../../test-support/domain.js';
-import { startMasterWithEnv, zipEntry, zipManifest, zipTest } from '../../../test-support/backup.js';
+import { run, tempHome } from '@flotilla/test-support';
+import { createTestDomain, startMaster } from '@flotilla/test-support/domain';
+import { startMasterWithEnv, zipEntry, zipManifest, zipTest } from '@flotilla/test-support/backup';
 
 /** Every version the configuration file has had: its history and what it is now. */
 async function configVersions(dir: string): Promise<string[]> {

@@ -3,7 +3,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { tempHome } from '../../../test-support/index.js';
+import { tempHome } from '@flotilla/test-support';
 import { BACKUP_MODE_MASK } from '@flotilla/core';
 import { identityOf, type ListedFile } from './collect.js';
 import { writeFiles } from './archive-files.js';

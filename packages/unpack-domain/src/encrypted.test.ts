@@ -2,7 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../test-support/index.js';
+import { run, tempHome } from '@flotilla/test-support';
 import { createDomainWithApps, filesUnder, snapshot } from './test/fixtures.js';
 
 /** An age identity made by the test with Debian's age-keygen: the file and its public key. */

@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../test-support/index.js';
+import { run, tempHome } from '@flotilla/test-support';
 import { createDomainWithApps, snapshot, type FileState } from './test/fixtures.js';
 import { buildZip, manifestEntry, manifestFor, sha256, type BackupFileSpec, type RawEntry } from './test/zip-writer.js';
 

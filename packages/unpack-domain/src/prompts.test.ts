@@ -2,9 +2,9 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../test-support/index.js';
+import { run, tempHome } from '@flotilla/test-support';
 import { createDomainWithApps } from './test/fixtures.js';
-import { runOnTerminal } from '../../../test-support/terminal.js';
+import { runOnTerminal } from '@flotilla/test-support/terminal';
 
 const ADDRESS_QUESTION = 'The Master Server listener address is already set to [0.0.0.0]. Do you want to change it? (y/n): ';
 const ADDRESS_PROMPT = 'Enter the Master Server base listener address: ';

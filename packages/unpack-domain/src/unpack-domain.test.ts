@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
-import { killPid, onCleanup, run, start, tempHome, waitFor } from '../../../test-support/index.js';
-import { freePorts } from '../../../test-support/domain.js';
+import { killPid, onCleanup, run, start, tempHome, waitFor } from '@flotilla/test-support';
+import { freePorts } from '@flotilla/test-support/domain';
 import { createDomainWithApps, filesUnder, snapshot } from './test/fixtures.js';
 
 /** A domain with applications packed in one home: the archive every restore test starts from. */

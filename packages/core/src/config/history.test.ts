@@ -1,6 +1,6 @@
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { tempHome } from '../../../../test-support/index.js';
+import { tempHome } from '@flotilla/test-support';
 import { domainLayout } from '../layout.js';
 import { HISTORY_KEEP, writeDomainConfig } from './history.js';
 

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, run, tempHome, waitFor } from '../../../../test-support/index.js';
-import { managedStatus, masterStatus, startManaged, startMaster } from '../../../../test-support/domain.js';
-import { STAMPED, echo, echoLogDomain, logsDir, readLog as read } from '../../../../test-support/logs.js';
+import { repoRoot, run, tempHome, waitFor } from '@flotilla/test-support';
+import { managedStatus, masterStatus, startManaged, startMaster } from '@flotilla/test-support/domain';
+import { STAMPED, echo, echoLogDomain, logsDir, readLog as read } from '@flotilla/test-support/logs';
 
 describe('application and server log files', () => {
   it('keep an application stdout and stderr apart, every line timestamped, a last partial line written when it exits', async () => {

@@ -1,8 +1,8 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { killPid, repoRoot, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, managedStatus, masterStatus, startManaged, startMaster, type TestDomain } from '../../../../test-support/domain.js';
+import { killPid, repoRoot, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, managedStatus, masterStatus, startManaged, startMaster, type TestDomain } from '@flotilla/test-support/domain';
 
 async function get(port: number, path: string): Promise<{ status: number; body: any }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);

@@ -2,9 +2,9 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WebSocket } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, tempHome, waitFor } from '../../../../test-support/index.js';
-import { installFixtureApp, rawRequest } from '../../../../test-support/apps.js';
-import { createTestDomain, managedStatus, startManaged, startMaster } from '../../../../test-support/domain.js';
+import { repoRoot, tempHome, waitFor } from '@flotilla/test-support';
+import { installFixtureApp, rawRequest } from '@flotilla/test-support/apps';
+import { createTestDomain, managedStatus, startManaged, startMaster } from '@flotilla/test-support/domain';
 
 /** Opens a WebSocket and collects what arrives, in order. */
 async function openSocket(url: string): Promise<{ socket: WebSocket; received: Array<string | Buffer> }> {

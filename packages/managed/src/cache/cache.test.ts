@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { killPid, run, start, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, managedStatus, startManaged, startMaster, type TestDomain } from '../../../../test-support/domain.js';
+import { killPid, run, start, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, managedStatus, startManaged, startMaster, type TestDomain } from '@flotilla/test-support/domain';
 
 const APP_FILES = 120;
 

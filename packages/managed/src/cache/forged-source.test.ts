@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, ProtocolError, digestTree, type FileEntry, type LinkEntry, type Logger } from '@flotilla/core';
-import { tempHome } from '../../../../test-support/index.js';
+import { tempHome } from '@flotilla/test-support';
 import { CacheStore } from './cache-store.js';
 import type { ContentSource } from './sources.js';
 import { syncGeneration } from './sync.js';

@@ -2,8 +2,8 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { onCleanup, run, start, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, masterStatus, startManaged, startMaster } from '../../../../test-support/domain.js';
+import { onCleanup, run, start, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, masterStatus, startManaged, startMaster } from '@flotilla/test-support/domain';
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 const isAlive = (pid: number) => {

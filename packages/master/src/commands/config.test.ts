@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../../test-support/index.js';
+import { run, tempHome } from '@flotilla/test-support';
 
 /**
  * The corpus of invalid configurations: each case is the valid BASE with one mistake. `@@` marks

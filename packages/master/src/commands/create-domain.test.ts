@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../../test-support/index.js';
+import { run, tempHome } from '@flotilla/test-support';
 
 describe('master create-domain', () => {
   it('writes the layout, a configuration that loads back, a 0600 key and the domain\'s CA', async () => {

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, run, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, startManaged, startMaster } from '../../../../test-support/domain.js';
-import { installFixtureApp } from '../../../../test-support/apps.js';
+import { repoRoot, run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, startManaged, startMaster } from '@flotilla/test-support/domain';
+import { installFixtureApp } from '@flotilla/test-support/apps';
 
 const hello = join(repoRoot, 'examples', 'hello');
 

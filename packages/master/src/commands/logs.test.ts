@@ -1,10 +1,10 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { killPid, run, start, tempHome, waitFor } from '../../../../test-support/index.js';
-import { readKey, type TestDomain } from '../../../../test-support/domain.js';
-import { domainCa, sendRaw, signedFor } from '../../../../test-support/management.js';
-import { STAMPED, echo, echoLogDomain } from '../../../../test-support/logs.js';
+import { killPid, run, start, tempHome, waitFor } from '@flotilla/test-support';
+import { readKey, type TestDomain } from '@flotilla/test-support/domain';
+import { domainCa, sendRaw, signedFor } from '@flotilla/test-support/management';
+import { STAMPED, echo, echoLogDomain } from '@flotilla/test-support/logs';
 
 let domain: TestDomain;
 const logs = (...args: string[]) => run('master', ['logs', domain.name, ...args, '--home', domain.home]);

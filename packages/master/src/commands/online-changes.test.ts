@@ -1,8 +1,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, freePorts, managedStatus, masterStatus, startManaged, startMaster } from '../../../../test-support/domain.js';
+import { run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, freePorts, managedStatus, masterStatus, startManaged, startMaster } from '@flotilla/test-support/domain';
 
 describe('online configuration changes through the MASTER', () => {
   it('add-server, add-cluster, config set and remove-server: validated, written with history, pushed', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { run, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, masterStatus, startMaster } from '../../../../test-support/domain.js';
+import { run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, masterStatus, startMaster } from '@flotilla/test-support/domain';
 
 const statusOf = async (domain: Awaited<ReturnType<typeof createTestDomain>>, server: string) =>
   (await masterStatus(domain)).servers.find((row: any) => row.server === server || row.name === server);

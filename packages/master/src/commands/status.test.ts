@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { killPid, run, start, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, startManaged, startMaster } from '../../../../test-support/domain.js';
+import { killPid, run, start, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, startManaged, startMaster } from '@flotilla/test-support/domain';
 
 describe('master status', () => {
   it('shows the table with time in status; --watch --json prints a line per change', async () => {

@@ -3,9 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_CONTENT_HASHES } from '@flotilla/core';
-import { tempHome } from '../../../../test-support/index.js';
-import { createTestDomain, readKey, startMaster } from '../../../../test-support/domain.js';
-import { domainCa, sendRaw, signedFor } from '../../../../test-support/management.js';
+import { tempHome } from '@flotilla/test-support';
+import { createTestDomain, readKey, startMaster } from '@flotilla/test-support/domain';
+import { domainCa, sendRaw, signedFor } from '@flotilla/test-support/management';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 

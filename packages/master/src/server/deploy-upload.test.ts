@@ -3,9 +3,9 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEPLOY_UPLOAD_PATH, MAX_UPLOAD_BYTES, deployUploadQuery, masterIdentity, signRequest } from '@flotilla/core';
-import { run, tempHome } from '../../../../test-support/index.js';
-import { createTestDomain, masterStatus, readKey, startMaster, type TestDomain } from '../../../../test-support/domain.js';
-import { domainCa, sendRaw, signedFor, type Answer } from '../../../../test-support/management.js';
+import { run, tempHome } from '@flotilla/test-support';
+import { createTestDomain, masterStatus, readKey, startMaster, type TestDomain } from '@flotilla/test-support/domain';
+import { domainCa, sendRaw, signedFor, type Answer } from '@flotilla/test-support/management';
 import { buildZip, manifestEntry, manifestFor, type BackupFileSpec } from '../../../unpack-domain/src/test/zip-writer.js';
 
 /**

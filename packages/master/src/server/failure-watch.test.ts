@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { killPid, onCleanup, run, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, masterStatus, startManaged, startMaster } from '../../../../test-support/domain.js';
+import { killPid, onCleanup, run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, masterStatus, startManaged, startMaster } from '@flotilla/test-support/domain';
 
 const row = async (domain: Parameters<typeof masterStatus>[0], server: string) =>
   (await masterStatus(domain)).servers.find((r: any) => r.name === server);

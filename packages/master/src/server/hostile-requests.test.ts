@@ -7,9 +7,9 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { CONNECTION_LIMITS } from '@flotilla/core';
-import { onCleanup, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, managedStatus, masterStatus, readKey, startManaged, startMaster } from '../../../../test-support/domain.js';
-import { domainCa, sendRaw, signedFor } from '../../../../test-support/management.js';
+import { onCleanup, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, managedStatus, masterStatus, readKey, startManaged, startMaster } from '@flotilla/test-support/domain';
+import { domainCa, sendRaw, signedFor } from '@flotilla/test-support/management';
 
 describe('hostile requests to management ports', () => {
   it('never crash the MASTER: malformed escapes, plain HTTP, a body before its signature, too many strangers', async () => {

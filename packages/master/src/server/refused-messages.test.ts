@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../../test-support/index.js';
-import { createTestDomain, masterStatus, readKey, startMaster } from '../../../../test-support/domain.js';
-import { domainCa, sendRaw, signedFor } from '../../../../test-support/management.js';
+import { run, tempHome } from '@flotilla/test-support';
+import { createTestDomain, masterStatus, readKey, startMaster } from '@flotilla/test-support/domain';
+import { domainCa, sendRaw, signedFor } from '@flotilla/test-support/management';
 
 describe('the MASTER checks every message before use', () => {
   it('refuses setting paths that reach the prototype, from the command line and on the wire, and keeps serving', async () => {

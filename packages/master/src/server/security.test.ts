@@ -2,9 +2,9 @@ import { request as httpRequest } from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome, waitFor } from '../../../../test-support/index.js';
-import { createTestDomain, managedStatus, readKey, startManaged, startMaster } from '../../../../test-support/domain.js';
-import { domainCa, sendRaw, signedFor } from '../../../../test-support/management.js';
+import { run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, managedStatus, readKey, startManaged, startMaster } from '@flotilla/test-support/domain';
+import { domainCa, sendRaw, signedFor } from '@flotilla/test-support/management';
 
 describe('management requests are authenticated with the domain key', () => {
   it('refuses requests without the key, with a wrong key, stale, replayed or oversized, and logs them', async () => {

@@ -2,8 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../../test-support/index.js';
-import { createTestDomain, startMaster } from '../../../../test-support/domain.js';
+import { run, tempHome } from '@flotilla/test-support';
+import { createTestDomain, startMaster } from '@flotilla/test-support/domain';
 
 describe("the MASTER's certificate", () => {
   it('is kept across restarts while it names the MASTER\'s addresses, and replaced when they change', async () => {

@@ -2,8 +2,8 @@ import { execa } from 'execa';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../../test-support/index.js';
-import { createTestDomain, startMaster } from '../../../../test-support/domain.js';
+import { run, tempHome } from '@flotilla/test-support';
+import { createTestDomain, startMaster } from '@flotilla/test-support/domain';
 
 const MODIFIED = 'Successfully performed the MODIFY operation for Domain Backup Policy.\nCheck the results using "set-domain-backup"';
 

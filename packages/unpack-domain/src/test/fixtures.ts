@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { run } from '../../../../test-support/index.js';
+import { run } from '@flotilla/test-support';
 
 /** Creates `domain` in `home` with a server and an application: a script, a binary, a nested directory, an empty file. */
 export async function createDomainWithApps(home: string, domain = 'domain1'): Promise<string> {

@@ -3,9 +3,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../../../test-support/index.js';
-import { createTestDomain } from '../../../../../test-support/domain.js';
-import { SSH_LIKE_WRAPPER, bootWithBackup, withNodes, writeScript } from '../../../../../test-support/backup.js';
+import { run, tempHome } from '@flotilla/test-support';
+import { createTestDomain } from '@flotilla/test-support/domain';
+import { SSH_LIKE_WRAPPER, bootWithBackup, withNodes, writeScript } from '@flotilla/test-support/backup';
 
 interface Listed {
   file: string;

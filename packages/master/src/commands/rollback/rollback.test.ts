@@ -1,9 +1,9 @@
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome, waitFor } from '../../../../../test-support/index.js';
-import { createTestDomain, managedStatus, masterStatus, readKey, startManaged, startMaster } from '../../../../../test-support/domain.js';
-import { domainCa, sendRaw, signedFor } from '../../../../../test-support/management.js';
+import { run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, managedStatus, masterStatus, readKey, startManaged, startMaster } from '@flotilla/test-support/domain';
+import { domainCa, sendRaw, signedFor } from '@flotilla/test-support/management';
 
 interface History {
   domain: string;

@@ -2,9 +2,9 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome } from '../../../../../test-support/index.js';
-import { createTestDomain } from '../../../../../test-support/domain.js';
-import { SSH_LIKE_WRAPPER, bootBackups, bootWithBackup as boot, type BootRecord, withNodes, writeScript, zipListing, zipManifest, zipTest } from '../../../../../test-support/backup.js';
+import { run, tempHome } from '@flotilla/test-support';
+import { createTestDomain } from '@flotilla/test-support/domain';
+import { SSH_LIKE_WRAPPER, bootBackups, bootWithBackup as boot, type BootRecord, withNodes, writeScript, zipListing, zipManifest, zipTest } from '@flotilla/test-support/backup';
 
 describe('backup on boot', () => {
   it('writes a verified backup at every boot into backup.dir and keeps the newest backup.keep', async () => {

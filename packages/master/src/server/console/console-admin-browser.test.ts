@@ -4,9 +4,9 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { killPid, repoRoot, run, tempHome, waitFor } from '../../../../../test-support/index.js';
-import { consoleBrowser, hasChromium } from '../../../../../test-support/browser.js';
-import { createTestDomain, startManaged, startMaster } from '../../../../../test-support/domain.js';
+import { killPid, repoRoot, run, tempHome, waitFor } from '@flotilla/test-support';
+import { consoleBrowser, hasChromium } from '@flotilla/test-support/browser';
+import { createTestDomain, startManaged, startMaster } from '@flotilla/test-support/domain';
 
 /** The screenshots docs/console.md shows, taken by this test. */
 const SCREENSHOTS = join(repoRoot, 'docs', 'images');

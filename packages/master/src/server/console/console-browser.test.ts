@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { killPid, onCleanup, repoRoot, run, tempHome } from '../../../../../test-support/index.js';
-import { createTestDomain, startManaged, startMaster } from '../../../../../test-support/domain.js';
-import { CHROMIUM, consoleBrowser, hasChromium } from '../../../../../test-support/browser.js';
+import { killPid, onCleanup, repoRoot, run, tempHome } from '@flotilla/test-support';
+import { createTestDomain, startManaged, startMaster } from '@flotilla/test-support/domain';
+import { CHROMIUM, consoleBrowser, hasChromium } from '@flotilla/test-support/browser';
 
 const ARTIFACTS = join(repoRoot, 'test-results', 'console');
 

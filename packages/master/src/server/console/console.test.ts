@@ -2,9 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { run, tempHome, waitFor } from '../../../../../test-support/index.js';
-import { createTestDomain, masterStatus, startManaged, startMaster, type TestDomain } from '../../../../../test-support/domain.js';
-import { domainCa, fetchTrusting, testTls } from '../../../../../test-support/management.js';
+import { run, tempHome, waitFor } from '@flotilla/test-support';
+import { createTestDomain, masterStatus, startManaged, startMaster, type TestDomain } from '@flotilla/test-support/domain';
+import { domainCa, fetchTrusting, testTls } from '@flotilla/test-support/management';
 
 let fetch: ReturnType<typeof fetchTrusting>;
 /** From now on `fetch` trusts the CA of `domain`, as a browser that imported its ca.crt. */

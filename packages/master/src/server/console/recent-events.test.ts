@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogCode, Logger } from '@flotilla/core';
-import { tempHome } from '../../../../../test-support/index.js';
+import { tempHome } from '@flotilla/test-support';
 import { RECENT_EVENTS, RecentEvents, type ConsoleEvent, type StatusEvent } from './recent-events.js';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, seconds)).toISOString();

@@ -1,5 +1,5 @@
 /**
- * Real applications for tests: the fixtures in test-support/apps/ are installed as their users
+ * Real applications for tests: the fixtures in packages/test-support/apps/ are installed as their users
  * install them, `npm ci --omit=dev` from the committed lockfile (the npm registry, or npm's cache),
  * into the directory a test deploys from.
  */
@@ -12,7 +12,7 @@ import { repoRoot } from './index.js';
 export type FixtureApp = 'express-hello' | 'ws-echo';
 
 export async function installFixtureApp(app: FixtureApp, dir: string): Promise<void> {
-  await cp(join(repoRoot, 'test-support', 'apps', app), dir, { recursive: true });
+  await cp(join(repoRoot, 'packages', 'test-support', 'apps', app), dir, { recursive: true });
   await execa('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeout: 120_000 });
 }
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type Options, type ResultPromise } from 'execa';
 import { afterAll, afterEach } from 'vitest';
 
-export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 export type Binary = 'master' | 'managed' | 'pack-domain' | 'unpack-domain' | 'set-domain-backup' | 'heartbeat';
 

@@ -6,10 +6,10 @@ import { createTestDomain, type TestDomain } from './domain.js';
 /** One log line as the servers write an application's: its ISO 8601 UTC time with milliseconds first. */
 export const STAMPED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 
-/** A domain with server1 running `echo` (test-support/apps/log-echo) under /echo. */
+/** A domain with server1 running `echo` (packages/test-support/apps/log-echo) under /echo. */
 export async function echoLogDomain(home: string, name: string, extra = ''): Promise<TestDomain> {
   const domain = await createTestDomain(home, name, ['server1'], `  applications: { echo: { context: "/echo", targets: ["server1"] } },\n${extra}`);
-  await cp(join(repoRoot, 'test-support', 'apps', 'log-echo'), join(domain.dir, 'apps', 'echo'), { recursive: true });
+  await cp(join(repoRoot, 'packages', 'test-support', 'apps', 'log-echo'), join(domain.dir, 'apps', 'echo'), { recursive: true });
   return domain;
 }
 
