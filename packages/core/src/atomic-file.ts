@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { forEachConcurrent } from './concurrency.js';
+import { fileTimeSeconds } from './file-entry.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -63,7 +64,7 @@ export function writeNewFileSync(path: string, content: Uint8Array, mode: number
       written += count;
     }
     fchmodSync(fd, mode);
-    if (mtime !== undefined) futimesSync(fd, mtime / 1000, mtime / 1000);
+    if (mtime !== undefined) futimesSync(fd, fileTimeSeconds(mtime), fileTimeSeconds(mtime));
   } finally {
     closeSync(fd);
   }

@@ -55,6 +55,16 @@ export interface TreeEntries {
   dirs: DirEntry[];
 }
 
+/**
+ * The time to give a file (utimes, in seconds) so that it reads back as `mtime` through wholeMillis:
+ * the middle of its millisecond. `mtime / 1000` is a double that may land just below the millisecond
+ * (a nanosecond short), and a restored or synchronised file then scans one millisecond older than
+ * its manifest says, which counts as a change.
+ */
+export function fileTimeSeconds(mtime: number): number {
+  return (mtime + 0.5) / 1000;
+}
+
 /** A file time as manifests record it (mtimeMs carries sub-millisecond digits). */
 export function wholeMillis(mtimeMs: number): number {
   return Math.floor(mtimeMs);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { wholeMillis } from '@flotilla/core';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { killPid, run, start, tempHome, waitFor } from '@flotilla/test-support';
-import { createDomainWithApps } from '../../unpack-domain/src/test/fixtures.js';
+import { createDomainWithApps } from '@flotilla/test-support/domain-trees';
 import { runOnTerminal } from '@flotilla/test-support/terminal';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -64,7 +65,7 @@ describe('pack-domain', () => {
     for (const file of manifest.files) {
       const content = await readFile(join(dir, file.path));
       const info = await stat(join(dir, file.path));
-      expect(file, file.path).toEqual({ path: file.path, size: content.length, mode: info.mode & 0o777, mtime: Math.floor(info.mtimeMs), sha256: sha256(content) });
+      expect(file, file.path).toEqual({ path: file.path, size: content.length, mode: info.mode & 0o777, mtime: wholeMillis(info.mtimeMs), sha256: sha256(content) });
     }
     expect(manifest.files.find((file) => file.path === 'config/security/domain.key')?.mode).toBe(0o600);
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { tempHome } from '@flotilla/test-support';
-import { BACKUP_MODE_MASK } from '@flotilla/core';
+import { BACKUP_MODE_MASK, wholeMillis } from '@flotilla/core';
 import { identityOf, type ListedFile } from './collect.js';
 import { writeFiles } from './archive-files.js';
 import { BLOCK_BYTES } from './compress-file.js';
@@ -25,7 +25,7 @@ async function listed(dir: string, name: string, content: Buffer, mode = 0o644):
   const absolute = join(dir, name);
   await writeFile(absolute, content, { mode });
   const info = await stat(absolute);
-  return { path: `apps/${name}`, absolute, size: info.size, mode: info.mode & BACKUP_MODE_MASK, mtime: Math.floor(info.mtimeMs), identity: identityOf(info) };
+  return { path: `apps/${name}`, absolute, size: info.size, mode: info.mode & BACKUP_MODE_MASK, mtime: wholeMillis(info.mtimeMs), identity: identityOf(info) };
 }
 
 /** Writes every file into a zip the way pack-domain does: small ones batched to the workers, large ones streamed in blocks. */

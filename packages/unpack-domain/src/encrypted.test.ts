@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { run, tempHome } from '@flotilla/test-support';
-import { createDomainWithApps, filesUnder, snapshot } from './test/fixtures.js';
+import { createDomainWithApps, filesUnder, snapshot } from '@flotilla/test-support/domain-trees';
 
 /** An age identity made by the test with Debian's age-keygen: the file and its public key. */
 async function identity(dir: string, name: string): Promise<{ file: string; recipient: string }> {

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { domainFiles, syncDirectory, syncFilesBelow, writeNewFileSync, type ProgressCounts } from '@flotilla/core';
+import { domainFiles, fileTimeSeconds, syncDirectory, syncFilesBelow, writeNewFileSync, type ProgressCounts } from '@flotilla/core';
 import { forEachContent, type VerifiedBackup } from './verify.js';
 
 /** Test-only: a pause after each file is written, so that a test can kill a restore midway at will. */
@@ -67,7 +67,7 @@ export async function extractBackup(backup: VerifiedBackup, dir: string, options
     const target = join(dir, empty.path);
     await ensureComponent(target, empty.mode);
     await chmod(target, empty.mode);
-    await utimes(target, empty.mtime / 1000, empty.mtime / 1000);
+    await utimes(target, fileTimeSeconds(empty.mtime), fileTimeSeconds(empty.mtime));
     directories.set(target, Promise.resolve());
   }
   // One flush for every file written (syncfs), then the directories that hold them.
@@ -98,7 +98,7 @@ async function writeStreamedFile(target: string, chunks: AsyncIterable<Buffer>, 
       counted(chunk.length);
     }
     await handle.chmod(entry.mode);
-    await handle.utimes(entry.mtime / 1000, entry.mtime / 1000);
+    await handle.utimes(fileTimeSeconds(entry.mtime), fileTimeSeconds(entry.mtime));
   } finally {
     await handle.close();
   }

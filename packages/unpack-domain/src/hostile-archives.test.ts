@@ -2,8 +2,8 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run, tempHome } from '@flotilla/test-support';
-import { createDomainWithApps, snapshot, type FileState } from './test/fixtures.js';
-import { buildZip, manifestEntry, manifestFor, sha256, type BackupFileSpec, type RawEntry } from './test/zip-writer.js';
+import { createDomainWithApps, snapshot, type FileState } from '@flotilla/test-support/domain-trees';
+import { buildZip, manifestEntry, manifestFor, sha256, type BackupFileSpec, type RawEntry } from '@flotilla/test-support/zip-writer';
 
 /**
  * Every archive here must be refused with exit 4 before anything is touched: the existing domain

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { run, tempHome } from '@flotilla/test-support';
-import { createDomainWithApps } from './test/fixtures.js';
+import { createDomainWithApps } from '@flotilla/test-support/domain-trees';
 import { runOnTerminal } from '@flotilla/test-support/terminal';
 
 const ADDRESS_QUESTION = 'The Master Server listener address is already set to [0.0.0.0]. Do you want to change it? (y/n): ';

@@ -6,7 +6,7 @@ import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { killPid, onCleanup, run, start, tempHome, waitFor } from '@flotilla/test-support';
 import { freePorts } from '@flotilla/test-support/domain';
-import { createDomainWithApps, filesUnder, snapshot } from './test/fixtures.js';
+import { createDomainWithApps, filesUnder, snapshot } from '@flotilla/test-support/domain-trees';
 
 /** A domain with applications packed in one home: the archive every restore test starts from. */
 async function packedDomain(): Promise<{ home: string; dir: string; archive: string }> {

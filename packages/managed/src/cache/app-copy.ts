@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { link, mkdir, symlink, utimes, chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { forEachConcurrent } from '@flotilla/core';
+import { fileTimeSeconds, forEachConcurrent } from '@flotilla/core';
 import type { VerifiedGeneration } from './cache-store.js';
 
 /** Links and directories made at once: each is one quick metadata call. */
@@ -39,6 +39,6 @@ export async function copyApplication(generation: VerifiedGeneration, name: stri
     const target = join(dir, entry.relative);
     await mkdir(target, { recursive: true });
     await chmod(target, entry.mode);
-    await utimes(target, entry.mtime / 1000, entry.mtime / 1000);
+    await utimes(target, fileTimeSeconds(entry.mtime), fileTimeSeconds(entry.mtime));
   });
 }

@@ -5,6 +5,7 @@ import {
   GenerationManifestSchema,
   IntegrityError,
   applicationsOf,
+  fileTimeSeconds,
   forEachConcurrent,
   parseDomainConfig,
   parseMessage,
@@ -185,7 +186,7 @@ async function placeLinksAndDirs(root: string, tree: TreeEntries, from: string, 
       const target = below(root, entry.path, from);
       await mkdir(target, { recursive: true });
       await chmod(target, entry.mode);
-      await utimes(target, entry.mtime / 1000, entry.mtime / 1000);
+      await utimes(target, fileTimeSeconds(entry.mtime), fileTimeSeconds(entry.mtime));
       created.push(target);
     }),
   ]);

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, open, stat, utimes, type FileHandle } from 'node:fs/promises';
-import { BufferPool, IntegrityError, PeerUnreachableError, eventLoopBreather, sha256File, writeNewFileSync, type BodySink, type FileEntry } from '@flotilla/core';
+import { BufferPool, IntegrityError, PeerUnreachableError, eventLoopBreather, fileTimeSeconds, sha256File, writeNewFileSync, type BodySink, type FileEntry } from '@flotilla/core';
 
 /** One file to write into the staging directory: what it must be, and where. */
 export interface Placement {
@@ -247,7 +247,7 @@ class LargeFile extends ReceivedFile implements IncomingFile {
     // Flushed now, while the transfer goes on, rather than all at the commit: where the disk is
     // slower than the network a sync takes the longer of the two, not their sum.
     await handle.chmod(this.entry.mode);
-    await handle.utimes(this.entry.mtime / 1000, this.entry.mtime / 1000);
+    await handle.utimes(fileTimeSeconds(this.entry.mtime), fileTimeSeconds(this.entry.mtime));
     await handle.datasync();
     await handle.close();
   }
@@ -301,5 +301,5 @@ export async function copyVerified(source: string, placement: Placement, from: s
     throw new IntegrityError(`${entry.path} from ${from} does not match its manifest (size or SHA-256); not used`);
   }
   await chmod(target, entry.mode);
-  await utimes(target, entry.mtime / 1000, entry.mtime / 1000);
+  await utimes(target, fileTimeSeconds(entry.mtime), fileTimeSeconds(entry.mtime));
 }

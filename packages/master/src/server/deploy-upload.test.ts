@@ -6,7 +6,7 @@ import { DEPLOY_UPLOAD_PATH, MAX_UPLOAD_BYTES, deployUploadQuery, masterIdentity
 import { run, tempHome } from '@flotilla/test-support';
 import { createTestDomain, masterStatus, readKey, startMaster, type TestDomain } from '@flotilla/test-support/domain';
 import { domainCa, sendRaw, signedFor, type Answer } from '@flotilla/test-support/management';
-import { buildZip, manifestEntry, manifestFor, type BackupFileSpec } from '../../../unpack-domain/src/test/zip-writer.js';
+import { buildZip, manifestEntry, manifestFor, type BackupFileSpec } from '@flotilla/test-support/zip-writer';
 
 /**
  * `master deploy` from a machine without the domain uploads the application (core's

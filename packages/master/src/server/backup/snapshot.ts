@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, mkdtemp, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_ROOTS, FlotillaError, isTransientFile } from '@flotilla/core';
+import { BACKUP_ROOTS, FlotillaError, fileTimeSeconds, isTransientFile, wholeMillis } from '@flotilla/core';
 import { backupMessages } from './messages.js';
 
 /** Errors of link(2) on a filesystem or mount layout that cannot hard-link: copy instead. */
@@ -42,7 +42,7 @@ async function freeze(domainDir: string, snapshotDir: string, relative: string, 
       if (!excluded.has(child) && !isTransientFile(name)) await freeze(domainDir, snapshotDir, child, excluded);
     }
     // Its time as it is in the domain (the backup keeps an empty directory's), once its children are in.
-    await utimes(join(snapshotDir, relative), info.atime, info.mtime);
+    await utimes(join(snapshotDir, relative), info.atime, fileTimeSeconds(wholeMillis(info.mtimeMs)));
     return;
   }
   // A link is copied as it is: whether a backup may hold it is the pack's rule, not the snapshot's.
