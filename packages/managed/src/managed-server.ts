@@ -17,6 +17,7 @@ import {
   PeerRefusedKeyError,
   PeerUnreachableError,
   signKeyRefresh,
+  SerialQueue,
   TerminalProgress,
   UnreachableError,
   UsageError,
@@ -92,7 +93,7 @@ export class ManagedServer {
   private connected = false;
   private stopped = false;
   private wake?: () => void;
-  private syncing: Promise<unknown> = Promise.resolve();
+  private readonly syncing = new SerialQueue();
   private stopping?: Promise<void>;
   private readonly apps: AppManager;
   private readonly trust: MasterTrust;
@@ -279,9 +280,7 @@ export class ManagedServer {
         await this.apps.apply(this.config, this.current);
       }
     };
-    const next = this.syncing.then(run, run);
-    this.syncing = next.catch(() => {});
-    return next;
+    return this.syncing.run(run);
   }
 
   /**

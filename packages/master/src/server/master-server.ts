@@ -45,6 +45,7 @@ import {
   parseMessage,
   readDomainKey,
   ServerOperationRequestSchema,
+  SerialQueue,
   reportReady,
   onStopSignals,
   reopenLogsOnHangup,
@@ -129,7 +130,7 @@ export class MasterServer {
   private readonly log: Logger;
   private pinger?: NodeJS.Timeout;
   private readonly startedAt = new Date().toISOString();
-  private changes: Promise<unknown> = Promise.resolve();
+  private readonly changes = new SerialQueue();
   private stopping?: Promise<void>;
 
   private constructor(
@@ -320,9 +321,7 @@ export class MasterServer {
    * before, and a backup freezes its generation between two of them, never during one.
    */
   private inTurn<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.changes.then(work, work);
-    this.changes = result.catch(() => {});
-    return result;
+    return this.changes.run(work);
   }
 
   private applyChange(change: MasterConfigChange): Promise<MasterConfigChangeResult> {
