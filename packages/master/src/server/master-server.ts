@@ -46,6 +46,7 @@ import {
   readDomainKey,
   ServerOperationRequestSchema,
   SerialQueue,
+  STREAM_PING_MS,
   reportReady,
   onStopSignals,
   reopenLogsOnHangup,
@@ -94,8 +95,6 @@ import { masterTls, type MasterTls } from './tls-identity.js';
 import { KeyRotation } from './key-rotation.js';
 import { serverLogLines } from './server-logs.js';
 
-/** Often enough that an MS notices a silent MASTER (machine gone, no FIN) within a few seconds. */
-export const STREAM_PING_MS = 1_000;
 /** A master-up event that cannot be delivered this fast is left to the MS's own retries. */
 const MASTER_UP_TIMEOUT_MS = 2_000;
 /** A running server takes a new key in one round trip; one that does not gets it at its next contact. */
