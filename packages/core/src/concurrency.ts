@@ -32,3 +32,21 @@ export function eventLoopBreather(everyMs = 10): () => Promise<void> {
     last = performance.now();
   };
 }
+
+/**
+ * Runs the tasks given to `run` one at a time, in the order given. What it guarantees:
+ * - a task starts only once every task given before it has settled (resolved or rejected), so no
+ *   two ever overlap, and each sees what the ones before it did;
+ * - each caller gets its own task's result or error, and only its own;
+ * - a task that fails (rejects or throws) stops nothing: the next one starts as if it had resolved.
+ * It does not time tasks out: one that never settles holds up every task after it.
+ */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+}

@@ -1,4 +1,4 @@
-import type { HeartbeatMeta } from '@flotilla/core';
+import type { HeartbeatMeta, ServerStatus as DomainServerStatus } from '@flotilla/core';
 
 /**
  * The membership state machine, all of it in one place. Every fact a member learns about another,
@@ -24,15 +24,16 @@ import type { HeartbeatMeta } from '@flotilla/core';
 
 export type MemberState = 'ALIVE' | 'SUSPECT' | 'FAILED' | 'LEFT';
 
-/** Server status names of SPEC section 6. */
-export type ServerStatus = 'RUNNING' | 'FAILURE_SUSPECTED' | 'FAILED' | 'SHUTDOWN';
-
-export const STATUS_OF: Readonly<Record<MemberState, ServerStatus>> = Object.freeze({
+/** The SPEC section 6 status (core's `ServerStatus`) that each membership state is reported as. */
+export const STATUS_OF = Object.freeze({
   ALIVE: 'RUNNING',
   SUSPECT: 'FAILURE_SUSPECTED',
   FAILED: 'FAILED',
   LEFT: 'SHUTDOWN',
-});
+} as const satisfies Record<MemberState, DomainServerStatus>);
+
+/** The statuses membership tells of a server: the part of core's `ServerStatus` that STATUS_OF reaches. */
+export type ServerStatus = (typeof STATUS_OF)[MemberState];
 
 export type MembershipEventKind = 'joined' | 'suspected' | 'refuted' | 'failed' | 'left' | 'rejoined';
 

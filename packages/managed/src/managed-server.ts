@@ -17,6 +17,7 @@ import {
   PeerRefusedKeyError,
   PeerUnreachableError,
   signKeyRefresh,
+  SerialQueue,
   TerminalProgress,
   UnreachableError,
   UsageError,
@@ -89,10 +90,9 @@ export class ManagedServer {
   private client?: PeerClient;
   private management?: HttpsServer;
   private front?: Server;
-  private connected = false;
   private stopped = false;
   private wake?: () => void;
-  private syncing: Promise<unknown> = Promise.resolve();
+  private readonly syncing = new SerialQueue();
   private stopping?: Promise<void>;
   private readonly apps: AppManager;
   private readonly trust: MasterTrust;
@@ -224,10 +224,9 @@ export class ManagedServer {
     });
     await listen(this.front, settings.address, settings.http, `server ${this.name} (HTTP)`);
 
-    if (!attached) this.state.independent('master-unreachable-at-start');
     await this.apps.cleanRuntime();
     await this.apps.apply(this.config, this.current);
-    this.state.setStatus(this.apps.degraded ? 'STANDBY' : 'RUNNING');
+    this.state.apply({ kind: 'serving', degraded: this.apps.degraded });
     await this.writeState();
     await this.joinHeartbeats(options.home);
     this.log.info('MS-0002', `${this.name} serves on ${settings.address}:${settings.http} (management ${settings.address}:${settings.port}), generation ${this.current.generation}`);
@@ -279,9 +278,7 @@ export class ManagedServer {
         await this.apps.apply(this.config, this.current);
       }
     };
-    const next = this.syncing.then(run, run);
-    this.syncing = next.catch(() => {});
-    return next;
+    return this.syncing.run(run);
   }
 
   /**
@@ -300,8 +297,7 @@ export class ManagedServer {
               // The stream's first event says the MASTER's generation: a sync only if it is not ours.
               if (hello.digest !== this.current.sourceDigest) await this.syncWithMaster();
               attempt = 0;
-              this.connected = true;
-              if (this.state.managed()) this.log.info('MS-0030', `attached to the MASTER at ${this.masterWhere}: MANAGED, generation ${this.current.generation}`);
+              if (this.state.apply({ kind: 'attached' })) this.log.info('MS-0030', `attached to the MASTER at ${this.masterWhere}: MANAGED, generation ${this.current.generation}`);
               void this.writeState();
               void this.report();
               void this.renewCertificate();
@@ -315,9 +311,7 @@ export class ManagedServer {
         }
       }
       if (this.stopped) return;
-      if (this.connected) {
-        this.connected = false;
-        this.state.independent('master-connection-lost');
+      if (this.state.apply({ kind: 'detached' })) {
         this.log.warn('MS-0031', `lost the MASTER at ${this.masterWhere}: INDEPENDENT, serving generation ${this.current.generation} from the cache`);
         await this.writeState();
       }
@@ -424,7 +418,7 @@ export class ManagedServer {
       await this.rememberMaster();
       this.log.info('MS-0033', `MASTER address is now ${announced.address}:${announced.port}; remembered`);
     }
-    if (!this.connected) this.wake?.();
+    if (!this.state.attached) this.wake?.();
   }
 
   status(): ManagedStatus {
@@ -439,7 +433,7 @@ export class ManagedServer {
       ...(this.state.reason ? { reason: this.state.reason } : {}),
       since: this.state.modeSince,
       generation: this.current.generation,
-      master: { ...this.master, connected: this.connected },
+      master: { ...this.master, connected: this.state.attached },
       address: settings.address,
       port: settings.port,
       http: settings.http,
@@ -470,7 +464,7 @@ export class ManagedServer {
         home,
         config: () => this.config,
         membership: this.membership,
-        masterReachable: () => this.connected,
+        masterReachable: () => this.state.attached,
         log: this.log,
       });
       this.log.info('MS-0080', `joined the heartbeat group (${this.config.heartbeat.mode})`);
@@ -481,11 +475,10 @@ export class ManagedServer {
 
   /** RUNNING while every application runs, STANDBY while one has failed (SPEC section 9). */
   private async refreshStatus(): Promise<void> {
-    if (this.state.status !== 'RUNNING' && this.state.status !== 'STANDBY') return;
-    if (!this.state.setStatus(this.apps.degraded ? 'STANDBY' : 'RUNNING')) return;
+    if (!this.state.apply({ kind: 'apps-changed', degraded: this.apps.degraded })) return;
     this.log.warn('MS-0074', `${this.name} is ${this.state.status}${this.state.status === 'STANDBY' ? ': an application failed to start' : ''}`);
     await this.writeState();
-    if (this.connected) await this.report();
+    if (this.state.attached) await this.report();
   }
 
   private async report(): Promise<void> {
@@ -508,10 +501,10 @@ export class ManagedServer {
       this.stopped = true;
       this.peerRestarts?.stop();
       this.log.info('MS-0003', `${this.name} is stopping`);
-      this.state.setStatus('SHUTTING_DOWN');
+      this.state.apply({ kind: 'stopping' });
       // Announced first: peers and the MASTER mark it SHUTDOWN at once, never FAILED.
       await this.membership?.leave().catch(() => {});
-      if (this.connected) await this.report();
+      if (this.state.attached) await this.report();
       this.wake?.();
       const close = (server: Server | undefined) =>
         new Promise<void>((resolve) => {
@@ -526,7 +519,7 @@ export class ManagedServer {
       this.management?.closeAllConnections();
       await close(this.management);
       this.client?.close();
-      this.state.setStatus('SHUTDOWN');
+      this.state.apply({ kind: 'stopped' });
       await this.writeState();
       this.log.info('MS-0004', `${this.name} stopped`);
     })();

@@ -1,11 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { API_PREFIX, ProtocolError, StreamEventSchema, parseMessage, refusalOf, type PeerClient, type StreamEvent } from '@flotilla/core';
-
-/**
- * The MASTER pings every second down the event stream; this much silence means it (or its machine,
- * or the network) is gone even if no connection reset arrived.
- */
-export const STREAM_SILENCE_MS = 3_500;
+import { API_PREFIX, ProtocolError, STREAM_SILENCE_MS, StreamEventSchema, parseMessage, refusalOf, type PeerClient, type StreamEvent } from '@flotilla/core';
 
 /** An event is a few dozen bytes; a line this long is not one, and is not buffered further. */
 const MAX_EVENT_LINE = 64 * 1024;

@@ -184,6 +184,20 @@ export const StreamEventSchema = z.discriminatedUnion('type', [
 ]);
 export type StreamEvent = z.output<typeof StreamEventSchema>;
 
+/**
+ * How often the MASTER pings down every event stream: often enough that a server notices a silent
+ * MASTER (its machine gone, no FIN or reset ever coming) within a few seconds, and a line of a few
+ * bytes a second per server costs the MASTER nothing worth counting.
+ */
+export const STREAM_PING_MS = 1_000;
+
+/**
+ * How long a server hears nothing on its event stream before it takes the MASTER for gone (ends the
+ * stream, INDEPENDENT): three missed pings, so one late or lost ping never detaches it, and half a
+ * ping more for timers that run late on a busy machine.
+ */
+export const STREAM_SILENCE_MS = 3 * STREAM_PING_MS + STREAM_PING_MS / 2;
+
 /** Sent by a MASTER that has just started to every MS of its configuration, at its management port. */
 export const MasterUpEventSchema = z.strictObject({
   type: z.literal('master-up'),

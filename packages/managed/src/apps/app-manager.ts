@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { APP_STREAMS, appLogFile, applicationsOf, openLogFile, type AppStatus, type DomainConfig, type Logger, type ServerLayout } from '@flotilla/core';
+import { APP_STREAMS, SerialQueue, appLogFile, applicationsOf, openLogFile, type AppStatus, type DomainConfig, type Logger, type ServerLayout } from '@flotilla/core';
 import type { VerifiedGeneration } from '../cache/cache-store.js';
 import { applicationVersion, copyApplication } from '../cache/app-copy.js';
 import { AppProcess, type AppSpec } from './app-process.js';
@@ -32,7 +32,7 @@ export interface AppManagerOptions {
 export class AppManager {
   /** Each application's version that serves now; replaced versions drain on their own. */
   private readonly slots = new Map<string, AppProcess>();
-  private applying: Promise<unknown> = Promise.resolve();
+  private readonly applying = new SerialQueue();
   /** Each application this server should run, by name: its context, known before it first answers. */
   private contexts = new Map<string, string>();
 
@@ -71,10 +71,7 @@ export class AppManager {
 
   /** Brings the running applications to what `generation` says; calls never overlap. */
   apply(config: DomainConfig, generation: VerifiedGeneration): Promise<void> {
-    const run = () => this.reconcile(config, generation);
-    const next = this.applying.then(run, run);
-    this.applying = next.catch(() => {});
-    return next;
+    return this.applying.run(() => this.reconcile(config, generation));
   }
 
   private async reconcile(config: DomainConfig, generation: VerifiedGeneration): Promise<void> {

@@ -45,6 +45,8 @@ import {
   parseMessage,
   readDomainKey,
   ServerOperationRequestSchema,
+  SerialQueue,
+  STREAM_PING_MS,
   reportReady,
   onStopSignals,
   reopenLogsOnHangup,
@@ -93,8 +95,6 @@ import { masterTls, type MasterTls } from './tls-identity.js';
 import { KeyRotation } from './key-rotation.js';
 import { serverLogLines } from './server-logs.js';
 
-/** Often enough that an MS notices a silent MASTER (machine gone, no FIN) within a few seconds. */
-export const STREAM_PING_MS = 1_000;
 /** A master-up event that cannot be delivered this fast is left to the MS's own retries. */
 const MASTER_UP_TIMEOUT_MS = 2_000;
 /** A running server takes a new key in one round trip; one that does not gets it at its next contact. */
@@ -129,7 +129,7 @@ export class MasterServer {
   private readonly log: Logger;
   private pinger?: NodeJS.Timeout;
   private readonly startedAt = new Date().toISOString();
-  private changes: Promise<unknown> = Promise.resolve();
+  private readonly changes = new SerialQueue();
   private stopping?: Promise<void>;
 
   private constructor(
@@ -320,9 +320,7 @@ export class MasterServer {
    * before, and a backup freezes its generation between two of them, never during one.
    */
   private inTurn<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.changes.then(work, work);
-    this.changes = result.catch(() => {});
-    return result;
+    return this.changes.run(work);
   }
 
   private applyChange(change: MasterConfigChange): Promise<MasterConfigChangeResult> {
