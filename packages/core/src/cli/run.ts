@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { ExitCode, FlotillaError, UsageError } from '../errors.js';
 import { resolveHome } from '../layout.js';
+import { storageError } from '../storage-error.js';
 import { messages } from '../messages.js';
 import { exitOnInterrupt } from '../process/signals.js';
 import { acceptSingleDashOptions } from './argv.js';
@@ -146,6 +147,7 @@ async function closestCommand(word: string, names: string[]): Promise<string | u
 }
 
 function report(binary: string, error: unknown): number {
+  error = storageError(error) ?? error;
   if (error instanceof FlotillaError) {
     const hint = error instanceof CommandLineError ? `\nRun "${binary} --help" for usage.` : '';
     process.stderr.write(`${binary}: ${error.message}${hint}\n`);
