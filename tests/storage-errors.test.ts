@@ -78,6 +78,14 @@ describe('storage errors', () => {
       return response.status === 200 && response;
     });
     expect(answer.status).toBe(200);
+
+    // Room made on the disk: the server synchronises by itself and is MANAGED again, big included.
+    execFileSync('mount', ['-o', `remount,size=${8 * MiB}`, serverHome]);
+    await waitFor('MANAGED at the new generation', async () => {
+      const now = await managedStatus(serverHome, 'full2', 'server1');
+      return now.mode === 'MANAGED' && now.generation > cached;
+    }, 30_000);
+    await waitFor('big served', async () => (await fetch(`http://127.0.0.1:${domain.servers.server1!.http}/big/`)).status === 200, 30_000);
   });
 
   it('a permission error names the path and exits 1', async () => {
