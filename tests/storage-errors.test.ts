@@ -4,7 +4,7 @@
  * serves its intact cache INDEPENDENT. Disks are small tmpfs mounts (the tests run as root).
  */
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -86,6 +86,26 @@ describe('storage errors', () => {
       return now.mode === 'MANAGED' && now.generation > cached;
     }, 30_000);
     await waitFor('big served', async () => (await fetch(`http://127.0.0.1:${domain.servers.server1!.http}/big/`)).status === 200, 30_000);
+  });
+
+  it('pack-domain and unpack-domain on a full disk exit 1, naming where, and leave nothing behind', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'full3', []);
+    await cp(await bigApp(home, 3 * MiB), join(domain.dir, 'apps', 'big'), { recursive: true });
+    const out = await smallDisk(MiB);
+    const target = join(out, 'full3.zip');
+    const packed = await run('pack-domain', ['full3', '-f', target, '--home', home]);
+    expect(packed.exitCode, packed.stderr).toBe(1);
+    expect(packed.stderr).toContain(`no space left on the device that holds ${target}`);
+    expect(await readdir(out)).toEqual([]);
+
+    const archive = join(home, 'full3.zip');
+    expect((await run('pack-domain', ['full3', '-f', archive, '--home', home])).exitCode).toBe(0);
+    const small = await smallDisk(MiB);
+    const unpacked = await run('unpack-domain', ['-f', archive, '--yes', '--home', small]);
+    expect(unpacked.exitCode, unpacked.stderr).toBe(1);
+    expect(unpacked.stderr).toContain(`no space left on the device that holds ${join(small, 'domains')}`);
+    expect(await readdir(join(small, 'domains'))).toEqual([]);
   });
 
   it('a permission error names the path and exits 1', async () => {

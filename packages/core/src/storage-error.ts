@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { dirname, sep } from 'node:path';
 import { FlotillaError } from './errors.js';
 import { messages } from './messages.js';
 
@@ -41,10 +41,10 @@ function storageMessage(code: StorageCode, path: string | undefined): string {
 }
 
 /**
- * The error as a StorageError when it is one of the refusals above, else undefined. `path` is the
- * caller's word for where it was writing (the directory it fills, rather than a transient file in
- * it that is removed on failure) and wins; else Node's own: fs errors carry `path`, and `dest` for
- * copies (the side written). A write to an open file or stream carries neither.
+ * The error as a StorageError when it is one of the refusals above, else undefined. Node's fs
+ * errors carry `path`, and `dest` for copies (the side written); a write to an open file or stream
+ * carries neither. `path` is the caller's word for where it was writing: named when the error
+ * names nothing, or a transient file inside it (removed on failure, so no use to the operator).
  */
 export function storageError(error: unknown, path?: string): StorageError | undefined {
   if (error instanceof StorageError) return error;
@@ -53,5 +53,6 @@ export function storageError(error: unknown, path?: string): StorageError | unde
   const { path: source, dest } = error as NodeJS.ErrnoException & { dest?: string };
   // Space, quota and read-only refuse the side being written; a permission may be either side's.
   const named = code === 'EACCES' || code === 'EPERM' ? source ?? dest : dest ?? source;
-  return new StorageError(code as StorageCode, path ?? named, { cause: error });
+  const inside = named !== undefined && path !== undefined && (named === path || named.startsWith(`${path}${sep}`));
+  return new StorageError(code as StorageCode, named === undefined || inside ? path : named, { cause: error });
 }
