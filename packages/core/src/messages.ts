@@ -1,6 +1,6 @@
 /**
  * User-facing messages shared by several binaries. The reference product's messages are kept word
- * for word (SPEC section 5): its operators grep for them.
+ * for word (docs/contract.md#messages): its operators grep for them.
  */
 export const messages = {
   domainMissing: (domain: string, domainsDir: string, existing: string[]) =>

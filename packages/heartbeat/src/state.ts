@@ -24,7 +24,7 @@ import type { HeartbeatMeta } from '@flotilla/core';
 
 export type MemberState = 'ALIVE' | 'SUSPECT' | 'FAILED' | 'LEFT';
 
-/** Server status names of SPEC section 6. */
+/** Server status names (docs/contract.md#states). */
 export type ServerStatus = 'RUNNING' | 'FAILURE_SUSPECTED' | 'FAILED' | 'SHUTDOWN';
 
 export const STATUS_OF: Readonly<Record<MemberState, ServerStatus>> = Object.freeze({

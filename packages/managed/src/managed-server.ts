@@ -243,7 +243,7 @@ export class ManagedServer {
 
   /**
    * Syncs from `source`. With `showProgress` (the syncs at start), a long one shows its progress on
-   * a terminal (SPEC section 5), cleared before anything is logged; later syncs are only logged.
+   * a terminal (docs/contract.md#commands), cleared before anything is logged; later syncs are only logged.
    */
   private async syncFrom(source: ContentSource, current: VerifiedGeneration | undefined, showProgress = false) {
     const started = process.hrtime.bigint();
@@ -485,7 +485,7 @@ export class ManagedServer {
     }
   }
 
-  /** RUNNING while every application runs, STANDBY while one has failed (SPEC section 9). */
+  /** RUNNING while every application runs, STANDBY while one has failed (docs/contract.md#applications). */
   private async refreshStatus(): Promise<void> {
     if (this.state.status !== 'RUNNING' && this.state.status !== 'STANDBY') return;
     if (!this.state.setStatus(this.apps.degraded ? 'STANDBY' : 'RUNNING')) return;

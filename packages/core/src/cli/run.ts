@@ -9,7 +9,7 @@ import { acceptSingleDashOptions } from './argv.js';
 import { commandName, commandWord, loadCommand, type CommandEntry } from './command-table.js';
 import { COMPLETION_KEY, completionCommand } from './completion.js';
 
-/** Options every binary takes (SPEC section 5). */
+/** Options every binary takes (docs/contract.md#commands). */
 export interface GlobalOptions {
   home?: string;
   json: boolean;
@@ -62,7 +62,7 @@ function packageVersion(packageJson: URL): string {
 
 /**
  * Runs a binary with the shared conventions: `--help`, `--version`, `--home`, `--json`, results on
- * stdout and talk on stderr, and the exit codes of SPEC section 5. Commands throw FlotillaError (or
+ * stdout and talk on stderr, and the exit codes of docs/contract.md#exit-codes. Commands throw FlotillaError (or
  * a subclass) to fail; this is the one place that turns errors into messages and exit codes.
  */
 export async function runCli(definition: CliDefinition, argv: string[] = process.argv.slice(2)): Promise<void> {
