@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The README's main job: the failure drill of SPEC section 1 on a demo domain on this machine,
+// The README's main job: the failure drill of docs/contract.md#what-survives-what on a demo domain on this machine,
 // with the real binaries, narrated step by step and checked, ending with a summary table.
 // Usage: npm run demo [-- --keep]   (--keep leaves the domain running to explore)
 import { execFile, execFileSync } from 'node:child_process';

@@ -14,8 +14,8 @@ packages=(
   curl           # tests/e2e/multi-host.test.ts: requests from inside those hosts
   chromium       # console-browser.test.ts: the web console in a real browser (playwright-core brings none)
   prometheus     # tests/metrics.test.ts: /usr/bin/promtool lints /metrics (`promtool check metrics`)
-  age            # encrypted backups (SPEC section 5, to come): the `age` tool reads what pack-domain --recipient writes
-  nginx-light    # the proxy against nginx in front of the same application (SPEC section 11, to come)
+  age            # encrypted backups (docs/contract.md#backups): the `age` tool reads what pack-domain --recipient writes
+  nginx-light    # the proxy against nginx in front of the same application (docs/contract.md#measured)
   logrotate      # logs.test.ts: the stanza docs/operations.md shows, run against a real server's files
   openssh-server # tests/e2e/remote-commands.test.ts: sshd in a namespace host, start-server through `exec: "ssh ... {host}"`
 )

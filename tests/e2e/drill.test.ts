@@ -5,7 +5,7 @@ import { repoRoot } from '@flotilla/test-support';
 
 /**
  * The README's main job is the end-to-end test of the mission on loopback: every step of the
- * failure drill (SPEC section 1) with the real binaries, as a user runs it.
+ * failure drill (docs/contract.md#what-survives-what) with the real binaries, as a user runs it.
  */
 describe('the failure drill (npm run demo)', () => {
   it('passes every step and prints the summary table', async () => {

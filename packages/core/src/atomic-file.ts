@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { forEachConcurrent } from './concurrency.js';
 import { fileTimeSeconds } from './file-entry.js';
+import { shortWriteError } from './storage-error.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -60,7 +61,7 @@ export function writeNewFileSync(path: string, content: Uint8Array, mode: number
   try {
     for (let written = 0; written < content.length; ) {
       const count = writeSync(fd, content, written);
-      if (count === 0) throw new Error(`could write only ${written} of ${content.length} bytes to ${path}`);
+      if (count === 0) throw shortWriteError(path);
       written += count;
     }
     fchmodSync(fd, mode);

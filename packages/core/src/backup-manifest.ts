@@ -5,7 +5,7 @@ import { FILE_MODE_MASK, treeFields } from './file-entry.js';
 import { MAX_RELATIVE_PATH_BYTES, refineTree, relativePathProblem } from './relative-path.js';
 
 /**
- * The manifest of a domain backup (SPEC section 7): the one file of a pack-domain archive that says
+ * The manifest of a domain backup (docs/contract.md#backups): the one file of a pack-domain archive that says
  * what every other entry must be. Writers (pack-domain, the MASTER's boot backups) and the reader
  * (unpack-domain) share this module so that they can never disagree on the format.
  */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { FlotillaError, UsageError } from './errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 
-/** 32 random bytes, as SPEC section 2 asks; stored as 64 hex characters so it survives copy and paste. */
+/** 32 random bytes, as docs/contract.md#words says; stored as 64 hex characters so it survives copy and paste. */
 export const DOMAIN_KEY_BYTES = 32;
 
 export async function createDomainKey(path: string): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Exit codes are part of the contract (SPEC section 5): scripts and cron jobs branch on them,
+ * Exit codes are part of the contract (docs/contract.md#exit-codes): scripts and cron jobs branch on them,
  * so every binary uses these and nothing else.
  */
 export const ExitCode = {

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './storage-error.js';
 export * from './atomic-file.js';
 export * from './layout.js';
 export * from './domain-key.js';

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
- * The one module that knows where every file lives (SPEC section 3). Everything else asks it, so a
+ * The one module that knows where every file lives (docs/contract.md#files). Everything else asks it, so a
  * layout change is made here once. Paths inside a domain are always derived from the home given at
  * run time: nothing on disk stores the home's absolute path, so a domain directory copied anywhere
  * keeps working.

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HEARTBEAT_MAC_BYTES } from '@flotilla/core';
 
 /**
- * Heartbeats are authenticated with HMAC-SHA256 keyed with the domain key (SPEC section 8): only a
+ * Heartbeats are authenticated with HMAC-SHA256 keyed with the domain key (docs/contract.md#heartbeats-and-restarts): only a
  * holder of the key can make a packet that a member accepts. Packets are not encrypted: they hold
  * nothing secret, and reading them helps an operator debug.
  */

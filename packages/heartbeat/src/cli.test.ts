@@ -104,7 +104,7 @@ async function exerciseFailures(watched: Watched, members: Record<string, Result
   expect(eventsOf(watched, 's3')).not.toContain('failed');
   expect(watched.saw('s3', 'left')).toMatchObject({ from: 'RUNNING', to: 'SHUTDOWN' });
 
-  // The watcher itself never shows up, and ends as SPEC section 5 says.
+  // The watcher itself never shows up, and ends as docs/contract.md#commands says.
   expect(watched.lines().every((l) => SERVERS.includes(String(l.server)))).toBe(true);
   killPid(watched.child.pid, 'SIGINT');
   expect((await watched.child).exitCode).toBe(130);

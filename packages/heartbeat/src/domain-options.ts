@@ -29,7 +29,7 @@ export interface DomainHeartbeatOptions {
 }
 
 /**
- * The heartbeat settings of one member of a domain (SPEC section 8), from its configuration.
+ * The heartbeat settings of one member of a domain (docs/contract.md#heartbeats-and-restarts), from its configuration.
  * `member` is the MASTER's or a server's name; any other name is an observer (a tool such as
  * `heartbeat watch`), which must then find a local interface of the domain by itself.
  */
@@ -70,7 +70,7 @@ export async function heartbeatOptionsFor(
 
 /**
  * Each member's heartbeat address: its listen address, or its node's host when it listens on every
- * interface (SPEC section 8), so that it is never left to the default route.
+ * interface (docs/contract.md#heartbeats-and-restarts), so that it is never left to the default route.
  */
 function memberAddresses(config: DomainConfig): Map<string, string> {
   const addresses = new Map<string, string>();

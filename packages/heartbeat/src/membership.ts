@@ -60,7 +60,7 @@ export interface MembershipOptions {
 export interface Member {
   name: string;
   state: MemberState;
-  /** The SPEC section 6 status for the state. */
+  /** The status (docs/contract.md#states) for the state. */
   status: ServerStatus;
   epoch: number;
   incarnation: number;

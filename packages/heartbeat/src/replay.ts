@@ -1,5 +1,5 @@
 /**
- * Replay protection (SPEC section 8): a captured packet sent again must not bring a dead member
+ * Replay protection (docs/contract.md#heartbeats-and-restarts): a captured packet sent again must not bring a dead member
  * back to life or repeat an accusation. Each sender numbers its packets within an epoch (one run of
  * its process); a receiver accepts a given (epoch, sequence) once. Packets may arrive out of order,
  * so a sliding window of the last WINDOW sequence numbers is kept, as IPsec and DTLS do.

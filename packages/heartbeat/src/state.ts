@@ -24,7 +24,7 @@ import type { HeartbeatMeta, ServerStatus as DomainServerStatus } from '@flotill
 
 export type MemberState = 'ALIVE' | 'SUSPECT' | 'FAILED' | 'LEFT';
 
-/** The SPEC section 6 status (core's `ServerStatus`) that each membership state is reported as. */
+/** The status (core's `ServerStatus`, docs/contract.md#states) that each membership state is reported as. */
 export const STATUS_OF = Object.freeze({
   ALIVE: 'RUNNING',
   SUSPECT: 'FAILURE_SUSPECTED',

@@ -1,5 +1,5 @@
 /**
- * Retry delays for finding the MASTER again: doubling from BASE, capped at CAP (SPEC section 6:
+ * Retry delays for finding the MASTER again: doubling from BASE, capped at CAP (docs/contract.md#synchronisation-and-the-cache:
  * at most 5 s apart), with jitter so that a domain's servers do not all knock at the same instant.
  */
 export const RETRY_BASE_MS = 200;

@@ -168,7 +168,7 @@ function tunnel(request: IncomingMessage, socket: Duplex, head: Buffer, { app, p
 /**
  * The applications' HTTP port: each request goes to the application whose context is the longest
  * prefix of its normalised path (docs/applications.md). Management endpoints are never served here
- * (SPEC section 10): only `/-/health`, and the applications themselves.
+ * (docs/contract.md#applications): only `/-/health`, and the applications themselves.
  */
 export function createHttpFront(options: FrontOptions): Server {
   const server = createServer((request, response) => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   API_PREFIX,
   FlotillaError,
+  StorageError,
   GENERATION_CONFIG_FILE,
   IntegrityError,
   MasterUpEventSchema,
@@ -54,6 +55,7 @@ import {
   type Route,
   type ServerLayout,
   type StreamEvent,
+  storageError,
 } from '@flotilla/core';
 import { Membership, heartbeatOptionsFor } from '@flotilla/heartbeat';
 import { retryDelay } from './backoff.js';
@@ -175,7 +177,10 @@ export class ManagedServer {
     } catch (error) {
       if (!(error instanceof FlotillaError)) throw error;
       const failedCheck = error.exitCode === ExitCode.integrity;
-      if (!failedCheck && !(error instanceof PeerUnreachableError)) {
+      // The MASTER's next generation does not fit on this disk: the cache as it was is intact, and served.
+      const noRoom = error instanceof StorageError && cached !== undefined;
+      if (noRoom) this.log.warn('MS-0054', `the MASTER's generation cannot be written to the cache, so ${this.name} starts INDEPENDENT from generation ${cached!.generation} as it was: ${error.message}`);
+      if (!failedCheck && !noRoom && !(error instanceof PeerUnreachableError)) {
         // The MASTER answered, and said no (a wrong key, a server it does not know): say who said what.
         throw new FlotillaError(`cannot start ${this.name}: MASTER at ${this.masterWhere} answered: ${error.message}`, error.exitCode, { cause: error });
       }
@@ -186,7 +191,7 @@ export class ManagedServer {
         if (!cached && !this.sharedDomainDir) throw new IntegrityError(`cannot start ${this.name}: ${error.message}`, { cause: error });
       }
       this.log.warn('MS-0052', `Receiving the configuration failed. Attempting to start as INDEPENDENT. (${error.message})`);
-      if (this.sharedDomainDir) {
+      if (this.sharedDomainDir && !noRoom) {
         this.log.info('MS-0051', `MASTER at ${this.masterWhere} is unreachable; starting from the MASTER's own files in ${this.sharedDomainDir}`);
         this.current = (await this.syncFrom(new LocalDomainSource(this.sharedDomainDir, this.domain), cached, true)).generation;
       } else if (cached) {
@@ -237,7 +242,7 @@ export class ManagedServer {
 
   /**
    * Syncs from `source`. With `showProgress` (the syncs at start), a long one shows its progress on
-   * a terminal (SPEC section 5), cleared before anything is logged; later syncs are only logged.
+   * a terminal (docs/contract.md#commands), cleared before anything is logged; later syncs are only logged.
    */
   private async syncFrom(source: ContentSource, current: VerifiedGeneration | undefined, showProgress = false) {
     const started = process.hrtime.bigint();
@@ -249,7 +254,8 @@ export class ManagedServer {
       result = await syncGeneration({ cache: this.cache, source, domain: this.domain, server: this.name, current, onProgress }).finally(() => progress?.done());
     } catch (error) {
       this.metrics.synced('failed', seconds());
-      throw error;
+      // A write into a file the sync holds open says no path: the cache directory is where it was.
+      throw storageError(error, this.files.cacheDir) ?? error;
     }
     const outcome: SyncOutcome = result.unchanged ? 'unchanged' : 'changed';
     this.metrics.synced(outcome, seconds(), { files: result.fetchedFiles, bytes: result.fetchedBytes });
@@ -473,7 +479,7 @@ export class ManagedServer {
     }
   }
 
-  /** RUNNING while every application runs, STANDBY while one has failed (SPEC section 9). */
+  /** RUNNING while every application runs, STANDBY while one has failed (docs/contract.md#applications). */
   private async refreshStatus(): Promise<void> {
     if (!this.state.apply({ kind: 'apps-changed', degraded: this.apps.degraded })) return;
     this.log.warn('MS-0074', `${this.name} is ${this.state.status}${this.state.status === 'STANDBY' ? ': an application failed to start' : ''}`);

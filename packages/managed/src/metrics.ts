@@ -38,7 +38,7 @@ export class ManagedMetrics {
     this.heartbeat = new HeartbeatMetrics(this.registry);
     new Gauge({
       name: 'flotilla_server_status',
-      help: 'This server\'s status (SPEC section 6): 1 for the current one, 0 for the others.',
+      help: 'This server\'s status (docs/contract.md#states): 1 for the current one, 0 for the others.',
       labelNames: ['status'],
       registers,
       collect() {

@@ -47,7 +47,7 @@ export async function connectMaster(home: string, domain: string, options: Maste
 
 /**
  * Runs a request that changes the domain: while the MASTER is down it fails with exit 3 and the
- * SPEC's message, so the operator knows nothing was changed and why.
+ * message of docs/contract.md#messages, so the operator knows nothing was changed and why.
  */
 export async function withMaster<T>(connection: MasterConnection, work: (client: PeerClient) => Promise<T>, purpose: 'change' | 'read' = 'change'): Promise<T> {
   try {

@@ -11,6 +11,7 @@ import {
   parseBackupManifest,
   sha256File,
   byPath,
+  storageError,
   syncDirectory,
   type BackupManifest,
   type GenerationCounter,
@@ -77,6 +78,9 @@ export async function writeBackup(tree: ListedTree, meta: BackupMeta, target: st
     kept = true;
     await syncDirectory(dirname(target));
     return { path: target, manifest, bytes, sha256 };
+  } catch (error) {
+    // The archive is written through an open file, whose errors name no path: the target is where.
+    throw storageError(error, target) ?? error;
   } finally {
     if (!kept) await rm(temp, { force: true });
   }

@@ -8,6 +8,7 @@ import {
   domainLayout,
   domainsDir,
   loadDomainConfig,
+  storageError,
   syncDirectory,
   writeDomainConfig,
   type DomainConfig,
@@ -95,7 +96,8 @@ export async function installBackup(backup: OpenedBackup, options: InstallOption
     return { layout, config, changed: rewritten.changed, replaced: existed };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
-    throw error;
+    // Extraction writes through open files and into staging, removed just now: the domains directory is where.
+    throw storageError(error, parent) ?? error;
   }
 }
 

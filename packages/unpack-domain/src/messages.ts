@@ -27,7 +27,7 @@ export const unpackMessages = {
   interrupted: () => 'interrupted before any change; nothing was changed',
 };
 
-/** The reference product's questions, word for word (SPEC section 5). */
+/** The reference product's questions, word for word (docs/contract.md#messages). */
 export const prompts = {
   changeAddress: (address: string) => `The Master Server listener address is already set to [${address}]. Do you want to change it? (y/n): `,
   enterAddress: 'Enter the Master Server base listener address: ',

@@ -35,7 +35,7 @@ export function terminalQuestioner(): Questioner {
 type Master = DomainConfig['master'];
 
 /**
- * Asks the three questions of SPEC section 5 for every setting `given` does not already answer,
+ * Asks the three questions of docs/contract.md#messages for every setting `given` does not already answer,
  * each answer validated and asked again until it is valid.
  */
 export async function askMasterChanges(current: Master, given: MasterChanges, questioner: Questioner): Promise<MasterChanges> {

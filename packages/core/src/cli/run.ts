@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { ExitCode, FlotillaError, UsageError } from '../errors.js';
 import { resolveHome } from '../layout.js';
+import { storageError } from '../storage-error.js';
 import { messages } from '../messages.js';
 import { exitOnInterrupt } from '../process/signals.js';
 import { acceptSingleDashOptions } from './argv.js';
 import { commandName, commandWord, loadCommand, type CommandEntry } from './command-table.js';
 import { COMPLETION_KEY, completionCommand } from './completion.js';
 
-/** Options every binary takes (SPEC section 5). */
+/** Options every binary takes (docs/contract.md#commands). */
 export interface GlobalOptions {
   home?: string;
   json: boolean;
@@ -61,7 +62,7 @@ function packageVersion(packageJson: URL): string {
 
 /**
  * Runs a binary with the shared conventions: `--help`, `--version`, `--home`, `--json`, results on
- * stdout and talk on stderr, and the exit codes of SPEC section 5. Commands throw FlotillaError (or
+ * stdout and talk on stderr, and the exit codes of docs/contract.md#exit-codes. Commands throw FlotillaError (or
  * a subclass) to fail; this is the one place that turns errors into messages and exit codes.
  */
 export async function runCli(definition: CliDefinition, argv: string[] = process.argv.slice(2)): Promise<void> {
@@ -146,6 +147,7 @@ async function closestCommand(word: string, names: string[]): Promise<string | u
 }
 
 function report(binary: string, error: unknown): number {
+  error = storageError(error) ?? error;
   if (error instanceof FlotillaError) {
     const hint = error instanceof CommandLineError ? `\nRun "${binary} --help" for usage.` : '';
     process.stderr.write(`${binary}: ${error.message}${hint}\n`);

@@ -1,5 +1,5 @@
 /**
- * One line of progress on a terminal, redrawn in place (SPEC section 5: long work shows progress on
+ * One line of progress on a terminal, redrawn in place (docs/contract.md#commands: long work shows progress on
  * stderr when it is a terminal, never when it is not). Nothing is drawn for work that ends within
  * about a second: a line that flashes and vanishes tells the operator nothing.
  */

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * is loaded, and the heartbeat layer takes its timings from `resolveTimings`, which applies the
  * same rules, so a configuration that loads can never leave a process without failure detection.
  *
- * The defaults aim at the targets of SPEC section 11: a killed server is FAILED in well under a
+ * The defaults aim at the targets of docs/contract.md#measured: a killed server is FAILED in well under a
  * second (median under 0.75 s, p99 under 1.5 s), and no server is wrongly declared FAILED under
  * 20% packet loss or 400 ms event-loop stalls. The budget from the moment a dead member first
  * misses a ping: it is suspected at the end of that probe period (probeIntervalMs), then FAILED when

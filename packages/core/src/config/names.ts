@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 
-/** Names of domains, servers, nodes, clusters and applications (SPEC section 4). */
+/** Names of domains, servers, nodes, clusters and applications (docs/contract.md#words). */
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export const NAME_RULE = '1 to 64 characters from A-Z a-z 0-9 _ . - (not "." or "..")';
 

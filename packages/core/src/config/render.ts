@@ -2,7 +2,7 @@ import JSON5 from 'json5';
 
 /**
  * Renders a configuration as readable JSON5: one top-level section after another, each entry of a
- * map on its own line with its settings inline, as SPEC section 4 shows it.
+ * map on its own line with its settings inline, as docs/contract.md#configuration shows it.
  */
 export function renderDomainConfig(config: object, header?: string): string {
   const lines: string[] = [];

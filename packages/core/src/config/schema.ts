@@ -3,7 +3,7 @@ import { HeartbeatTimingsSchema } from './heartbeat-timings.js';
 import { ADDRESS_RULE, NAME_PATTERN, NAME_RULE, applicationNameProblem, contextProblem, isMulticastIPv4, isValidAddress, isValidName } from './names.js';
 
 /**
- * The domain configuration (SPEC section 4): the one source of truth for the TypeScript types
+ * The domain configuration (docs/contract.md#configuration, docs/configuration.md): the one source of truth for the TypeScript types
  * (`DomainConfig`) and for the JSON Schema shipped for editors (`schema/domain.schema.json`).
  * Every default is here, with the reason for its value; the heartbeat timings' are beside it, in
  * heartbeat-timings.ts, with the rules between them.
@@ -102,7 +102,7 @@ export const HeartbeatSchema = z.strictObject({
   timings: HeartbeatTimingsSchema.optional(),
 });
 
-/** How the MASTER restarts a FAILED server (SPEC section 8). */
+/** How the MASTER restarts a FAILED server (docs/contract.md#heartbeats-and-restarts). */
 export const RestartSchema = z.strictObject({
   /** Five tries ride out a slow machine; more would hide a server that cannot start. */
   attempts: z.number().int({ error: 'must be a whole number from 1 to 100' }).min(1, { error: 'must be from 1 to 100' }).max(100, { error: 'must be from 1 to 100' }).default(5),
@@ -134,7 +134,7 @@ export const BackupSchema = z.strictObject({
     .default([]),
 });
 
-/** What a managed server does when it comes back under management (SPEC section 6). */
+/** What a managed server does when it comes back under management (docs/contract.md#synchronisation-and-the-cache). */
 export const ReattachSchema = z.strictObject({
   /**
    * On by default: a server that was away must end up running what the domain says. Off, the

@@ -1,5 +1,5 @@
 /**
- * The heartbeat packet (SPEC section 8), version 1: the wire contract between every member of a
+ * The heartbeat packet (docs/contract.md#heartbeats-and-restarts), version 1: the wire contract between every member of a
  * domain's heartbeat group, whichever release it runs. The codec lives in @flotilla/heartbeat; the
  * types live here so that any package can read or build packets without depending on it.
  *

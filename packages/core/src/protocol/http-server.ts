@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { ExitCode, FlotillaError } from '../errors.js';
+import { storageError } from '../storage-error.js';
 import type { Logger } from '../log.js';
 import type { LogCode } from '../log-codes.js';
 import { FLOTILLA_SERVER_NAME, TLS_MIN_VERSION } from '../tls/options.js';
@@ -211,6 +212,12 @@ export function createManagementServer(options: ManagementServerOptions): Server
         if (response.headersSent) {
           response.destroy();
           return;
+        }
+        // A full disk or a permission on this side: logged and answered with its path, as the binaries say it.
+        const storage = storageError(error);
+        if (storage) {
+          options.logger.error('SYS-0004', `request ${request.method} ${pathname.slice(0, 200)} failed: ${storage.message}`);
+          error = storage;
         }
         const exitCode = error instanceof FlotillaError ? error.exitCode : ExitCode.failed;
         if (!(error instanceof FlotillaError)) options.logger.error('SYS-0001', `request ${request.method} ${pathname.slice(0, 200)} failed: ${(error as Error).stack}`);

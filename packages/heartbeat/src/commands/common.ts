@@ -102,7 +102,7 @@ function cliLogger(): Logger {
   };
 }
 
-/** SPEC section 8's JSON line, or the same facts for a person. */
+/** The JSON line of docs/contract.md#heartbeats-and-restarts, or the same facts for a person. */
 export function formatEvent(event: MembershipEvent, json: boolean): string {
   if (json) {
     const { time, domain, server, event: kind, from, to, incarnation } = event;

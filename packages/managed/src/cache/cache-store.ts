@@ -20,7 +20,7 @@ import {
 } from '@flotilla/core';
 
 /**
- * The local cache of one managed server (SPEC section 6), under `servers/<server>/cache/`:
+ * The local cache of one managed server (docs/contract.md#synchronisation-and-the-cache), under `servers/<server>/cache/`:
  *
  *   current.json            which generation is in use: written last, atomically
  *   gen-<N>-<digest>/       one complete generation: manifest.json and files/

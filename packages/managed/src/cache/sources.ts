@@ -81,7 +81,7 @@ function batchesOf(placements: readonly Placement[]): Placement[][] {
 
 /**
  * The MASTER's own domain directory, when this server shares its home (same machine): the server
- * starts with the MASTER's configuration even while the MASTER is down (SPEC section 6).
+ * starts with the MASTER's configuration even while the MASTER is down (docs/contract.md#what-survives-what).
  */
 export class LocalDomainSource implements ContentSource {
   private byHash = new Map<string, string>();

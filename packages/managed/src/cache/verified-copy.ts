@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, open, stat, utimes, type FileHandle } from 'node:fs/promises';
-import { BufferPool, IntegrityError, PeerUnreachableError, eventLoopBreather, fileTimeSeconds, sha256File, writeNewFileSync, type BodySink, type FileEntry } from '@flotilla/core';
+import { BufferPool, IntegrityError, PeerUnreachableError, eventLoopBreather, shortWriteError, fileTimeSeconds, sha256File, writeNewFileSync, type BodySink, type FileEntry } from '@flotilla/core';
 
 /** One file to write into the staging directory: what it must be, and where. */
 export interface Placement {
@@ -262,7 +262,7 @@ class LargeFile extends ReceivedFile implements IncomingFile {
 /** A short write on a regular file means the disk refused the rest (full, quota): an error, never a shorter file. */
 async function writeAllAt(handle: FileHandle, bytes: Buffer, position: number, target: string): Promise<void> {
   const { bytesWritten } = await handle.write(bytes, 0, bytes.length, position);
-  if (bytesWritten !== bytes.length) throw new Error(`could write only ${bytesWritten} of ${bytes.length} bytes to ${target}`);
+  if (bytesWritten !== bytes.length) throw shortWriteError(target);
 }
 
 /** Promises that run while the stream goes on, at most `limit` at once; the first failure wins. */

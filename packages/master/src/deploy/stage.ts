@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IntegrityError, UsageError, applicationEntry, linkTargetProblem } from '@flotilla/core';
+import { IntegrityError, UsageError, applicationEntry, linkTargetProblem, storageError } from '@flotilla/core';
 import { deployMessages } from './messages.js';
 import { extractApplicationZip } from './zip-extract.js';
 
@@ -61,6 +61,9 @@ export async function stageApplication(source: string, appsDir: string, name: st
   } catch (error) {
     await rm(staged, { recursive: true, force: true });
     if (error instanceof IntegrityError || error instanceof UsageError) throw error;
+    // A full disk or a permission here is the MASTER's machine, not the application: exit 1, with the path.
+    const storage = storageError(error, appsDir);
+    if (storage) throw storage;
     throw new UsageError(`cannot stage ${source}: ${(error as Error).message}`, { cause: error });
   }
 }

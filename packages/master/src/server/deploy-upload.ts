@@ -11,6 +11,7 @@ import {
   byteLimit,
   deployUploadOf,
   parseMessage,
+  storageError,
   type DeployUpload,
   type DomainLayout,
   type Logger,
@@ -55,7 +56,9 @@ export async function receiveUpload(layout: DomainLayout, uploadsDir: string, co
     await rename(join(extracted, 'apps', upload.name), join(layout.appsDir, staging));
     log.info('MA-0026', `received ${upload.name} from ${context.sender}: ${backup.manifest.files.length} files, ${backup.bytes} bytes`);
     return { ...upload, staging };
-  } catch (error) {
+  } catch (caught) {
+    // A write into the open upload file says no path: name the directory it was filling.
+    const error = storageError(caught, uploadsDir) ?? caught;
     log.warn('MA-0027', `refused ${what}: ${(error as Error).message}`);
     // The body may still be on its way: the refusal ends the connection rather than read it.
     context.response.setHeader('connection', 'close');

@@ -5,7 +5,7 @@ import type { Restarter } from './restarter.js';
 
 /**
  * The MASTER as a heartbeat member: what the heartbeats say of each server goes into the status
- * table as it happens, and a server that becomes FAILED is restarted on its node (SPEC section 8)
+ * table as it happens, and a server that becomes FAILED is restarted on its node (docs/contract.md#heartbeats-and-restarts)
  * until it runs again or its restart limit is reached.
  */
 export class FailureWatch {

@@ -252,7 +252,7 @@ export class MasterServer {
     );
   }
 
-  /** Tells every MS of the configuration that the MASTER is up, and where (SPEC section 6). */
+  /** Tells every MS of the configuration that the MASTER is up, and where (docs/contract.md#synchronisation-and-the-cache). */
   private async announce(): Promise<void> {
     const event: MasterUpEvent = {
       type: 'master-up',

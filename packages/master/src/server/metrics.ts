@@ -22,7 +22,7 @@ export class MasterMetrics {
     this.heartbeat = new HeartbeatMetrics(this.registry);
     new Gauge({
       name: 'flotilla_server_status',
-      help: 'Each server\'s status as the MASTER sees it (SPEC section 6): 1 for the current one, 0 for the others.',
+      help: 'Each server\'s status as the MASTER sees it (docs/contract.md#states): 1 for the current one, 0 for the others.',
       labelNames: ['server', 'status'],
       registers,
       collect() {

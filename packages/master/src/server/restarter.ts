@@ -13,7 +13,7 @@ function localManagedBinary(): string {
 export type RestartOutcome = { started: true } | { started: false; reason: string; final: boolean };
 
 /**
- * Starts FAILED servers again on their node (SPEC section 8): a local node directly, any other
+ * Starts FAILED servers again on their node (docs/contract.md#heartbeats-and-restarts): a local node directly, any other
  * through its `exec` prefix (ssh or any wrapper), where `managed` must be on the PATH. At most
  * `restart.attempts` tries within `restart.windowSeconds`; then the server stays FAILED with the
  * reason.

@@ -17,7 +17,7 @@ export interface BootBackupOptions {
 }
 
 /**
- * The backup on boot (SPEC section 7), run in the background once the MASTER serves: the
+ * The backup on boot (docs/contract.md#backups), run in the background once the MASTER serves: the
  * generation is frozen in the change turn (links only), then packed, then put where the policy
  * says. backup.dir is relative to the domain directory, or absolute; with a backup.node that has
  * an exec, the same path on that node, and the file waits in `<home>/domains/` until it is
