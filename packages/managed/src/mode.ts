@@ -1,8 +1,8 @@
 import type { IndependentReason, ServerMode, ServerStatus } from '@flotilla/core';
 
 /**
- * A managed server's own state machine, all of it in one place: its status and its mode (SPEC
- * section 6), each with the time it entered it. The server tells it what happened (an event); this
+ * A managed server's own state machine, all of it in one place: its status and its mode
+ * (docs/contract.md#states), each with the time it entered it. The server tells it what happened (an event); this
  * module alone decides what that does.
  *
  *   status \ event   serving            apps-changed       stopping        stopped
@@ -17,7 +17,7 @@ import type { IndependentReason, ServerMode, ServerStatus } from '@flotilla/core
  *   MANAGED                                    ignored    INDEPENDENT (master-connection-lost)
  *   INDEPENDENT (master-connection-lost)       MANAGED    ignored
  *
- * `serving`: the start is done, with or without a failed application (STANDBY, SPEC section 9);
+ * `serving`: the start is done, with or without a failed application (STANDBY, docs/contract.md#applications);
  * the applications' changes during the start do not count before it. `attached`: the MASTER's
  * event stream is open and its generation synchronised; `detached`: the stream ended, or an
  * attempt to open it failed. A server is INDEPENDENT (master-unreachable-at-start) from its start
