@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
+import { Pool } from 'undici';
 import { TimestampedLines, applicationEntry, type AppStatus, type AppStream, type LogFile, type Logger } from '@flotilla/core';
 import { MAX_UNSTABLE, MIN_UPTIME_MS, START_TIMEOUT_MS, STOP_GRACE_MS, restartDelay } from './restart-policy.js';
 
@@ -53,7 +54,7 @@ function logLines(output: Readable, file: LogFile): void {
 
 /**
  * One version of an application, run as a child process on its own port and kept alive by the
- * restart policy. The proxy sends requests to `port` through `agent`, counting them in `inFlight`
+ * restart policy. The proxy sends requests to `port` through `upstream`, counting them in `inFlight`
  * so that a replaced version can drain before it stops.
  */
 export class AppProcess {
@@ -61,12 +62,25 @@ export class AppProcess {
   restarts = 0;
   port = 0;
   inFlight = 0;
-  readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  private pool?: { port: number; connections: Pool };
   private child?: ChildProcess;
   private unstable = 0;
   private stopped = false;
   private retry?: NodeJS.Timeout;
   private readyWaiters: Array<(ok: boolean) => void> = [];
+
+  /**
+   * Kept-alive connections to the process on its current port (a restart moves it to another; the
+   * old process's connections go with it). No timeouts: long polls and slow streams are the
+   * application's business, as its own port would allow.
+   */
+  get upstream(): Pool {
+    if (this.pool?.port !== this.port) {
+      void this.pool?.connections.destroy();
+      this.pool = { port: this.port, connections: new Pool(`http://127.0.0.1:${this.port}`, { connections: 256, headersTimeout: 0, bodyTimeout: 0 }) };
+    }
+    return this.pool.connections;
+  }
 
   constructor(
     readonly spec: AppSpec,
@@ -166,7 +180,7 @@ export class AppProcess {
     clearTimeout(this.retry);
     this.settle(false);
     const child = this.child;
-    this.agent.destroy();
+    void this.pool?.connections.destroy();
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
