@@ -92,10 +92,13 @@ class SimulatedServer {
             void this.report();
           },
           (event) => {
-            if (event.type !== 'generation' || event.digest === this.digest) return;
-            this.sync()
-              .then(() => this.report())
-              .catch((error) => this.fleet.failed(this.name, error));
+            if (event.type !== 'generation' || event.digest === this.digest) return undefined;
+            return this.sync()
+              .catch((error) => {
+                this.fleet.failed(this.name, error);
+                throw error;
+              })
+              .then(() => this.report());
           },
         );
       } catch (error) {
