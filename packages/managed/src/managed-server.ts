@@ -332,11 +332,15 @@ export class ManagedServer {
     }
   }
 
-  private onStreamEvent(event: StreamEvent): void {
-    if (event.type !== 'generation' || event.digest === this.current.sourceDigest) return;
-    this.syncWithMaster()
-      .then(() => this.report())
-      .catch((error: Error) => this.log.warn('MS-0060', `could not synchronise generation ${event.generation}: ${error.message}`));
+  /** A failed sync is rejected: followEvents then ends the stream, and the re-attach retries it. */
+  private onStreamEvent(event: StreamEvent): Promise<void> | undefined {
+    if (event.type !== 'generation' || event.digest === this.current.sourceDigest) return undefined;
+    return this.syncWithMaster()
+      .catch((error: Error) => {
+        this.log.warn('MS-0060', `could not synchronise generation ${event.generation}: ${error.message}`);
+        throw error;
+      })
+      .then(() => this.report());
   }
 
   private get masterWhere(): string {

@@ -86,4 +86,12 @@ describe('following the event stream', () => {
     const master = await fakeMaster(good);
     await expect(followEvents(master.client, 'server1', async () => Promise.reject(new Error('no room for generation 4')), () => {})).rejects.toThrow('no room for generation 4');
   });
+
+  it('ends the stream when the work an event started fails, so that the server re-attaches and retries it', async () => {
+    const changed = { type: 'generation', generation: 5, digest: 'ef'.repeat(32) } as const;
+    const master = await fakeMaster(`${JSON.stringify(hello)}\n${JSON.stringify(changed)}\n`);
+    const followed = followEvents(master.client, 'server1', async () => {}, (event) => (event.type === 'generation' ? Promise.reject(new Error('sync failed')) : undefined));
+    await expect(followed).resolves.toBeUndefined();
+    await waitFor('the MASTER to see the stream closed', master.closed, 5_000);
+  });
 });

@@ -11,7 +11,9 @@ export type StreamHello = Extract<StreamEvent, { type: 'generation' }>;
  * Follows the MASTER's event stream until it ends, for any reason. `onOpen` runs with the stream's
  * first event, the MASTER's current generation, and the stream waits for it: a server that must
  * sync first does so there, and only then counts as attached (the hello saves the separate
- * manifest request a re-attach would otherwise make). `onEvent` runs for each later event.
+ * manifest request a re-attach would otherwise make). `onEvent` runs for each later event; when
+ * the work it returns fails (a sync that could not finish), the stream is ended, so that the server
+ * retries as after a lost stream and the next stream's first event brings that generation again.
  * Resolves when the stream is over; rejects with the MASTER's refusal (a stale key is
  * PeerRefusedKeyError), with what `onOpen` threw, or with a ProtocolError when the MASTER sent a
  * line that is not an event of our protocol (nothing after it is used).
@@ -20,7 +22,7 @@ export async function followEvents(
   client: PeerClient,
   server: string,
   onOpen: (hello: StreamHello) => Promise<void>,
-  onEvent: (event: StreamEvent) => void,
+  onEvent: (event: StreamEvent) => unknown,
 ): Promise<void> {
   const response: IncomingMessage = await client.open('GET', `${API_PREFIX}/events?server=${encodeURIComponent(server)}`);
   if (response.statusCode !== 200) throw await refusalOf(response, client.where);
@@ -45,7 +47,8 @@ export async function followEvents(
         if (!line) continue;
         const event = parseMessage(StreamEventSchema, line, `an event from ${where}`);
         if (opened) {
-          onEvent(event);
+          const work = onEvent(event);
+          if (work instanceof Promise) work.catch(() => response.destroy());
           continue;
         }
         if (event.type !== 'generation') throw new ProtocolError(`${where} began with a ${event.type} event, not with the MASTER's generation`);

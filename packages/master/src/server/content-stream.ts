@@ -43,7 +43,7 @@ export function sendContent(response: ServerResponse, files: readonly ContentFil
   const total = files.reduce((sum, file) => sum + file.size, 0);
   response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
   // A file that changed under us ends the answer short: the server sees it and retries the sync.
-  sendBlocks(response, files).then(
+  sendBlocks(response, files, total).then(
     () => response.end(),
     () => response.destroy(),
   );
@@ -77,8 +77,10 @@ function* blocksOf(files: readonly ContentFile[]): Generator<{ segments: Segment
   if (used > 0) yield { segments, length: used };
 }
 
-async function sendBlocks(response: ServerResponse, files: readonly ContentFile[]): Promise<void> {
-  const blocks = new BufferPool(BLOCKS_PER_ANSWER, BLOCK_BYTES);
+async function sendBlocks(response: ServerResponse, files: readonly ContentFile[], total: number): Promise<void> {
+  // No larger than the answer: 512 servers fetching a changed 3 KB configuration would otherwise
+  // cost 512 MiB of fresh blocks and the collections after them.
+  const blocks = new BufferPool(BLOCKS_PER_ANSWER, Math.min(BLOCK_BYTES, total));
   const breathe = eventLoopBreather();
   // A server that hangs up leaves its blocks in a destroyed socket: nothing more is read for it.
   const gone = new Promise<undefined>((resolve) => response.once('close', () => resolve(undefined)));

@@ -38,6 +38,7 @@ import {
   acquireServerLock,
   createLogger,
   createManagementServer,
+  forEachConcurrent,
   listen,
   masterIdentity,
   metricsRoute,
@@ -97,6 +98,11 @@ import { serverLogLines } from './server-logs.js';
 
 /** A master-up event that cannot be delivered this fast is left to the MS's own retries. */
 const MASTER_UP_TIMEOUT_MS = 2_000;
+/**
+ * master-up events in flight at once: each server told connects back at once (its event stream, its
+ * report), so a domain of 512 comes back in waves the MASTER keeps up with, not in one herd.
+ */
+const MASTER_UP_IN_FLIGHT = 64;
 /** A running server takes a new key in one round trip; one that does not gets it at its next contact. */
 const KEY_DELIVERY_TIMEOUT_MS = 5_000;
 /** A key refresh is a certificate and a signature: a few kilobytes. */
@@ -261,19 +267,17 @@ export class MasterServer {
       generation: this.store.manifest.generation,
       digest: this.store.manifest.digest,
     };
-    await Promise.all(
-      Object.keys(this.config.servers).map(async (server) => {
-        const client = this.clientFor(server);
-        try {
-          await client.request('POST', `${API_PREFIX}/events`, { body: event, timeoutMs: MASTER_UP_TIMEOUT_MS });
-          this.log.info('MA-0010', `told ${server} at ${client.where} that the MASTER is up`);
-        } catch (error) {
-          this.log.info('MA-0011', `${server} at ${client.where} did not take the master-up event: ${(error as Error).message}`);
-        } finally {
-          client.close();
-        }
-      }),
-    );
+    await forEachConcurrent(Object.keys(this.config.servers), MASTER_UP_IN_FLIGHT, async (server) => {
+      const client = this.clientFor(server);
+      try {
+        await client.request('POST', `${API_PREFIX}/events`, { body: event, timeoutMs: MASTER_UP_TIMEOUT_MS });
+        this.log.info('MA-0010', `told ${server} at ${client.where} that the MASTER is up`);
+      } catch (error) {
+        this.log.info('MA-0011', `${server} at ${client.where} did not take the master-up event: ${(error as Error).message}`);
+      } finally {
+        client.close();
+      }
+    });
   }
 
   async stop(): Promise<void> {
