@@ -6,7 +6,7 @@ import { systemClock, type Clock } from './clock.js';
 import { groupAnnounceIntervalMs, resolveTimings, retransmitLimit, suspicionBounds, type HeartbeatTimings } from './config.js';
 import { GossipQueue } from './gossip.js';
 import { LivenessChallenges, randomNonce } from './liveness-challenge.js';
-import { decodePacket, encodePacket, type DropReason } from './packet.js';
+import { MAX_GOSSIP_PER_PACKET, decodePacket, encodePacket, type DropReason } from './packet.js';
 import { Prober } from './probe.js';
 import { PushPull, type ViewEntry } from './push-pull.js';
 import { Random } from './random.js';
@@ -94,6 +94,8 @@ export interface MembershipStats {
   sendErrors: number;
   dropped: Record<DropReason, number>;
 }
+
+type PingMessage = Extract<HeartbeatMessage, { type: 'ping' }>;
 
 type MembershipEvents = { event: [MembershipEvent] } & { [K in MembershipEventKind]: [MembershipEvent] };
 
@@ -187,7 +189,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       retryMs: this.timings.probeTimeoutMs,
       timer: { set: (ms, fire) => this.scheduler.schedule(ms, fire), clear: (timer) => this.scheduler.cancel(timer as Timer) },
       nonce: seeded ? () => Math.floor(seeded() * 2 ** 48) : randomNonce,
-      send: (to, ping) => this.send(to, [ping]),
+      send: (to, messages) => this.send(to, messages),
     });
     this.prober = new Prober({
       scheduler: this.scheduler,
@@ -406,8 +408,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       // Not believed, whatever version it claims (after a partition both sides hold each other
       // FAILED at the current one): it is challenged. Its pings are answered: one may be its own
       // challenge to us, and answering a replayed one tells a dead address nothing.
-      this.liveness.challenge(sender.name, endpoint);
-      for (const message of messages) if (message.type === 'ping') this.handleMessage(decoded.packet, message, endpoint);
+      const answers = messages.filter((m) => m.type === 'ping' && m.target === this.name).map((m) => this.ackOf(m as PingMessage, sender.name));
+      if (!this.liveness.challenge(sender.name, endpoint, answers)) for (const answer of answers) this.send(endpoint, [answer]);
       return;
     }
     this.lastHeard = this.clock.monotonic();
@@ -451,7 +453,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const sender = packet.sender.name;
     switch (message.type) {
       case 'ping':
-        if (message.target === this.name) this.send(endpoint, [{ type: 'ack', id: message.id, target: sender }]);
+        if (message.target === this.name) this.send(endpoint, [this.ackOf(message, sender)]);
         return;
       case 'ack':
         return; // the packet itself was the evidence (evidenceOfLife)
@@ -703,7 +705,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private encode(required: HeartbeatMessage[], piggyback: boolean): Buffer {
-    const candidates = piggyback && this.gossip.size ? this.gossip.candidates() : [];
+    const candidates = piggyback && this.gossip.size ? this.gossip.candidates(MAX_GOSSIP_PER_PACKET) : [];
     const { packet, included } = encodePacket(this.key, this.domain, this.sender(), required, candidates);
     if (included) this.gossip.sent(candidates.slice(0, included));
     return packet;
@@ -745,6 +747,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
       ...(this.identity.observer ? { observer: true } : {}),
       ...(this.identity.meta ? { meta: this.identity.meta } : {}),
     };
+  }
+
+  private ackOf(ping: PingMessage, from: string): HeartbeatMessage {
+    return { type: 'ack', id: ping.id, target: from };
   }
 
   private aliveMessage(): HeartbeatGossipMessage {
