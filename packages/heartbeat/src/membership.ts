@@ -572,7 +572,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private startSuspicion(record: MemberRecord, accuser: string): void {
     const members = this.countReachable();
-    const { minMs, maxMs } = suspicionBounds(this.timings, members);
+    const { minMs, maxMs } = suspicionBounds(this.timings);
     const k = Math.min(this.timings.suspicionConfirmations, members - 2);
     const timer = {
       set: (ms: number, fire: () => void) => this.scheduler.schedule(ms, fire, { afterIo: true }),
