@@ -141,6 +141,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly toldDead = new Map<string, number>();
   private probeOrder: string[] = [];
   private nextGroupAnnounce = 0;
+  /** When this member last probed a suspect at once on hearing of the suspicion (confirmSoon). */
+  private lastConfirmation = -Infinity;
   private flushPending?: Timer;
   /** When a packet from another member was last believed (monotonic): see receive. */
   private lastHeard = -Infinity;
@@ -320,6 +322,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const waiting = [...this.suspicions.keys()].filter((name) => !this.prober.probing(name));
     const suspect = this.random.pick(waiting);
     if (suspect) this.prober.probe(suspect);
+  }
+
+  private confirmSoon(suspect: string): void {
+    const now = this.clock.monotonic();
+    if (this.scheduler.quiet() || this.leaving || now - this.lastConfirmation < this.timings.probeIntervalMs) return;
+    this.lastConfirmation = now;
+    this.prober.probe(suspect);
   }
 
   /** Round robin over a shuffled list: every member is probed once per round, in random order. */
@@ -547,8 +556,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
         this.startSuspicion(record, (claim as { from: string }).from);
         this.spread(claim, name, own);
         // Lifeguard-style confirmation: check the accusation ourselves now rather than in our turn,
-        // so a dead member gathers confirmations (and a shorter timeout) within one period.
-        if (!own && !this.scheduler.quiet() && !this.leaving) this.prober.probe(name);
+        // so a dead member gathers confirmations (and a shorter timeout) within one period. One
+        // such probe a period: when a partition makes half of 512 members suspect at once, the
+        // others wait for probeASuspect, instead of each member probing 256 suspects (and asking
+        // 3 helpers about each) within a second.
+        if (!own) this.confirmSoon(name);
         break;
       case 'failed':
         // Coming back takes a fresh answer too, so a packet of this run that we never received

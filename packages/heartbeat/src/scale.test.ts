@@ -108,7 +108,7 @@ describe('heartbeat at 512 members (simulated)', () => {
     net.heal();
     net.runUntil('every member to see every other ALIVE again', () =>
       [...members.values()].every((m) => m.members().filter((x) => x.state === 'ALIVE' && members.has(x.name)).length === members.size),
-    60_000, 100);
+    60_000, 500);
     for (const m of members.values()) await m.stop();
   }, 240_000);
 });
