@@ -40,9 +40,10 @@ export const DEFAULT_TIMINGS = Object.freeze({
   /**
    * 420 ms: the shortest a suspicion lasts (reached once enough members confirm it), whatever the
    * size of the domain: the suspect hears the accusation and answers its accusers directly, not
-   * through gossip (packages/heartbeat/src/config.ts suspicionBounds). Longer than a 400 ms stall: a probe that loss failed just as the stall began
-   * leaves the member that long to run again and refute (a few ms); with the 200 ms period before
-   * it, a dead member is FAILED about 620 ms after its first missed ping.
+   * through gossip (packages/heartbeat/src/config.ts suspicionBounds). Longer than a 400 ms stall:
+   * a probe that loss failed just as the stall began leaves the member that long to run again and
+   * refute (a few ms); with the 200 ms period before it, a dead member is FAILED about 620 ms after
+   * its first missed ping.
    */
   suspicionMinMs: 420,
   /**
