@@ -7,7 +7,9 @@ import { SimNetwork } from './test-transport.js';
  * member's packets and the failure detection time at 512 members stay within 1.3x of those at 32,
  * and a partition of half the group heals. The 512 members start together, which costs every
  * member about three packets per other member once (each pair proves itself live to each other:
- * liveness-challenge.ts); the figures are taken after that.
+ * liveness-challenge.ts); the figures are taken after that. The price is wall time: about 400 000
+ * signed packets to start, then a partition that fails and mends 256 members on each side, a
+ * couple of minutes of CPU on a loaded machine (of which the start is a third).
  */
 
 const KEY = Buffer.alloc(32, 9);
@@ -110,5 +112,5 @@ describe('heartbeat at 512 members (simulated)', () => {
       [...members.values()].every((m) => m.members().filter((x) => x.state === 'ALIVE' && members.has(x.name)).length === members.size),
     60_000, 500);
     for (const m of members.values()) await m.stop();
-  }, 240_000);
+  }, 600_000);
 });
