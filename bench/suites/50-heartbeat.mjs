@@ -1,10 +1,13 @@
 // Heartbeats (issue 6): detection time after `kill -9` of a member (real `heartbeat join`
 // processes watched by `heartbeat watch --json`, multicast on 127.0.0.1 in a group of their own);
 // false FAILED declarations under stalls (real SIGSTOP/SIGCONT) and under 20% loss with stalls
-// (the library's simulated network, simulated time); CPU and packets per member at 8, 32, 128.
+// (the library's simulated network, simulated time); CPU, packets per member and detection at 8,
+// 32, 128 and 512 simulated members and at 8 and 24 real `heartbeat join` processes, in both modes
+// (SPEC section 13: flat as the group grows).
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Membership, SimNetwork } from '@flotilla/heartbeat';
-import { createDomain, loopbackHeartbeat, median, onCleanup, percentile, sleep, spawnTracked, tempDir, waitUntil } from '../lib.mjs';
+import { createDomain, freeUdpPorts, loopbackHeartbeat, median, percentile, sleep, spawnTracked, tempDir, waitUntil } from '../lib.mjs';
 
 export const title = 'heartbeats';
 
@@ -135,42 +138,101 @@ async function simulatedFalseFailures({ log }) {
   return [{ name: 'false FAILED, 10 min at 20% loss + 400 ms stalls every 2 s (simulated)', value: seenByObserver, unit: '', target: '0', meets: seenByObserver === 0 }];
 }
 
-/** CPU and packets per member: real UDP multicast for 8 members in this process. */
-async function realCost({ quick, log }) {
+/** A domain of `count` servers for real `heartbeat join` processes: multicast on 127.0.0.1 (TTL 1), or unicast with a port each. */
+async function processDomain(mode, count) {
+  const home = tempDir(`heartbeat-${mode}`);
   const { group, port } = await loopbackHeartbeat();
-  const key = randomBytes(32);
-  const members = [];
-  for (let i = 0; i < 8; i++) {
-    members.push(
-      await Membership.start({
-        domain: 'cost',
-        self: { name: `server${i + 1}`, address: '127.0.0.1' },
-        key,
-        transport: { mode: 'multicast', group, port, interface: '127.0.0.1', ttl: 1 },
-      }),
-    );
+  const heartbeat = `  heartbeat: { mode: "${mode}", group: "${group}", port: ${port}, interface: "127.0.0.1", ttl: 1 },\n`;
+  const domain = await createDomain(home, 'hbscale', count, heartbeat);
+  if (mode === 'unicast') {
+    // Members that share an address need a heartbeat port each.
+    const own = await freeUdpPorts(count + 1);
+    const file = `${domain.dir}/config/domain.json5`;
+    let i = 0;
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/(port: \d+)(, http: \d+)? \}/g, (_, a, b = '') => `${a}${b}, heartbeatPort: ${own[i++]} }`));
   }
-  onCleanup(() => Promise.all(members.map((m) => m.stop())));
-  await waitUntil('8 members to know each other', () => members.every((m) => m.members().filter((x) => x.state === 'ALIVE').length === 8), 20_000);
-  await sleep(1_000);
-  const seconds = quick ? 5 : 15;
-  const before = members.map((m) => m.stats());
-  const cpu = process.cpuUsage();
-  await sleep(seconds * 1000);
-  const used = process.cpuUsage(cpu);
-  const after = members.map((m) => m.stats());
-  await Promise.all(members.map((m) => m.stop()));
-  const sent = after.reduce((sum, s, i) => sum + s.packetsSent - before[i].packetsSent, 0) / 8 / seconds;
-  const received = after.reduce((sum, s, i) => sum + s.packetsReceived - before[i].packetsReceived, 0) / 8 / seconds;
-  const cpuPercent = ((used.user + used.system) / 1e6 / seconds / 8) * 100;
-  log(`real UDP, 8 members in one process for ${seconds} s: ${cpuPercent.toFixed(3)}% CPU, ${sent.toFixed(1)} packets/s sent and ${received.toFixed(1)} received per member`);
-  return { cpuPercent, sent, received };
+  return domain;
 }
 
-/** CPU and packets per member on the simulated network: protocol work (signing, checking, state), no syscalls. */
-async function simulatedCost(count, simSeconds, shared = true) {
-  const { net, members } = await simulate(count, { seed: 5, shared });
-  net.advance(2_000);
+/** CPU seconds a process has used, from /proc (Linux). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100)
+}
+
+/** A `heartbeat join` process: its events (stdout, --json) and its counters (stderr, on SIGUSR2). */
+function joinProcess(home, domain, server) {
+  const child = spawnTracked('heartbeat', ['join', domain, '--home', home, '--as', server, '--json'], { node: true });
+  const events = [];
+  const counters = [];
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+    const lines = out.split('\n');
+    out = lines.pop();
+    for (const line of lines) if (line.startsWith('{')) events.push({ ...JSON.parse(line), at: Date.parse(JSON.parse(line).time) });
+  });
+  child.stderr.on('data', (chunk) => {
+    err += chunk;
+    for (const m of err.matchAll(/: sent (\d+) packets, received (\d+);/g)) counters.push({ sent: Number(m[1]), received: Number(m[2]) });
+    err = err.slice(err.lastIndexOf('\n') + 1);
+  });
+  return { child, events, counters };
+}
+
+/** Per-member packets/s and CPU of `count` real member processes, and detection after kill -9. */
+async function processCost(mode, count, { quick, log }) {
+  const domain = await processDomain(mode, count);
+  const members = domain.names.map((name) => joinProcess(domain.home, 'hbscale', name));
+  const joined = (m) => new Set(m.events.filter((e) => e.event === 'joined' || e.event === 'rejoined').map((e) => e.server)).size >= count - 1;
+  await waitUntil(`${count} ${mode} members to know each other`, () => members.every(joined), 120_000);
+  await sleep(3_000); // the news of everyone starting is piggybacked a few times first
+  const reading = async (n) => {
+    for (const m of members) process.kill(m.child.pid, 'SIGUSR2');
+    await waitUntil('every member\'s counters', () => members.every((m) => m.counters.length >= n), 20_000);
+    return members.map((m) => ({ ...m.counters[n - 1], cpu: cpuSeconds(m.child.pid) }));
+  };
+  const seconds = quick ? 5 : 15;
+  const before = await reading(1);
+  const startedAt = Date.now();
+  await sleep(seconds * 1000);
+  const after = await reading(2);
+  const elapsed = (Date.now() - startedAt) / 1000;
+  const per = (field) => after.reduce((sum, a, i) => sum + a[field] - before[i][field], 0) / count / elapsed;
+  const cost = { sent: per('sent'), received: per('received'), cpuPercent: per('cpu') * 100 };
+
+  // Detection: one member after another killed, as the first survivor reports it.
+  const trials = quick ? 3 : 8;
+  const detections = [];
+  const watcher = members[0];
+  for (let trial = 1; trial <= trials; trial++) {
+    const victim = members[count - trial];
+    await sleep(300 + Math.random() * 700);
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+    const server = domain.names[count - trial];
+    const seen = () => watcher.events.find((e) => e.server === server && e.event === 'failed' && e.at >= killedAt - 1);
+    await waitUntil(`${server} to be reported FAILED`, seen, 10_000);
+    detections.push(seen().at - killedAt);
+  }
+  for (const m of members) m.child.kill('SIGKILL');
+  await Promise.all(members.map((m) => m.child.exited));
+  log(
+    `real ${mode}, ${count} heartbeat join processes, ${seconds} s: ${cost.cpuPercent.toFixed(2)}% CPU, ${cost.sent.toFixed(1)} packets/s sent and ${cost.received.toFixed(1)} received per member; ` +
+      `detection after kill -9 (ms): ${detections.sort((a, b) => a - b).join(', ')}`,
+  );
+  return { ...cost, detections };
+}
+
+/**
+ * CPU, packets and detection per member on the simulated network: protocol work (signing,
+ * checking, state), no syscalls. Measured after the members have all started and the news of it
+ * has been piggybacked (a start costs each member a few packets per other member, once).
+ */
+async function simulatedCost(count, simSeconds, shared, trials) {
+  const { net, members, events } = await simulate(count, { seed: 5, shared });
+  net.advance(5_000);
   const before = [...members.values()].map((m) => m.stats());
   const cpu = process.cpuUsage();
   const real = performance.now();
@@ -178,29 +240,58 @@ async function simulatedCost(count, simSeconds, shared = true) {
   const used = process.cpuUsage(cpu);
   const realMs = performance.now() - real;
   const after = [...members.values()].map((m) => m.stats());
-  for (const m of members.values()) await m.stop();
   const sent = after.reduce((sum, s, i) => sum + s.packetsSent - before[i].packetsSent, 0) / count / simSeconds;
   const received = after.reduce((sum, s, i) => sum + s.packetsReceived - before[i].packetsReceived, 0) / count / simSeconds;
   const cpuPercent = ((used.user + used.system) / 1e6 / simSeconds / count) * 100;
-  return { cpuPercent, sent, received, realMs };
+  const names = [...members.keys()];
+  const detections = [];
+  for (let trial = 1; trial <= trials; trial++) {
+    const victim = names[count - trial];
+    net.advance(300 + trial * 37);
+    net.crash(victim);
+    const crashedAt = net.now;
+    const seen = () => events.find((e) => e.by === names[0] && e.server === victim && e.event === 'failed');
+    net.runUntil(`${victim} to be FAILED`, seen, 10_000, 5);
+    detections.push(seen().at - crashedAt);
+  }
+  for (const m of members.values()) await m.stop();
+  return { cpuPercent, sent, received, realMs, detections };
 }
 
 export async function run({ quick, log }) {
   const figures = [...(await realRuns({ quick, log })), ...(await simulatedFalseFailures({ log }))];
+  const detectionFigures = (label, detections) => [
+    { name: `failure detection median, ${label}`, value: median(detections) / 1000, unit: 's', target: '< 0.75 s', meets: median(detections) < 750 },
+    { name: `failure detection p99, ${label}`, value: percentile(detections, 99) / 1000, unit: 's', target: '< 1.5 s', meets: percentile(detections, 99) < 1500 },
+  ];
 
-  const real8 = await realCost({ quick, log });
-  figures.push({ name: 'heartbeat CPU per member, 8 members (real UDP multicast)', value: real8.cpuPercent, unit: '% of a core' });
-  figures.push({ name: 'heartbeat packets sent per member, 8 members (real UDP)', value: real8.sent, unit: 'packets/s' });
-  figures.push({ name: 'heartbeat packets received per member, 8 members (real UDP)', value: real8.received, unit: 'packets/s' });
-  for (const [count, shared] of [[8, true], [32, true], [128, true], [128, false]]) {
+  // Simulated groups: quick mode leaves 512 out (starting 512 members takes a minute of CPU).
+  const sizes = quick ? [8, 32, 128] : [8, 32, 128, 512];
+  for (const shared of [true, false]) {
     const mode = shared ? 'multicast' : 'unicast';
-    const simSeconds = quick ? (count >= 128 ? 2 : 10) : count >= 128 ? 10 : 30;
-    const cost = await simulatedCost(count, simSeconds, shared);
-    log(`simulated ${mode}, ${count} members for ${simSeconds} s (in ${Math.round(cost.realMs)} ms): ${cost.cpuPercent.toFixed(3)}% CPU, ${cost.sent.toFixed(1)} packets/s sent and ${cost.received.toFixed(1)} received per member`);
-    figures.push({ name: `heartbeat CPU per member, ${count} members (simulated ${mode}, no syscalls)`, value: cost.cpuPercent, unit: '% of a core' });
-    if (count === 8) continue; // the same traffic as the real run above: the CPU row calibrates the simulation
-    figures.push({ name: `heartbeat packets sent per member, ${count} members (simulated ${mode})`, value: cost.sent, unit: 'packets/s' });
-    figures.push({ name: `heartbeat packets received per member, ${count} members (simulated ${mode})`, value: cost.received, unit: 'packets/s' });
+    for (const count of sizes) {
+      const simSeconds = quick ? 5 : count >= 512 ? 10 : 30;
+      const cost = await simulatedCost(count, simSeconds, shared, quick ? 5 : 15);
+      log(
+        `simulated ${mode}, ${count} members for ${simSeconds} s (in ${Math.round(cost.realMs)} ms): ${cost.cpuPercent.toFixed(3)}% CPU, ` +
+          `${cost.sent.toFixed(1)} packets/s sent and ${cost.received.toFixed(1)} received per member; detection (ms) ${cost.detections.sort((a, b) => a - b).join(', ')}`,
+      );
+      figures.push({ name: `heartbeat CPU per member, ${count} members (simulated ${mode}, no syscalls)`, value: cost.cpuPercent, unit: '% of a core' });
+      figures.push({ name: `heartbeat packets sent per member, ${count} members (simulated ${mode})`, value: cost.sent, unit: 'packets/s' });
+      figures.push({ name: `heartbeat packets received per member, ${count} members (simulated ${mode})`, value: cost.received, unit: 'packets/s' });
+      figures.push(...detectionFigures(`${count} members (simulated ${mode})`, cost.detections));
+    }
+  }
+
+  // Real `heartbeat join` processes on 127.0.0.1.
+  for (const mode of ['multicast', 'unicast']) {
+    for (const count of [8, 24]) {
+      const cost = await processCost(mode, count, { quick, log });
+      figures.push({ name: `heartbeat CPU per member, ${count} heartbeat join processes (${mode})`, value: cost.cpuPercent, unit: '% of a core' });
+      figures.push({ name: `heartbeat packets sent per member, ${count} processes (${mode})`, value: cost.sent, unit: 'packets/s' });
+      figures.push({ name: `heartbeat packets received per member, ${count} processes (${mode})`, value: cost.received, unit: 'packets/s' });
+      figures.push(...detectionFigures(`${count} processes (${mode}, kill -9)`, cost.detections));
+    }
   }
   return figures;
 }

@@ -8,11 +8,15 @@ import type { HeartbeatTimings } from '@flotilla/core';
 export { DEFAULT_TIMINGS, resolveTimings, type HeartbeatTimings } from '@flotilla/core';
 
 /**
- * Lifeguard's suspicion bounds for a group of `members`: the minimum grows with log10 of the size
- * because gossip needs about that many rounds to reach everyone.
+ * Lifeguard's suspicion bounds. Unlike memberlist's, they do not grow with log10 of the group:
+ * there the suspect and every member holding the suspicion must hear the refutation through gossip,
+ * which takes more rounds in a larger group; here the accuser tells the suspect at once, the
+ * suspect answers every accuser directly, and every member that learns of a suspicion probes the
+ * suspect itself (each probe's answer carries the refutation). None of these take longer in a
+ * group of 512 than of 8, so neither does failure detection (SPEC section 13).
  */
-export function suspicionBounds(timings: HeartbeatTimings, members: number): { minMs: number; maxMs: number } {
-  const minMs = timings.suspicionMinMs * Math.max(1, Math.log10(Math.max(1, members)));
+export function suspicionBounds(timings: HeartbeatTimings): { minMs: number; maxMs: number } {
+  const minMs = timings.suspicionMinMs;
   return { minMs, maxMs: minMs * Math.max(1, timings.suspicionMaxMultiplier) };
 }
 

@@ -6,7 +6,7 @@ import type { Endpoint } from './transport.js';
 function setup(attempts = 3) {
   let now = 0;
   const armed: Array<{ at: number; fire: () => void; cleared: boolean }> = [];
-  const sent: Array<{ to: Endpoint; ping: HeartbeatMessage }> = [];
+  const sent: Array<{ to: Endpoint; ping: HeartbeatMessage; alongside: HeartbeatMessage[] }> = [];
   let nonce = 1000;
   const challenges = new LivenessChallenges({
     self: 'master',
@@ -17,7 +17,7 @@ function setup(attempts = 3) {
       clear: (handle) => void ((handle as { cleared: boolean }).cleared = true),
     },
     nonce: () => ++nonce,
-    send: (to, ping) => sent.push({ to, ping }),
+    send: (to, messages) => sent.push({ to, ping: messages.at(-1)!, alongside: messages.slice(0, -1) }),
   });
   const advance = (ms: number) => {
     now += ms;
@@ -38,7 +38,7 @@ describe('liveness challenges', () => {
     const { challenges, sent } = setup();
     expect(challenges.isProven('s1', 5)).toBe(false);
     challenges.challenge('s1', endpoint);
-    expect(sent).toEqual([{ to: endpoint, ping: { type: 'ping', id: 1001, target: 's1' } }]);
+    expect(sent).toEqual([{ to: endpoint, ping: { type: 'ping', id: 1001, target: 's1' }, alongside: [] }]);
     expect(challenges.acceptAnswer(s1(), ack(1000))).toBe(false); // an ack of an earlier run's ping
     expect(challenges.acceptAnswer(s1(), ack(1001, 'watch'))).toBe(false); // someone else's answer
     expect(challenges.acceptAnswer(s1(), ack(1001))).toBe(true);
@@ -57,6 +57,15 @@ describe('liveness challenges', () => {
     expect(challenges.acceptAnswer(s1(), ack(1001))).toBe(false); // too late to prove anything about now
     challenges.challenge('s1', endpoint);
     expect(sent.at(-1)!.ping).toEqual({ type: 'ping', id: 1002, target: 's1' });
+  });
+
+  it('sends our answer to the member in the packet of a new challenge, and leaves it to the caller when one is pending', () => {
+    const { challenges, sent } = setup();
+    const answer: HeartbeatMessage = { type: 'ack', id: 77, target: 's1' };
+    expect(challenges.challenge('s1', endpoint, [answer])).toBe(true);
+    expect(sent).toEqual([{ to: endpoint, ping: { type: 'ping', id: 1001, target: 's1' }, alongside: [answer] }]);
+    expect(challenges.challenge('s1', endpoint, [answer])).toBe(false);
+    expect(sent).toHaveLength(1);
   });
 
   it('a forgotten member proves itself again', () => {

@@ -32,7 +32,8 @@ export interface LivenessChallengeOptions {
   retryMs: number;
   timer: ChallengeTimer;
   nonce: () => number;
-  send: (to: Endpoint, ping: HeartbeatMessage) => void;
+  /** One packet: the challenge, with whatever goes to the member anyway. */
+  send: (to: Endpoint, messages: HeartbeatMessage[]) => void;
 }
 
 interface PendingChallenge {
@@ -61,17 +62,21 @@ export class LivenessChallenges {
 
   /**
    * Asks the member to prove it runs now. One challenge per member at a time: however many
-   * replayed packets arrive, it costs at most one ping per `retryMs`.
+   * replayed packets arrive, it costs at most one ping per `retryMs`. `alongside` (our answers to
+   * its own challenge, when two members meet) rides in the same packet as a new challenge, so that
+   * two members proving themselves to each other take three packets, not four; false when no new
+   * challenge went out and the caller must send `alongside` itself.
    */
-  challenge(name: string, to: Endpoint): void {
+  challenge(name: string, to: Endpoint, alongside: HeartbeatMessage[] = []): boolean {
     const pending = this.pending.get(name);
     if (pending) {
       pending.to = to;
-      return;
+      return false;
     }
     const fresh: PendingChallenge = { nonce: this.options.nonce(), to, attemptsLeft: this.options.attempts, retry: undefined };
     this.pending.set(name, fresh);
-    this.attempt(name, fresh);
+    this.attempt(name, fresh, alongside);
+    return true;
   }
 
   /** true when the packet answers our challenge: this run of its sender is believed from now on. */
@@ -92,9 +97,9 @@ export class LivenessChallenges {
     this.proven.delete(name);
   }
 
-  private attempt(name: string, pending: PendingChallenge): void {
+  private attempt(name: string, pending: PendingChallenge, alongside: HeartbeatMessage[] = []): void {
     pending.attemptsLeft--;
-    this.options.send(pending.to, { type: 'ping', id: pending.nonce, target: name });
+    this.options.send(pending.to, [...alongside, { type: 'ping', id: pending.nonce, target: name }]);
     pending.retry = this.options.timer.set(this.options.retryMs, () => {
       if (pending.attemptsLeft > 0) return this.attempt(name, pending);
       // Unanswered: the nonce expires, so an answer held back and delivered later proves nothing

@@ -334,7 +334,7 @@ describe('replay protection across a restart of the receiver', () => {
       const sim = await simulate(['adminServer', 'server1'], { shared });
       const capture = new Map<string, Buffer[]>([['server1', []], ['adminServer', []]]);
       sim.net.tap((packet, from) => capture.get(from)?.push(packet));
-      sim.net.advance(5_000);
+      sim.net.advance(6_000);
       sim.net.crash('server1');
       sim.net.runUntil('server1 to be FAILED', () => sim.seen('server1', 'failed'));
       const sentBeforeRestart = { server1: [...capture.get('server1')!], adminServer: [...capture.get('adminServer')!] };

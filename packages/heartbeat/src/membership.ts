@@ -6,7 +6,7 @@ import { systemClock, type Clock } from './clock.js';
 import { groupAnnounceIntervalMs, resolveTimings, retransmitLimit, suspicionBounds, type HeartbeatTimings } from './config.js';
 import { GossipQueue } from './gossip.js';
 import { LivenessChallenges, randomNonce } from './liveness-challenge.js';
-import { decodePacket, encodePacket, type DropReason } from './packet.js';
+import { MAX_GOSSIP_PER_PACKET, decodePacket, encodePacket, type DropReason } from './packet.js';
 import { Prober } from './probe.js';
 import { PushPull, type ViewEntry } from './push-pull.js';
 import { Random } from './random.js';
@@ -95,6 +95,8 @@ export interface MembershipStats {
   dropped: Record<DropReason, number>;
 }
 
+type PingMessage = Extract<HeartbeatMessage, { type: 'ping' }>;
+
 type MembershipEvents = { event: [MembershipEvent] } & { [K in MembershipEventKind]: [MembershipEvent] };
 
 /**
@@ -139,6 +141,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly toldDead = new Map<string, number>();
   private probeOrder: string[] = [];
   private nextGroupAnnounce = 0;
+  /** When this member last probed a suspect at once on hearing of the suspicion (confirmSoon). */
+  private lastConfirmation = -Infinity;
   private flushPending?: Timer;
   /** When a packet from another member was last believed (monotonic): see receive. */
   private lastHeard = -Infinity;
@@ -187,7 +191,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       retryMs: this.timings.probeTimeoutMs,
       timer: { set: (ms, fire) => this.scheduler.schedule(ms, fire), clear: (timer) => this.scheduler.cancel(timer as Timer) },
       nonce: seeded ? () => Math.floor(seeded() * 2 ** 48) : randomNonce,
-      send: (to, ping) => this.send(to, [ping]),
+      send: (to, messages) => this.send(to, messages),
     });
     this.prober = new Prober({
       scheduler: this.scheduler,
@@ -320,6 +324,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (suspect) this.prober.probe(suspect);
   }
 
+  private confirmSoon(suspect: string): void {
+    const now = this.clock.monotonic();
+    if (this.scheduler.quiet() || this.leaving || now - this.lastConfirmation < this.timings.probeIntervalMs) return;
+    this.lastConfirmation = now;
+    this.prober.probe(suspect);
+  }
+
   /** Round robin over a shuffled list: every member is probed once per round, in random order. */
   private nextProbeTarget(): string | undefined {
     for (;;) {
@@ -406,8 +417,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       // Not believed, whatever version it claims (after a partition both sides hold each other
       // FAILED at the current one): it is challenged. Its pings are answered: one may be its own
       // challenge to us, and answering a replayed one tells a dead address nothing.
-      this.liveness.challenge(sender.name, endpoint);
-      for (const message of messages) if (message.type === 'ping') this.handleMessage(decoded.packet, message, endpoint);
+      const answers = messages.filter((m) => m.type === 'ping' && m.target === this.name).map((m) => this.ackOf(m as PingMessage, sender.name));
+      if (!this.liveness.challenge(sender.name, endpoint, answers)) for (const answer of answers) this.send(endpoint, [answer]);
       return;
     }
     this.lastHeard = this.clock.monotonic();
@@ -451,7 +462,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const sender = packet.sender.name;
     switch (message.type) {
       case 'ping':
-        if (message.target === this.name) this.send(endpoint, [{ type: 'ack', id: message.id, target: sender }]);
+        if (message.target === this.name) this.send(endpoint, [this.ackOf(message, sender)]);
         return;
       case 'ack':
         return; // the packet itself was the evidence (evidenceOfLife)
@@ -545,8 +556,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
         this.startSuspicion(record, (claim as { from: string }).from);
         this.spread(claim, name, own);
         // Lifeguard-style confirmation: check the accusation ourselves now rather than in our turn,
-        // so a dead member gathers confirmations (and a shorter timeout) within one period.
-        if (!own && !this.scheduler.quiet() && !this.leaving) this.prober.probe(name);
+        // so a dead member gathers confirmations (and a shorter timeout) within one period. One
+        // such probe a period: when a partition makes half of 512 members suspect at once, the
+        // others wait for probeASuspect, instead of each member probing 256 suspects (and asking
+        // 3 helpers about each) within a second.
+        if (!own) this.confirmSoon(name);
         break;
       case 'failed':
         // Coming back takes a fresh answer too, so a packet of this run that we never received
@@ -570,7 +584,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private startSuspicion(record: MemberRecord, accuser: string): void {
     const members = this.countReachable();
-    const { minMs, maxMs } = suspicionBounds(this.timings, members);
+    const { minMs, maxMs } = suspicionBounds(this.timings);
     const k = Math.min(this.timings.suspicionConfirmations, members - 2);
     const timer = {
       set: (ms: number, fire: () => void) => this.scheduler.schedule(ms, fire, { afterIo: true }),
@@ -703,7 +717,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private encode(required: HeartbeatMessage[], piggyback: boolean): Buffer {
-    const candidates = piggyback && this.gossip.size ? this.gossip.candidates() : [];
+    const candidates = piggyback && this.gossip.size ? this.gossip.candidates(MAX_GOSSIP_PER_PACKET) : [];
     const { packet, included } = encodePacket(this.key, this.domain, this.sender(), required, candidates);
     if (included) this.gossip.sent(candidates.slice(0, included));
     return packet;
@@ -745,6 +759,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
       ...(this.identity.observer ? { observer: true } : {}),
       ...(this.identity.meta ? { meta: this.identity.meta } : {}),
     };
+  }
+
+  private ackOf(ping: PingMessage, from: string): HeartbeatMessage {
+    return { type: 'ack', id: ping.id, target: from };
   }
 
   private aliveMessage(): HeartbeatGossipMessage {

@@ -24,6 +24,12 @@ export type DecodeResult = { ok: true; packet: HeartbeatPacket } | { ok: false; 
 export class PacketTooLargeError extends Error {}
 
 /**
+ * The most gossip messages one packet can carry: the smallest (a `leave` with a one-letter name) is
+ * over 40 bytes of JSON. The gossip queue offers no more candidates than this per packet.
+ */
+export const MAX_GOSSIP_PER_PACKET = Math.floor(HEARTBEAT_PACKET_MAX_BYTES / 40);
+
+/**
  * Encodes and signs a packet. `required` messages must fit or the call fails; `optional` ones
  * (piggybacked gossip) are added in order while the packet stays under the size cap, and the
  * count that fitted is returned so the caller knows which were sent.

@@ -38,11 +38,12 @@ export const DEFAULT_TIMINGS = Object.freeze({
    */
   indirectChecks: 3,
   /**
-   * 420 ms: the shortest a suspicion lasts (reached once enough members confirm it), for a domain
-   * of up to 10 members; it grows with log10(members) above that, because gossip takes longer to
-   * reach everyone. Longer than a 400 ms stall: a probe that loss failed just as the stall began
-   * leaves the member that long to run again and refute (a few ms); with the 200 ms period before
-   * it, a dead member is FAILED about 620 ms after its first missed ping.
+   * 420 ms: the shortest a suspicion lasts (reached once enough members confirm it), whatever the
+   * size of the domain: the suspect hears the accusation and answers its accusers directly, not
+   * through gossip (packages/heartbeat/src/config.ts suspicionBounds). Longer than a 400 ms stall:
+   * a probe that loss failed just as the stall began leaves the member that long to run again and
+   * refute (a few ms); with the 200 ms period before it, a dead member is FAILED about 620 ms after
+   * its first missed ping.
    */
   suspicionMinMs: 420,
   /**

@@ -123,7 +123,7 @@ export function describeStats(membership: Membership): string {
 /**
  * Runs until SIGTERM (exit 0) or SIGINT (exit 130), then leaves the group gracefully so the others
  * record a stop, not a failure, and reports the packet counters on stderr. A second signal exits
- * at once.
+ * at once. SIGUSR2 reports the counters and carries on.
  */
 export function runUntilSignal(membership: Membership): Promise<void> {
   // The default SIGINT handler exits at once; this command first says goodbye to the group.
@@ -139,6 +139,8 @@ export function runUntilSignal(membership: Membership): Promise<void> {
       };
       membership.leave().then(exit, exit);
     };
+    // The counters on demand, without stopping: what a member costs in a running group.
+    process.on('SIGUSR2', () => process.stderr.write(`${describeStats(membership)}\n`));
     process.on('SIGTERM', () => end(ExitCode.ok));
     process.on('SIGINT', () => end(ExitCode.interrupted));
   });
