@@ -43,6 +43,16 @@ function join(pieces: Uint8Array[]): { buffer: ArrayBuffer; lengths: number[] } 
   return { buffer: joined.buffer, lengths };
 }
 
+/** The pieces of a joined buffer, as Buffers sharing it. */
+function views(joined: ArrayBuffer, lengths: number[]): Buffer[] {
+  let at = 0;
+  return lengths.map((length) => {
+    const piece = Buffer.from(joined, at, length);
+    at += length;
+    return piece;
+  });
+}
+
 /** Batches a worker may have waiting before the caller deflates one itself. */
 const QUEUED_PER_WORKER = 2;
 
@@ -76,7 +86,10 @@ export class DeflatePool {
   deflate(buffers: Buffer[]): Promise<Buffer[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.pending.size >= this.size * QUEUED_PER_WORKER) {
-      return Promise.resolve(buffers.map((buffer) => deflateRawSync(buffer, { level: this.level })));
+      // Joined as the workers' are: each result alone is a view of zlib's own 16 KiB output chunk,
+      // and a batch of 256 of them held 4 MiB until written (20 000 files: 281 MB peak RSS).
+      const { buffer, lengths } = join(buffers.map((piece) => deflateRawSync(piece, { level: this.level })));
+      return Promise.resolve(views(buffer, lengths));
     }
     const id = this.nextId++;
     const worker = this.workerFor(id);
@@ -102,14 +115,7 @@ export class DeflatePool {
         const waiting = this.pending.get(message.id);
         this.pending.delete(message.id);
         if (message.error !== undefined) return waiting?.reject(new Error(`deflate failed: ${message.error}`));
-        let at = 0;
-        waiting?.resolve(
-          message.lengths!.map((length) => {
-            const piece = Buffer.from(message.joined!, at, length);
-            at += length;
-            return piece;
-          }),
-        );
+        waiting?.resolve(views(message.joined!, message.lengths!));
       });
       worker.on('error', (error) => this.fail(error));
       this.workers[index] = worker;
