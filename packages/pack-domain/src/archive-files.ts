@@ -17,8 +17,11 @@ const BATCH_FILES = 256;
  */
 const BATCHES_IN_FLIGHT_PER_WORKER = 4;
 
-/** Test-only: a pause after each file is written, so that a test can kill a pack midway at will. */
-const testPauseMs = Number(process.env.FLOTILLA_TEST_PACK_PAUSE_MS) || 0;
+/**
+ * Test-only: a pause after each file is written (and once before the verification), so that a
+ * test can kill a pack midway at will, or see each phase's progress line.
+ */
+export const testPauseMs = Number(process.env.FLOTILLA_TEST_PACK_PAUSE_MS) || 0;
 
 interface Batch {
   files: SmallFile[];
