@@ -33,8 +33,7 @@ export async function runPack(options: PackOptions): Promise<void> {
   if (wantsRemoteMaster(options)) return runRemotePack(options);
   // A domain whose configuration does not load is refused here (exit 2): a backup must restore.
   const domain = await openDomain(context.home, options.domain);
-  const recipients = options.recipient ?? [];
-  await checkRecipients(recipients, '--recipient');
+  const recipients = await checkedRecipients(options);
   const target = options.file ? resolve(options.file) : `${domain.layout.packedZip}${recipients.length ? AGE_EXTENSION : ''}`;
   await checkTarget(target);
 
@@ -48,8 +47,7 @@ export async function runPack(options: PackOptions): Promise<void> {
  */
 async function runRemotePack(options: PackOptions): Promise<void> {
   const context = commandContext(options);
-  const recipients = options.recipient ?? [];
-  await checkRecipients(recipients, '--recipient');
+  const recipients = await checkedRecipients(options);
   const target = options.file ? resolve(options.file) : `${domainLayout(context.home, options.domain).packedZip}${recipients.length ? AGE_EXTENSION : ''}`;
   await checkTarget(target);
   const { client } = await reachMaster(context.home, options.domain, options).catch((error: unknown) => {
@@ -127,6 +125,13 @@ async function packOffline(domain: Domain, target: string): Promise<WrittenBacku
     target,
     onProgress: (counts, phase) => progress?.update(describeProgress(phase === 'packing' ? packMessages.packing(name) : packMessages.verifying(name), counts)),
   }).finally(() => progress?.done());
+}
+
+/** The --recipient keys, checked before any work starts; the age library loads only when there are some. */
+async function checkedRecipients(options: PackOptions): Promise<string[]> {
+  const recipients = options.recipient ?? [];
+  if (recipients.length) await checkRecipients(recipients, '--recipient');
+  return recipients;
 }
 
 async function checkTarget(target: string): Promise<void> {
