@@ -12,17 +12,21 @@ import type { ZipWriter } from './zip-writer.js';
 const BATCH_BYTES = 256 * 1024;
 const BATCH_FILES = 256;
 /**
- * Batches handed out and not yet written: more than the pool queues per worker, so that while the
- * workers are busy the main thread deflates the next batches itself instead of waiting.
+ * Batches handed out and not yet written: more than the pool sends each worker, so that while the
+ * workers are busy the main thread deflates the next batches itself (DeflatePool.help) instead of waiting.
  */
 const BATCHES_IN_FLIGHT_PER_WORKER = 4;
 
-/** Test-only: a pause after each file is written, so that a test can kill a pack midway at will. */
-const testPauseMs = Number(process.env.FLOTILLA_TEST_PACK_PAUSE_MS) || 0;
+/**
+ * Test-only: a pause after each file is written (and once before the verification), so that a
+ * test can kill a pack midway at will, or see each phase's progress line.
+ */
+export const testPauseMs = Number(process.env.FLOTILLA_TEST_PACK_PAUSE_MS) || 0;
 
 interface Batch {
   files: SmallFile[];
   deflated: Promise<Buffer[]>;
+  done: boolean;
 }
 
 /**
@@ -42,13 +46,21 @@ export async function writeFiles(writer: ZipWriter, files: readonly ListedFile[]
   const dispatch = () => {
     if (!batch.length) return;
     const deflated = pool.deflate(batch.map((small) => small.content));
-    deflated.catch(() => {}); // awaited in turn; a failure meanwhile is not unhandled
-    inFlight.push({ files: batch, deflated });
+    const dispatched: Batch = { files: batch, deflated, done: false };
+    // Awaited in turn; a failure meanwhile is not unhandled.
+    deflated.then(
+      () => (dispatched.done = true),
+      () => (dispatched.done = true),
+    );
+    inFlight.push(dispatched);
     batch = [];
     batchBytes = 0;
   };
   const writeOldest = async () => {
-    const { files: written, deflated } = inFlight.shift()!;
+    const oldest = inFlight.shift()!;
+    // Rather than wait for a worker, this thread deflates the batches none has taken yet.
+    while (!oldest.done && pool.help()) await Promise.resolve();
+    const { files: written, deflated } = oldest;
     const results = await deflated;
     for (const [index, small] of written.entries()) {
       const entry = chooseMethod(small.content, results[index]!);

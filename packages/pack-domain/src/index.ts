@@ -1,5 +1,5 @@
 export { collectDomainFiles, type ListedFile, type ListedTree, type CollectOptions } from './collect.js';
-export { writeBackup, type BackupMeta, type WriteOptions, type WrittenBackup } from './write-backup.js';
+export { writeBackup, type BackupMeta, type WriteOptions, type WrittenBackup, type PackPhase } from './write-backup.js';
 export { FileChangedError } from './content-check.js';
 export { packDomain, packDirectory, type PackOptions, type PackSource } from './pack.js';
 export { backupExclusions } from './exclusions.js';

@@ -18,6 +18,9 @@ export const packMessages = {
   remoteNotReached: (domain: string, where: string) => `MASTER of ${domain} at ${where} is unreachable: a backup from another machine is packed by the MASTER; start it (master start ${domain}) or pack on its machine`,
   targetIsDirectory: (target: string) => `${target} is a directory; give the archive's file name with -f FILE`,
   encrypting: (domain: string, recipients: number) => `Encrypting the backup of ${domain} for ${recipients} recipient${recipients === 1 ? '' : 's'}...`,
-  packingThroughMaster: (domain: string) => `Packing ${domain} through its MASTER...`,
+  packingThroughMaster: (domain: string, seconds: number) => `Packing ${domain} through its MASTER, which writes and verifies one generation: ${seconds} s`,
+  listing: (domain: string) => `Packing ${domain}: listing its files...`,
+  packing: (domain: string) => `Packing ${domain}`,
+  verifying: (domain: string) => `Verifying the archive of ${domain}`,
   targetDirMissing: (dir: string) => `cannot write the archive into ${dir}: no such directory`,
 };

@@ -226,14 +226,17 @@ describe('pack-domain', () => {
     expect(await tempFiles(domains)).toEqual([]);
   });
 
-  it('shows progress on a terminal once packing takes more than a second, and never when stderr is not one', async () => {
+  it('shows progress on a terminal once packing takes more than a second, packing then verifying, and never when stderr is not one', async () => {
     const home = await tempHome();
     await createDomainWithApps(home);
+    // The pause also comes once before the verification, so that its line is drawn too.
     const env = { FLOTILLA_TEST_PACK_PAUSE_MS: '400' };
     const terminal = runOnTerminal('pack-domain', ['domain1', '--home', home], env);
     await terminal.waitForText('Packing domain1: ');
     expect(await terminal.exited).toBe(0);
     expect(terminal.output()).toMatch(/Packing domain1: \d+\/8 files, [\d.]+ \w+ of [\d.]+ \w+ \(\d+%\)/);
+    expect(terminal.output()).toMatch(/Verifying the archive of domain1: \d+\/8 files, [\d.]+ \w+ of [\d.]+ \w+ \(\d+%\)/);
+    expect(terminal.output().indexOf('Verifying the archive')).toBeGreaterThan(terminal.output().indexOf('Packing domain1: '));
     expect(terminal.output()).toContain('Packing the domain [domain1] configuration completed successfully');
 
     const piped = await run('pack-domain', ['domain1', '--home', home], { env });

@@ -4,6 +4,7 @@ import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
 import { GENERATION_CONFIG_FILE, digestTree } from '@flotilla/core';
 import { run, tempHome } from '@flotilla/test-support';
+import { runOnTerminal } from '@flotilla/test-support/terminal';
 import { createTestDomain, startMaster } from '@flotilla/test-support/domain';
 import { startMasterWithEnv, zipEntry, zipManifest, zipTest } from '@flotilla/test-support/backup';
 
@@ -99,5 +100,19 @@ describe('pack-domain with the MASTER running', () => {
     const edited = await run('pack-domain', ['gen', '--home', home, '--json']);
     expect(edited.exitCode, edited.stderr).toBe(0);
     expect(JSON.parse(edited.stdout).generation).toBeNull();
+  });
+
+  it('says on a terminal that the MASTER is packing, and for how long, while it writes the archive', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'tm', []);
+    await mkdir(join(domain.dir, 'apps', 'hello'), { recursive: true });
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await writeFile(join(domain.dir, 'apps', 'hello', `${name}.js`), `// ${name}\n`);
+    // The MASTER pauses after each file it packs: the pack lasts well past the line's first second.
+    await startMasterWithEnv(domain, { FLOTILLA_TEST_PACK_PAUSE_MS: '400' });
+    const terminal = runOnTerminal('pack-domain', ['tm', '--home', home]);
+    await terminal.waitForText('Packing tm through its MASTER, which writes and verifies one generation: ');
+    expect(await terminal.exited).toBe(0);
+    expect(terminal.output()).toMatch(/Packing tm through its MASTER, which writes and verifies one generation: \d+ s/);
+    expect(terminal.output()).toContain(`Packing the domain [tm] configuration completed successfully at the path [${join(home, 'domains', 'tm_packed.zip')}].`);
   });
 });

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter, type ProgressCounts } from '@flotilla/core';
+import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter } from '@flotilla/core';
 import { collectDomainFiles, type ListedTree } from './collect.js';
 import { FileChangedError } from './content-check.js';
 import { backupExclusions } from './exclusions.js';
 import { packMessages } from './messages.js';
-import { writeBackup, type WrittenBackup } from './write-backup.js';
+import { writeBackup, type WriteOptions, type WrittenBackup } from './write-backup.js';
 
 export interface PackOptions {
   /** Default: `<home>/domains/<domain>_packed.zip`. */
   target?: string;
-  onProgress?: (counts: ProgressCounts) => void;
+  onProgress?: WriteOptions['onProgress'];
 }
 
 /** A directory laid out as a domain (config/, apps/), and what the backup's manifest says of it. */

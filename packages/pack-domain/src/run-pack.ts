@@ -33,8 +33,7 @@ export async function runPack(options: PackOptions): Promise<void> {
   if (wantsRemoteMaster(options)) return runRemotePack(options);
   // A domain whose configuration does not load is refused here (exit 2): a backup must restore.
   const domain = await openDomain(context.home, options.domain);
-  const recipients = options.recipient ?? [];
-  await checkRecipients(recipients, '--recipient');
+  const recipients = await checkedRecipients(options);
   const target = options.file ? resolve(options.file) : `${domain.layout.packedZip}${recipients.length ? AGE_EXTENSION : ''}`;
   await checkTarget(target);
 
@@ -48,8 +47,7 @@ export async function runPack(options: PackOptions): Promise<void> {
  */
 async function runRemotePack(options: PackOptions): Promise<void> {
   const context = commandContext(options);
-  const recipients = options.recipient ?? [];
-  await checkRecipients(recipients, '--recipient');
+  const recipients = await checkedRecipients(options);
   const target = options.file ? resolve(options.file) : `${domainLayout(context.home, options.domain).packedZip}${recipients.length ? AGE_EXTENSION : ''}`;
   await checkTarget(target);
   const { client } = await reachMaster(context.home, options.domain, options).catch((error: unknown) => {
@@ -57,8 +55,7 @@ async function runRemotePack(options: PackOptions): Promise<void> {
   });
   try {
     const receive = async (into: string) => {
-      const progress = TerminalProgress.forStderr();
-      progress?.update(packMessages.packingThroughMaster(options.domain));
+      const progress = waitingLine((seconds) => packMessages.packingThroughMaster(options.domain, seconds));
       return receiveFromMaster(client, into).finally(() => progress?.done());
     };
     const result = recipients.length ? await encrypted(options.domain, target, recipients, receive) : await receive(target);
@@ -98,18 +95,43 @@ async function encrypted(domain: string, target: string, recipients: string[], p
 
 /** The MASTER does the work and answers at the end: the terminal line says what is being waited for. */
 async function packOnline(domain: Domain, target: string): Promise<BackupResult | undefined> {
-  const progress = TerminalProgress.forStderr();
-  progress?.update(packMessages.packingThroughMaster(domain.config.name));
+  const progress = waitingLine((seconds) => packMessages.packingThroughMaster(domain.config.name, seconds));
   return packThroughMaster(domain, target).finally(() => progress?.done());
+}
+
+/** A terminal line for work done elsewhere, whose progress is not known here: what is awaited, and for how long. */
+function waitingLine(line: (seconds: number) => string): { done(): void } | undefined {
+  const progress = TerminalProgress.forStderr();
+  if (!progress) return undefined;
+  const started = Date.now();
+  const tick = () => progress.update(line(Math.floor((Date.now() - started) / 1000)));
+  tick();
+  const timer = setInterval(tick, 1000);
+  timer.unref();
+  return {
+    done() {
+      clearInterval(timer);
+      progress.done();
+    },
+  };
 }
 
 /** Packs from the files on disk, when no MASTER of this home answers; a file changed meanwhile makes it try again. */
 async function packOffline(domain: Domain, target: string): Promise<WrittenBackup> {
+  const name = domain.config.name;
   const progress = TerminalProgress.forStderr();
+  progress?.update(packMessages.listing(name));
   return packDomain(domain, {
     target,
-    onProgress: (counts) => progress?.update(describeProgress(`Packing ${domain.config.name}`, counts)),
+    onProgress: (counts, phase) => progress?.update(describeProgress(phase === 'packing' ? packMessages.packing(name) : packMessages.verifying(name), counts)),
   }).finally(() => progress?.done());
+}
+
+/** The --recipient keys, checked before any work starts; the age library loads only when there are some. */
+async function checkedRecipients(options: PackOptions): Promise<string[]> {
+  const recipients = options.recipient ?? [];
+  if (recipients.length) await checkRecipients(recipients, '--recipient');
+  return recipients;
 }
 
 async function checkTarget(target: string): Promise<void> {

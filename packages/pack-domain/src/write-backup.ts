@@ -1,4 +1,5 @@
 import { rename, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { isDeepStrictEqual } from 'node:util';
@@ -19,7 +20,7 @@ import {
 } from '@flotilla/core';
 import { removeLeftovers, verifyBackup } from '@flotilla/unpack-domain';
 import type { ListedTree } from './collect.js';
-import { writeFiles } from './archive-files.js';
+import { testPauseMs, writeFiles } from './archive-files.js';
 import { compressContent } from './compress-file.js';
 import { checkStillListed } from './content-check.js';
 import { generationOf } from './generation-of.js';
@@ -36,8 +37,11 @@ export interface BackupMeta {
   tool: { name: string; version: string };
 }
 
+/** What a pack is doing: writing the files into the archive, then reading the archive back. */
+export type PackPhase = 'packing' | 'verifying';
+
 export interface WriteOptions {
-  onProgress?: (counts: ProgressCounts) => void;
+  onProgress?: (counts: ProgressCounts, phase: PackPhase) => void;
 }
 
 export interface WrittenBackup {
@@ -67,7 +71,10 @@ export async function writeBackup(tree: ListedTree, meta: BackupMeta, target: st
   let kept = false;
   try {
     const { manifest, bytes } = await writeArchive(temp, tree, meta, options);
-    const verified = await verifyBackup(temp).catch((error: unknown) => {
+    const onProgress = (counts: ProgressCounts) => options.onProgress?.(counts, 'verifying');
+    onProgress({ files: 0, totalFiles: manifest.files.length, bytes: 0, totalBytes: manifest.files.reduce((sum, file) => sum + file.size, 0) });
+    if (testPauseMs) await sleep(testPauseMs);
+    const verified = await verifyBackup(temp, { onProgress }).catch((error: unknown) => {
       throw error instanceof IntegrityError ? new IntegrityError(packMessages.selfCheckFailed(error.message), { cause: error }) : error;
     });
     if (!isDeepStrictEqual(verified.manifest, manifest)) {
@@ -92,13 +99,13 @@ async function writeArchive(temp: string, tree: ListedTree, meta: BackupMeta, op
   const counts: ProgressCounts = { files: 0, totalFiles: files.length, bytes: 0, totalBytes: files.reduce((sum, file) => sum + file.size, 0) };
   const onBytes = (count: number) => {
     counts.bytes += count;
-    options.onProgress?.(counts);
+    options.onProgress?.(counts, 'packing');
   };
   const writer = await ZipWriter.create(temp, ARCHIVE_MODE);
   try {
     const packed = await writeFiles(writer, files, onBytes, () => {
       counts.files++;
-      options.onProgress?.(counts);
+      options.onProgress?.(counts, 'packing');
     });
     await checkStillListed(files);
     await writeLinksAndDirs(writer, tree, date);

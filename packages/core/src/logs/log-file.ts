@@ -118,3 +118,11 @@ export function reopenLogFiles(): number {
   for (const file of openFiles.values()) file.reopen();
   return openFiles.size;
 }
+
+/**
+ * From now on SIGHUP reopens every log file of the process (logrotate moved them away) and stops
+ * nothing; `reopened` hears how many files were reopened, to log it.
+ */
+export function reopenLogsOnHangup(reopened: (files: number) => void): void {
+  process.on('SIGHUP', () => reopened(reopenLogFiles()));
+}

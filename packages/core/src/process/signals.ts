@@ -1,5 +1,4 @@
 import { ExitCode } from '../errors.js';
-import { reopenLogFiles } from '../logs/log-file.js';
 
 /** The signals an operator stops a foreground server with (docs/operations.md, "Signals"). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -17,7 +16,8 @@ export function exitOnInterrupt(): void {
  * From now on SIGINT and SIGTERM run `handler` instead of ending the process: a server that serves
  * stops gracefully (leaves the heartbeat group, reports SHUTDOWN), a waiting `start --detach` takes
  * back what it started. Each signal is handled once; a second one while stopping changes nothing.
- * SIGHUP is not a stop: it is the log files' signal (`reopenLogsOnHangup`).
+ * SIGHUP is not a stop: it is the log files' signal (`reopenLogsOnHangup`, in logs/log-file.ts: every
+ * command loads this module, and only servers need the log files' and their configuration's).
  */
 export function onStopSignals(handler: (signal: NodeJS.Signals) => void): () => void {
   process.removeListener('SIGINT', exitInterrupted);
@@ -32,12 +32,4 @@ export function onStopSignals(handler: (signal: NodeJS.Signals) => void): () => 
     for (const signal of STOP_SIGNALS) process.removeListener(signal, listener);
     exitOnInterrupt();
   };
-}
-
-/**
- * From now on SIGHUP reopens every log file of the process (logrotate moved them away) and stops
- * nothing; `reopened` hears how many files were reopened, to log it.
- */
-export function reopenLogsOnHangup(reopened: (files: number) => void): void {
-  process.on('SIGHUP', () => reopened(reopenLogFiles()));
 }
