@@ -3,7 +3,7 @@
 // false FAILED declarations under stalls (real SIGSTOP/SIGCONT) and under 20% loss with stalls
 // (the library's simulated network, simulated time); CPU, packets per member and detection at 8,
 // 32, 128 and 512 simulated members and at 8 and 24 real `heartbeat join` processes, in both modes
-// (SPEC section 13: flat as the group grows).
+// (docs/contract.md#scale: flat as the group grows).
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Membership, SimNetwork } from '@flotilla/heartbeat';

@@ -1,4 +1,4 @@
-// The MASTER at scale (SPEC section 13): a configuration change sent to 16, 128 and 512 servers and
+// The MASTER at scale (docs/contract.md#scale): a configuration change sent to 16, 128 and 512 servers and
 // re-attach after a MASTER start, with the servers simulated in this process by test-support's fleet
 // (the real protocol over TLS), and the MASTER's memory and CPU while idle with 512 attached.
 // The fleet shares the machine with the MASTER: its own TLS and parsing are in the figures.

@@ -1,4 +1,4 @@
-// SPEC section 13: the MASTER of a domain of 512 servers, each simulated in this process with the
+// The scale contract (docs/contract.md#scale): the MASTER of a domain of 512 servers, each simulated in this process with the
 // real protocol over TLS (test-support's fleet). Deadlines are generous: the figures themselves are
 // the bench's (bench/suites/80-scale.mjs); this checks that all 512 get there.
 import { describe, expect, it } from 'vitest';

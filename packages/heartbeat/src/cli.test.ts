@@ -254,7 +254,7 @@ describe('heartbeat watch and join over real UDP', () => {
 });
 
 /**
- * SPEC section 13 with real processes: 24 bare members (`heartbeat join`) on 127.0.0.1, in unicast
+ * The scale contract (docs/contract.md#scale) with real processes: 24 bare members (`heartbeat join`) on 127.0.0.1, in unicast
  * and in multicast mode (interface 127.0.0.1, TTL 1), send and receive per member within 1.3x of
  * what 8 do. The counters are the binary's own, read with SIGUSR2 twice over a window of steady
  * state, so that joining (a few packets per other member, once) is left out.

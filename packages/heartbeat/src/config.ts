@@ -13,7 +13,7 @@ export { DEFAULT_TIMINGS, resolveTimings, type HeartbeatTimings } from '@flotill
  * which takes more rounds in a larger group; here the accuser tells the suspect at once, the
  * suspect answers every accuser directly, and every member that learns of a suspicion probes the
  * suspect itself (each probe's answer carries the refutation). None of these take longer in a
- * group of 512 than of 8, so neither does failure detection (SPEC section 13).
+ * group of 512 than of 8, so neither does failure detection (docs/contract.md#scale).
  */
 export function suspicionBounds(timings: HeartbeatTimings): { minMs: number; maxMs: number } {
   const minMs = timings.suspicionMinMs;

@@ -3,7 +3,7 @@ import { Membership } from './membership.js';
 import { SimNetwork } from './test-transport.js';
 
 /**
- * SPEC section 13 on the simulated network (real protocol code, simulated wire and time): a
+ * The scale contract (docs/contract.md#scale) on the simulated network (real protocol code, simulated wire and time): a
  * member's packets and the failure detection time at 512 members stay within 1.3x of those at 32,
  * and a partition of half the group heals. The 512 members start together, which costs every
  * member about three packets per other member once (each pair proves itself live to each other:

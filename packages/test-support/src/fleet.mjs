@@ -1,5 +1,5 @@
 /**
- * A fleet of simulated managed servers for scale tests and the scale bench (SPEC section 13): each
+ * A fleet of simulated managed servers for scale tests and the scale bench (docs/contract.md#scale): each
  * speaks the real protocol over TLS with the real client code (core's PeerClient, signatures and
  * schemas, managed's followEvents and retry schedule), in this one process. Each one has its own
  * certificate from the domain's CA and its own management port (for the MASTER's `master-up`),

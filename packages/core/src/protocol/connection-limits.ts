@@ -14,7 +14,7 @@ export const CONNECTION_LIMITS = {
    */
   maxPendingPerPeer: 1024,
   /**
-   * Unauthenticated connections in all: a change sent to a domain of 512 servers (SPEC section 13)
+   * Unauthenticated connections in all: a change sent to a domain of 512 servers (docs/contract.md#scale)
    * opens two new connections on each at the same instant; far below memory trouble.
    */
   maxPending: 2048,
