@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { TimestampedLines, applicationEntry, type AppStatus, type AppStream, type LogFile, type Logger } from '@flotilla/core';
-import { MAX_UNSTABLE, MIN_UPTIME_MS, START_TIMEOUT_MS, STOP_GRACE_MS, restartDelay } from './restart-policy.js';
+import { MAX_UNSTABLE, MIN_UPTIME_MS, READINESS_POLL_MS, START_TIMEOUT_MS, STOP_GRACE_MS, restartDelay } from './restart-policy.js';
 
 export interface AppSpec {
   name: string;
@@ -135,7 +135,7 @@ export class AppProcess {
         child.kill('SIGKILL');
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, READINESS_POLL_MS));
     }
   }
 
