@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { TimestampedLines, applicationEntry, type AppStatus, type AppStream, type LogFile, type Logger } from '@flotilla/core';
-import { MAX_UNSTABLE, MIN_UPTIME_MS, START_TIMEOUT_MS, STOP_GRACE_MS, restartDelay } from './restart-policy.js';
+import { MAX_UNSTABLE, MIN_UPTIME_MS, READINESS_POLL_MS, START_TIMEOUT_MS, STOP_GRACE_MS, restartDelay } from './restart-policy.js';
 
 export interface AppSpec {
   name: string;
@@ -149,7 +149,7 @@ export class AppProcess {
         child.kill('SIGKILL');
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, READINESS_POLL_MS));
     }
   }
 

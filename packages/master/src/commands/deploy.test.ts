@@ -85,6 +85,30 @@ describe('master deploy, undeploy and apps', () => {
     expect(Math.abs((await stat(join(installed, packageJson))).mtimeMs - (await stat(join(source, packageJson))).mtimeMs)).toBeLessThan(1);
   });
 
+  it('redeploys a small application, from this home and from another machine, each time answering the new content at once', async () => {
+    const home = await tempHome();
+    const domain = await createTestDomain(home, 'dps', ['server1']);
+    await startMaster(domain);
+    await startManaged(home, 'dps', 'server1');
+    const source = join(home, 'small');
+    await mkdir(source);
+    for (let i = 0; i < 22; i++) await writeFile(join(source, `asset-${i}.txt`), `asset ${i}\n`);
+    const elsewhere = await tempHome(); // a machine without the domain: the application is uploaded
+    const from = [['--home', home], ['--home', elsewhere, '--master', `127.0.0.1:${domain.masterPort}`, '--key-file', domain.keyFile]];
+    const body = async () => {
+      const response = await fetch(`http://127.0.0.1:${domain.servers.server1!.http}/small/`).catch(() => undefined);
+      return response?.status === 200 ? response.text() : '';
+    };
+    for (let round = 0; round < 4; round++) {
+      await writeFile(join(source, 'index.js'), `require('node:http').createServer((q, s) => s.end('round ${round}')).listen(Number(process.env.PORT), '127.0.0.1');\n`);
+      await writeFile(join(source, 'asset-0.txt'), `asset 0, round ${round}\n`);
+      const deployed = await run('master', ['deploy', 'dps', source, '--name', 'small', '--context', '/small', '--target', 'server1', ...from[round % 2]!]);
+      expect(deployed.exitCode, deployed.stderr).toBe(0);
+      // No fixed cost of seconds stands between a deploy and its answer (the figure is the bench's, 35-deploy).
+      await waitFor(`round ${round} answering`, async () => (await body()) === `round ${round}`, 15_000, 10);
+    }
+  });
+
   it('refuses bad input clearly, leaving nothing behind', async () => {
     const home = await tempHome();
     const domain = await createTestDomain(home, 'dp2', ['server1']);

@@ -18,6 +18,7 @@ import {
 import { stageApplication } from '../deploy/stage.js';
 import { packForUpload } from '../deploy/upload-archive.js';
 import { connectMaster, withMaster } from '../master-client.js';
+import { deployChange, deployedMessage } from '../server/deployments.js';
 
 interface DeployOptions extends GlobalOptions, MasterOptions {
   domain: string;
@@ -50,6 +51,7 @@ export const deployCommand: CommandModule<GlobalOptions, DeployOptions> = {
     const problem = contextProblem(options.context);
     if (problem) throw new UsageError(`context "${options.context}" ${problem}`);
     const targets = options.target.split(',').map((target) => target.trim()).filter(Boolean);
+    const app = { name: options.name, context: options.context, targets };
     const connection = await connectMaster(context.home, options.domain, options);
     const { local } = connection;
     const result = await withMaster(connection, async (client) => {
@@ -57,13 +59,13 @@ export const deployCommand: CommandModule<GlobalOptions, DeployOptions> = {
       await client.request('GET', `${API_PREFIX}/status`);
       const answer = local
         ? await client.request('POST', `${API_PREFIX}/config`, {
-            body: { op: 'deploy', name: options.name, context: options.context, targets, staging: await stageApplication(options.source, local.layout.appsDir, options.name) },
+            body: deployChange(app, await stageApplication(options.source, local.layout.appsDir, options.name)),
             timeoutMs: DEPLOY_TIMEOUT_MS,
           })
         : await upload(client, options, targets);
       return parseMessage(ConfigChangeResultSchema, answer, `the answer of the MASTER at ${client.where}`);
     });
-    context.result(result, `application ${options.name} deployed at ${options.context} to ${targets.join(', ')}: generation ${result.generation}`);
+    context.result(result, deployedMessage(app, result.generation));
   },
 };
 

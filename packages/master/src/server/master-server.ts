@@ -86,7 +86,7 @@ import { FailureWatch } from './failure-watch.js';
 import { Restarter } from './restarter.js';
 import { ServerOperations } from './server-operations.js';
 import { clearUploads, receiveUpload } from './deploy-upload.js';
-import { checkStaged, discardStaged, installApplication, removeApplication } from './deployments.js';
+import { checkStaged, deployChange, discardStaged, installApplication, removeApplication } from './deployments.js';
 import { GenerationStore } from './generation-store.js';
 import { MasterMetrics } from './metrics.js';
 import { ServerRegistry } from './registry.js';
@@ -608,8 +608,8 @@ export class MasterServer {
         stream: true,
         maxBody: MAX_UPLOAD_BYTES,
         handle: async (context) => {
-          const { name, context: contextPath, targets, staging } = await receiveUpload(this.layout, this.uploadsDir, context, this.log);
-          return this.applyChange({ op: 'deploy', name, context: contextPath, targets, staging });
+          const upload = await receiveUpload(this.layout, this.uploadsDir, context, this.log);
+          return this.applyChange(deployChange(upload, upload.staging));
         },
       },
       {

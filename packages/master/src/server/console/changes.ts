@@ -18,6 +18,7 @@ import {
 } from '@flotilla/core';
 import { parseValueArgument } from '../../commands/config.js';
 import { stageApplication } from '../../deploy/stage.js';
+import { deployChange, deployedMessage } from '../deployments.js';
 import { policyChange, type PolicyOptions } from '../../set-domain-backup/policy-options.js';
 
 /** What the console's changes need of the MASTER: its configuration and its one way to change it. */
@@ -127,16 +128,16 @@ export class ConsoleChanges {
     assertName('application', name);
     if (zip.length === 0) throw new UsageError('choose a zip of the application to upload');
     // The change is checked before anything is staged, so a refusal leaves nothing behind.
-    const change = (staging: string) => ({ op: 'deploy', name, context, targets, staging }) as const;
-    parseMessage(MasterConfigChangeSchema, change('unstaged'), 'a change from the web console');
+    const app = { name, context, targets };
+    parseMessage(MasterConfigChangeSchema, deployChange(app, 'unstaged'), 'a change from the web console');
     const upload = await mkdtemp(join(tmpdir(), 'flotilla-console-upload-'));
     try {
       const file = join(upload, `${name}.zip`);
       await writeFile(file, zip, { mode: 0o600 });
       const staging = await stageApplication(file, this.target.layout.appsDir, name);
-      const result = await this.target.apply(change(staging));
+      const result = await this.target.apply(deployChange(app, staging));
       return {
-        message: `application ${name} deployed at ${context} to ${targets.join(', ')}: generation ${result.generation}`,
+        message: deployedMessage(app, result.generation),
         generation: result.generation,
         what: `deploy ${name} at ${context} to ${targets.join(', ')} (${zip.length} bytes uploaded)`,
       };
