@@ -13,17 +13,27 @@ export const title = 'heartbeats';
 
 const MEMBERS = 4;
 
-/** A `heartbeat watch --json` process whose event lines are parsed as they come. */
-function watcher(home, domain) {
-  const child = spawnTracked('heartbeat', ['watch', domain, '--home', home, '--json'], { node: true });
+/** The membership events a `--json` heartbeat process prints on stdout, parsed as they come, with their time. */
+function membershipEvents(child) {
   const events = [];
   let pending = '';
   child.stdout.on('data', (chunk) => {
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop();
-    for (const line of lines) if (line.startsWith('{')) events.push({ ...JSON.parse(line), at: Date.parse(JSON.parse(line).time) });
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const event = JSON.parse(line);
+      events.push({ ...event, at: Date.parse(event.time) });
+    }
   });
+  return events;
+}
+
+/** A `heartbeat watch --json` process whose event lines are parsed as they come. */
+function watcher(home, domain) {
+  const child = spawnTracked('heartbeat', ['watch', domain, '--home', home, '--json'], { node: true });
+  const events = membershipEvents(child);
   child.stderr.resume();
   return { child, events, find: (server, event, after) => events.find((e) => e.server === server && e.event === event && e.at >= after) };
 }
@@ -163,16 +173,9 @@ function cpuSeconds(pid) {
 /** A `heartbeat join` process: its events (stdout, --json) and its counters (stderr, on SIGUSR2). */
 function joinProcess(home, domain, server) {
   const child = spawnTracked('heartbeat', ['join', domain, '--home', home, '--as', server, '--json'], { node: true });
-  const events = [];
+  const events = membershipEvents(child);
   const counters = [];
-  let out = '';
   let err = '';
-  child.stdout.on('data', (chunk) => {
-    out += chunk;
-    const lines = out.split('\n');
-    out = lines.pop();
-    for (const line of lines) if (line.startsWith('{')) events.push({ ...JSON.parse(line), at: Date.parse(JSON.parse(line).time) });
-  });
   child.stderr.on('data', (chunk) => {
     err += chunk;
     for (const m of err.matchAll(/: sent (\d+) packets, received (\d+);/g)) counters.push({ sent: Number(m[1]), received: Number(m[2]) });
