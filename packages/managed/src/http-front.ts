@@ -50,17 +50,38 @@ function decide(request: IncomingMessage, options: FrontOptions): Decision {
   return { app: route.app, prefix: route.prefix, path: `${below.startsWith('/') ? below : `/${below}`}${target.query}` };
 }
 
-function forwardedHeaders(request: IncomingMessage, prefix: string): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+/**
+ * The request's headers as the application gets them, in the flat form (name, value, name, value)
+ * that undici and node:http take: read from the raw list, so that no header object is built per
+ * request. Hop-by-hop headers are dropped, and Expect (Node's server has answered `100 Continue`
+ * already; undici would refuse the header); X-Forwarded-* are added.
+ */
+function forwardedHeaders(request: IncomingMessage, prefix: string): string[] {
+  const raw = request.rawHeaders;
+  const headers: string[] = [];
+  let prior: string | undefined;
+  let host = '';
+  let forwardedHost = false;
+  let forwardedProto = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (HOP_BY_HOP.has(name) || name === 'expect') continue;
+    if (name === 'x-forwarded-for') {
+      prior = prior === undefined ? value : `${prior}, ${value}`;
+      continue;
+    }
+    if (name === 'host' && !host) host = value;
+    else if (name === 'x-forwarded-host') forwardedHost = true;
+    else if (name === 'x-forwarded-proto') forwardedProto = true;
+    headers.push(raw[i]!, value);
   }
-  const client = request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
-  const prior = request.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior ? `${String(prior)}, ${client}` : client;
-  headers['x-forwarded-host'] = request.headers['x-forwarded-host'] ?? request.headers.host ?? '';
-  headers['x-forwarded-proto'] = request.headers['x-forwarded-proto'] ?? 'http';
-  if (prefix) headers['x-forwarded-prefix'] = prefix;
+  const address = request.socket.remoteAddress ?? '';
+  const client = address.startsWith('::ffff:') ? address.slice(7) : address;
+  headers.push('x-forwarded-for', prior ? `${prior}, ${client}` : client);
+  if (!forwardedHost) headers.push('x-forwarded-host', host);
+  if (!forwardedProto) headers.push('x-forwarded-proto', 'http');
+  if (prefix) headers.push('x-forwarded-prefix', prefix);
   return headers;
 }
 
@@ -101,11 +122,11 @@ function proxy(request: IncomingMessage, response: ServerResponse, { app, prefix
     if (!response.writableFinished) upstream?.abort(new Error('the client closed its connection'));
     done(response.headersSent ? response.statusCode : undefined);
   });
-  const headers = forwardedHeaders(request, prefix);
-  // Node's server has answered `100 Continue` already; undici would refuse the header.
-  delete headers.expect;
+  // What is left of a body of known length (NaN for a stream): its last chunk ends the answer.
+  let left = Number.NaN;
+  let corked = false;
   app.upstream.dispatch(
-    { method: request.method ?? 'GET', path, headers: headers as Record<string, string | string[]>, body: hasBody(request) ? request : null, headersTimeout: 0, bodyTimeout: 0 },
+    { method: request.method ?? 'GET', path, headers: forwardedHeaders(request, prefix), body: hasBody(request) ? request : null, headersTimeout: 0, bodyTimeout: 0 },
     {
       onRequestStart(controller) {
         upstream = controller;
@@ -114,20 +135,34 @@ function proxy(request: IncomingMessage, response: ServerResponse, { app, prefix
       onResponseStart(_controller, status, replyHeaders, statusMessage) {
         if (status < 200) return; // informational (100, 103): the final answer follows
         const forwarded: OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(replyHeaders)) if (value !== undefined && !HOP_BY_HOP.has(name)) forwarded[name] = value;
+        for (const name in replyHeaders) if (!HOP_BY_HOP.has(name) && replyHeaders[name] !== undefined) forwarded[name] = replyHeaders[name];
         response.writeHead(status, statusMessage, forwarded);
+        const length = replyHeaders['content-length'];
         // A stream of unknown length (server-sent events, long polls) shows its head before its first
-        // chunk; a body of known length goes out with its head in one packet.
-        if (replyHeaders['content-length'] === undefined) response.flushHeaders();
+        // chunk. A body of known length goes out with its head in one write (node:http writes them
+        // apart unless the socket is corked), and a small one with its end too.
+        if (length === undefined) response.flushHeaders();
+        else {
+          left = Number(length);
+          response.cork();
+          corked = true;
+        }
       },
       onResponseData(controller, chunk) {
-        if (!response.write(chunk)) {
+        left -= chunk.length;
+        if (left === 0) return void response.end(chunk); // end uncorks
+        const more = response.write(chunk);
+        if (corked) {
+          corked = false;
+          response.uncork();
+        }
+        if (!more) {
           controller.pause();
           response.once('drain', () => controller.resume());
         }
       },
       onResponseEnd() {
-        response.end();
+        if (!response.writableEnded) response.end();
       },
       onResponseError(_controller, _error) {
         // No answer started: the application is gone or going (a crash, a restart), so clients retry.
@@ -163,8 +198,7 @@ function statusHead(reply: IncomingMessage, skip: Set<string>): string {
 function tunnel(request: IncomingMessage, socket: Duplex, head: Buffer, { app, prefix, path }: { app: AppProcess; prefix: string; path: string }, observe: FrontOptions['observe']): void {
   const done = track(app, observe);
   const headers = forwardedHeaders(request, prefix);
-  headers.connection = 'Upgrade';
-  headers.upgrade = request.headers.upgrade;
+  headers.push('connection', 'Upgrade', 'upgrade', String(request.headers.upgrade));
   const outgoing = upstream({ host: '127.0.0.1', port: app.port, method: request.method, path, headers, agent: false });
   socket.once('close', () => {
     outgoing.destroy();

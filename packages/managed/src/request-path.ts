@@ -11,6 +11,12 @@ export type RequestPath = { path: string; query: string } | { refused: string };
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 /** An absolute-form target (`GET http://host/path`) names the same path as its origin form. */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+/**
+ * A path of characters that need no decoding and with no dot segment is normal already: most
+ * requests are, and the proxy answers them without splitting and rebuilding the path.
+ */
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
 
 function normaliseEscapes(segment: string): string {
   return segment.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
@@ -31,11 +37,12 @@ function hidesDotSegment(path: string): boolean {
 }
 
 export function normaliseRequestPath(target: string): RequestPath {
-  const originForm = target.replace(ABSOLUTE_FORM, '') || '/';
+  const originForm = target.startsWith('/') ? target : target.replace(ABSOLUTE_FORM, '') || '/';
   if (!originForm.startsWith('/')) return { refused: 'the request target is not a path beginning with /' };
   const queryAt = originForm.indexOf('?');
   const raw = queryAt === -1 ? originForm : originForm.slice(0, queryAt);
   const query = queryAt === -1 ? '' : originForm.slice(queryAt);
+  if (PLAIN_PATH.test(raw) && !DOT_SEGMENT.test(raw)) return { path: raw, query };
   if (/%(?![0-9A-Fa-f]{2})/.test(raw)) return { refused: 'the path has a malformed percent-escape' };
 
   const segments = raw.slice(1).split('/');
