@@ -18,13 +18,15 @@ interface ReadyMessage {
 /**
  * `start --detach`: runs the same command again in the background with its output appended to
  * `logFile`, waits until it reports that it serves (or dies), and returns its PID. A failure comes
- * back with the child's own exit code and the last thing it said.
+ * back with the child's own exit code and the last thing it said. `nodeFlags` are Node options the
+ * server runs with unless the operator set the same option (on node's command line or in
+ * NODE_OPTIONS), which then wins.
  */
-export async function startDetached(args: string[], logFile: string): Promise<number> {
+export async function startDetached(args: string[], logFile: string, nodeFlags: string[] = []): Promise<number> {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = openSync(logFile, 'a');
   const startedAt = readFileSync(logFile).length;
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+  const child = spawn(process.execPath, [...unlessOperatorSet(nodeFlags), ...process.execArgv, process.argv[1]!, ...args], {
     detached: true,
     stdio: ['ignore', log, log, 'ipc'],
     env: { ...process.env, [DETACHED_ENV]: '1', [LOG_FILE_ENV]: logFile },
@@ -56,6 +58,11 @@ export async function startDetached(args: string[], logFile: string): Promise<nu
       reject(new FlotillaError(lastError?.replace(/^[a-z-]+: /, '') ?? `the server exited (${signal ?? code}) before serving; see ${logFile}`, exitCode));
     });
   });
+}
+
+function unlessOperatorSet(nodeFlags: string[]): string[] {
+  const operator = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((flag) => flag.split('=')[0]);
+  return nodeFlags.filter((flag) => !operator.includes(flag.split('=')[0]));
 }
 
 /** A server interrupted while starting stops in well under this; past it, it is killed. */
