@@ -154,8 +154,20 @@ export async function startDetachedAsync(binary, args) {
   return pid;
 }
 
+/** The PIDs of a process's descendants, children first, from /proc (empty when it is gone). */
+function descendants(pid) {
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    // gone
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
 /**
- * Spawns a child process that the bench owns: it is SIGKILLed at cleanup if still running.
+ * Spawns a child process that the bench owns: it and what it started (nginx's worker) are
+ * SIGKILLed, each by its PID, at cleanup if still running.
  * `node: true` runs a Flotilla binary (`command` is its name) with this Node.
  */
 export function spawnTracked(command, args, options = {}) {
@@ -166,8 +178,16 @@ export function spawnTracked(command, args, options = {}) {
   child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   onCleanup(async () => {
     if (child.exitCode === null && child.signalCode === null) {
+      const started = descendants(child.pid);
       child.kill('SIGKILL');
       await child.exited;
+      for (const pid of started) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
     }
   });
   return child;
