@@ -4,9 +4,10 @@ import type { CentralDirectoryLocation } from './zip-probe.js';
 
 /**
  * One entry of a zip's central directory: only the fields the entry rules and the reader use. Kept
- * small on purpose, since a backup's records all live at once (unzipper's, with their buffers and
- * closures, took 233 MB at 20 000 entries). The name's bytes are not kept: a valid UTF-8 name is its
- * string's encoding, and an invalid one is refused.
+ * small on purpose, since a backup's records all live at once: with unzipper's (their name buffers,
+ * comments, closures) `unpack-domain --verify` of 20 000 small files peaked at 220 MB, 185 MB with
+ * these. The name's bytes are not kept: a valid UTF-8 name is its string's encoding, and an invalid
+ * one is refused.
  */
 export interface CentralRecord {
   /** The name, decoded as UTF-8 whatever the language-encoding flag says; a directory's ends with `/`. */
