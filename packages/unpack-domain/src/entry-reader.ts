@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
-import type { File } from 'unzipper';
 import { IntegrityError } from '@flotilla/core';
+import type { CentralRecord } from './central-directory.js';
 import { METHOD_STORED } from './entry-rules.js';
 import { unpackMessages } from './messages.js';
 
@@ -55,7 +55,7 @@ export class ArchiveReader {
    * costs at most the declared size, whatever its headers claim), and the size and SHA-256 must
    * match at the end. Any failure is an IntegrityError naming the archive and the entry.
    */
-  content(record: File, expected: ExpectedContent): EntryContent {
+  content(record: CentralRecord, expected: ExpectedContent): EntryContent {
     const small = record.compressedSize <= WHOLE_ENTRY_BYTES && expected.size <= WHOLE_ENTRY_BYTES;
     const { start, headed } = this.locate(record, small ? record.compressedSize : 0);
     if (!small) return { chunks: this.checkedChunks(record, expected, start) };
@@ -66,7 +66,7 @@ export class ArchiveReader {
   }
 
   /** An entry with no manifest line to check it against (the manifest itself), up to `limit` bytes. */
-  limited(record: File, limit: number): Buffer {
+  limited(record: CentralRecord, limit: number): Buffer {
     const tooLarge = () => this.bad(record, `is larger than the ${limit} bytes allowed`);
     // Deflate grows nothing by more than a few bytes per 16 KiB: more compressed bytes than this
     // cannot inflate to `limit` or less, and are refused before they are read into memory.
@@ -80,9 +80,11 @@ export class ArchiveReader {
    * Where the entry's data starts, after its local header, checked; with `andData`, the data too
    * when it came with the same read.
    */
-  private locate(record: File, andData: number): { start: number; headed?: Buffer } {
+  private locate(record: CentralRecord, andData: number): { start: number; headed?: Buffer } {
     const offset = record.offsetToLocalFileHeader;
-    const nameBytes = record.pathBuffer.length;
+    // The name's bytes, from the string: only names that are valid UTF-8 (which encode back to their bytes) pass the entry rules.
+    const name = Buffer.from(record.path, 'utf8');
+    const nameBytes = name.length;
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(record.compressedSize) || offset < 0 || offset >= this.size || record.compressedSize < 0) {
       throw this.bad(record, 'has an impossible offset or size in the central directory');
     }
@@ -90,7 +92,7 @@ export class ArchiveReader {
     if (header.readUInt32LE(0) !== LOCAL_HEADER) throw this.bad(record, 'has no local header where the central directory says');
     const localName = header.readUInt16LE(26);
     const extra = header.readUInt16LE(28);
-    if (localName !== nameBytes || !header.subarray(LOCAL_HEADER_BYTES, LOCAL_HEADER_BYTES + nameBytes).equals(record.pathBuffer)) {
+    if (localName !== nameBytes || !header.subarray(LOCAL_HEADER_BYTES, LOCAL_HEADER_BYTES + nameBytes).equals(name)) {
       throw this.bad(record, 'has a local header that names another entry');
     }
     const start = offset + LOCAL_HEADER_BYTES + nameBytes + extra;
@@ -100,7 +102,7 @@ export class ArchiveReader {
     return { start, headed };
   }
 
-  private readAt(position: number, length: number, record: File, atLeast = length): Buffer {
+  private readAt(position: number, length: number, record: CentralRecord, atLeast = length): Buffer {
     const buffer = Buffer.allocUnsafe(length);
     let filled = 0;
     while (filled < length) {
@@ -113,7 +115,7 @@ export class ArchiveReader {
   }
 
   /** Stored data as it is; deflated data inflated, never past `limit` bytes. */
-  private decompress(record: File, data: Buffer, limit: number, tooLarge: () => IntegrityError): Buffer {
+  private decompress(record: CentralRecord, data: Buffer, limit: number, tooLarge: () => IntegrityError): Buffer {
     if (record.compressionMethod === METHOD_STORED) {
       if (data.length > limit) throw tooLarge();
       return data;
@@ -127,7 +129,7 @@ export class ArchiveReader {
     }
   }
 
-  private tooLarge(record: File, expected: ExpectedContent): IntegrityError {
+  private tooLarge(record: CentralRecord, expected: ExpectedContent): IntegrityError {
     return this.bad(record, `decompresses to more than the ${expected.size} bytes the manifest declares`);
   }
 
@@ -137,7 +139,7 @@ export class ArchiveReader {
    * (64 MB), before a collection frees them. Inflated output is bounded by the stream's backpressure.
    * Each chunk is valid until the consumer asks for the next one.
    */
-  private async *checkedChunks(record: File, expected: ExpectedContent, start: number): AsyncGenerator<Buffer> {
+  private async *checkedChunks(record: CentralRecord, expected: ExpectedContent, start: number): AsyncGenerator<Buffer> {
     const hash = createHash('sha256');
     let size = 0;
     const input = Buffer.allocUnsafeSlow(STREAM_CHUNK_BYTES);
@@ -174,7 +176,7 @@ export class ArchiveReader {
     }
   }
 
-  private bad(record: File, problem: string, cause?: unknown): IntegrityError {
+  private bad(record: CentralRecord, problem: string, cause?: unknown): IntegrityError {
     return new IntegrityError(unpackMessages.badEntry(this.archive, record.path, problem), cause === undefined ? undefined : { cause });
   }
 }

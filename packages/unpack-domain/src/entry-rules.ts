@@ -1,5 +1,5 @@
-import type { File } from 'unzipper';
 import { BACKUP_MANIFEST_NAME, backupPathProblem } from '@flotilla/core';
+import type { CentralRecord } from './central-directory.js';
 
 const HOST_UNIX = 3;
 const S_IFMT = 0o170000;
@@ -14,7 +14,7 @@ const METHOD_DEFLATED = 8;
 export type RecordKind = 'file' | 'link' | 'dir';
 
 /** A record's path as the manifest writes it: a directory entry without its trailing `/`. */
-export function recordPath(record: File): string {
+export function recordPath(record: CentralRecord): string {
   return record.path.endsWith('/') ? record.path.slice(0, -1) : record.path;
 }
 
@@ -24,9 +24,9 @@ export function recordPath(record: File): string {
  * the manifest's rule, checked with it); devices and other special files could point a restore
  * anywhere and are refused.
  */
-export function recordProblem(record: File): { problem: string } | { kind: RecordKind } {
+export function recordProblem(record: CentralRecord): { problem: string } | { kind: RecordKind } {
   const refuse = (problem: string) => ({ problem });
-  if (!record.pathBuffer.equals(Buffer.from(record.path, 'utf8'))) return refuse('has a name that is not valid UTF-8');
+  if (!record.nameIsUtf8) return refuse('has a name that is not valid UTF-8');
   const path = recordPath(record);
   if (path !== BACKUP_MANIFEST_NAME || record.path.endsWith('/')) {
     const pathProblem = backupPathProblem(path);

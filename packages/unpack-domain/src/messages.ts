@@ -1,6 +1,7 @@
 /** Messages of unpack-domain (and of the archive checks pack-domain shares); the shared ones are in core. */
 export const unpackMessages = {
   refused: (archive: string, problem: string) => `refusing ${archive}: ${problem}`,
+  unreadableZip: (archive: string, detail: string) => `refusing ${archive}: it is not a readable zip archive (${detail})`,
   badEntry: (archive: string, entry: string, problem: string) => `refusing ${archive}: entry "${entry}" ${problem}`,
   nothingChanged: (message: string) => `${message}; nothing was changed`,
   noArchive: (file: string) => `${file} does not exist (give the backup archive with -f FILE)`,

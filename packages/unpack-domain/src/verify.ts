@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import { Open, type File } from 'unzipper';
+import { open, stat } from 'node:fs/promises';
 import {
   BACKUP_LIMITS,
   BACKUP_MANIFEST_NAME,
@@ -13,14 +12,15 @@ import {
   type BackupManifest,
   type ProgressCounts,
 } from '@flotilla/core';
+import { readCentralDirectory, type CentralRecord } from './central-directory.js';
 import { ArchiveReader, contentChunks, type EntryContent } from './entry-reader.js';
 import { recordPath, recordProblem, type RecordKind } from './entry-rules.js';
 import { unpackMessages } from './messages.js';
-import { declaredEntryCount } from './zip-probe.js';
+import { locateCentralDirectory } from './zip-probe.js';
 
 /** A file of the backup, its record checked against the manifest, with the archive record to read it from. */
 export interface VerifiedEntry extends BackupFile {
-  record: File;
+  record: CentralRecord;
 }
 
 export interface VerifiedBackup {
@@ -54,19 +54,8 @@ const ENTRIES_AT_ONCE = 8;
  * (forEachContent): nothing reads an entry without checking it against the manifest.
  */
 export async function inspectBackup(archive: string): Promise<VerifiedBackup> {
-  const size = await archiveSize(archive);
-  const count = await declaredEntryCount(archive, size);
-  if (count > BACKUP_LIMITS.maxEntries) {
-    throw new IntegrityError(unpackMessages.refused(archive, `it declares ${count} entries, more than the ${BACKUP_LIMITS.maxEntries} a backup may hold`));
-  }
-  let records: File[];
-  try {
-    records = (await Open.file(archive)).files;
-  } catch (error) {
-    throw new IntegrityError(unpackMessages.refused(archive, `it is not a readable zip archive (${(error as Error).message})`), { cause: error });
-  }
-
-  const byPath = new Map<string, { record: File; kind: RecordKind }>();
+  const records = await centralRecords(archive, await archiveSize(archive));
+  const byPath = new Map<string, { record: CentralRecord; kind: RecordKind }>();
   for (const record of records) {
     const judged = recordProblem(record);
     if ('problem' in judged) throw new IntegrityError(unpackMessages.badEntry(archive, record.path, judged.problem));
@@ -84,7 +73,7 @@ export async function inspectBackup(archive: string): Promise<VerifiedBackup> {
   try {
     manifest = parseBackupManifest(reader.limited(manifestRecord.record, BACKUP_LIMITS.maxManifestBytes).toString('utf8'), archive);
     /** The record of a manifest entry, which must be of `kind`. */
-    const take = (path: string, kind: RecordKind): File => {
+    const take = (path: string, kind: RecordKind): CentralRecord => {
       const found = byPath.get(path);
       if (!found) throw new IntegrityError(unpackMessages.badEntry(archive, path, 'is listed in the manifest but missing from the archive'));
       if (found.kind !== kind) throw new IntegrityError(unpackMessages.badEntry(archive, found.record.path, `is ${KIND_WORDS[found.kind]} in the archive, but the manifest lists ${KIND_WORDS[kind]}`));
@@ -163,6 +152,24 @@ export async function verifyBackup(archive: string, options: VerifyOptions = {})
     options,
   );
   return backup;
+}
+
+/** The archive's central directory records, refused (IntegrityError) when it declares too many or cannot be read. */
+async function centralRecords(archive: string, size: number): Promise<CentralRecord[]> {
+  const handle = await open(archive, 'r');
+  try {
+    const location = await locateCentralDirectory(handle, archive, size);
+    if (location.entries > BACKUP_LIMITS.maxEntries) {
+      throw new IntegrityError(unpackMessages.refused(archive, `it declares ${location.entries} entries, more than the ${BACKUP_LIMITS.maxEntries} a backup may hold`));
+    }
+    try {
+      return await readCentralDirectory(handle, location);
+    } catch (error) {
+      throw new IntegrityError(unpackMessages.unreadableZip(archive, (error as Error).message), { cause: error });
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 async function archiveSize(archive: string): Promise<number> {
