@@ -26,5 +26,9 @@ export const packCommand: CommandModule<GlobalOptions, PackOptions> = {
         requiresArg: true,
         describe: 'Encrypt the archive in the age format for this public key (age1…; repeatable); the default FILE then ends in .zip.age',
       }) as never,
-  handler: async (options) => (await import('./run-pack.js')).runPack(options),
+  handler: async (options) => {
+    // With --recipient, the age library loads on its thread while this one loads the packing code.
+    const encryption = options.recipient?.length ? (await import('./encryption-thread.js')).EncryptionThread.start(options.recipient) : undefined;
+    return (await import('./run-pack.js')).runPack(options, encryption);
+  },
 };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants as zlibConstants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
@@ -71,7 +71,8 @@ export function readSmallFile(file: ListedFile): SmallFile {
   } finally {
     closeSync(fd);
   }
-  return { file, content, packed: packedFile(file, createHash('sha256').update(content).digest('hex')) };
+  // One-shot: a Hash object per file costs more than hashing a few KiB (2 600 files: 40 ms, 20 ms so).
+  return { file, content, packed: packedFile(file, hash('sha256', content, 'hex')) };
 }
 
 /** The entry for `content` given its deflated form: stored instead when deflate does not pay. */

@@ -10,6 +10,7 @@ export interface PackOptions {
   /** Default: `<home>/domains/<domain>_packed.zip`. */
   target?: string;
   onProgress?: WriteOptions['onProgress'];
+  whileVerifying?: WriteOptions['whileVerifying'];
 }
 
 /** A directory laid out as a domain (config/, apps/), and what the backup's manifest says of it. */
@@ -64,7 +65,7 @@ export async function packDomain(domain: Domain, options: PackOptions = {}): Pro
 export async function packDirectory(source: PackSource, target: string, options: Omit<PackOptions, 'target'> = {}): Promise<WrittenBackup> {
   const tree = await collectDomainFiles(source.dir, { exclude: source.exclude });
   requireEssentials(source.domain, tree);
-  return writeBackup(tree, { domain: source.domain, counter: source.counter, tool: source.tool }, target, { onProgress: options.onProgress });
+  return writeBackup(tree, { domain: source.domain, counter: source.counter, tool: source.tool }, target, { onProgress: options.onProgress, whileVerifying: options.whileVerifying });
 }
 
 function requireEssentials(domain: string, tree: ListedTree): void {

@@ -16,8 +16,9 @@ import {
   type BackupResult,
   type Domain,
 } from '@flotilla/core';
-import { AGE_EXTENSION, checkRecipients } from '@flotilla/unpack-domain';
-import { encryptBackup } from './encrypt-backup.js';
+import { AGE_EXTENSION } from '@flotilla/unpack-domain';
+import { sealBackup } from './encrypt-backup.js';
+import type { EncryptedFile, EncryptionThread } from './encryption-thread.js';
 import { receiveFromMaster } from './from-master.js';
 import type { PackOptions } from './command.js';
 import { packMessages } from './messages.js';
@@ -25,19 +26,31 @@ import { packDomain } from './pack.js';
 import { backupResult } from './result.js';
 import { tempPathFor } from './temp-files.js';
 import { packThroughMaster } from './through-master.js';
-import type { WrittenBackup } from './write-backup.js';
+import type { WriteOptions, WrittenBackup } from './write-backup.js';
 
-/** Packs a domain: through its MASTER when one answers, from the files on disk otherwise. */
-export async function runPack(options: PackOptions): Promise<void> {
+type WhileVerifying = WriteOptions['whileVerifying'];
+
+/**
+ * Packs a domain: through its MASTER when one answers, from the files on disk otherwise.
+ * `encryption` is the thread command.ts started for --recipient; it is closed here.
+ */
+export async function runPack(options: PackOptions, encryption?: EncryptionThread): Promise<void> {
+  try {
+    await (wantsRemoteMaster(options) ? runRemotePack(options, encryption) : runLocalPack(options, encryption));
+  } finally {
+    await encryption?.close();
+  }
+}
+
+async function runLocalPack(options: PackOptions, encryption: EncryptionThread | undefined): Promise<void> {
   const context = commandContext(options);
-  if (wantsRemoteMaster(options)) return runRemotePack(options);
   // A domain whose configuration does not load is refused here (exit 2): a backup must restore.
   const domain = await openDomain(context.home, options.domain);
-  const recipients = await checkedRecipients(options);
-  const target = options.file ? resolve(options.file) : `${domain.layout.packedZip}${recipients.length ? AGE_EXTENSION : ''}`;
+  await encryption?.check('--recipient');
+  const target = options.file ? resolve(options.file) : `${domain.layout.packedZip}${encryption ? AGE_EXTENSION : ''}`;
   await checkTarget(target);
 
-  const result = recipients.length ? await packEncrypted(domain, target, recipients) : await packPlain(domain, target);
+  const result = encryption ? await packEncrypted(domain, target, encryption) : await packPlain(domain, target);
   context.result(result, messages.packCompleted(options.domain, result.path));
 }
 
@@ -45,10 +58,10 @@ export async function runPack(options: PackOptions): Promise<void> {
  * From a machine without the domain (--master): the MASTER packs one generation and sends it here
  * (from-master.ts); with --recipient it is encrypted here, as a local backup is.
  */
-async function runRemotePack(options: PackOptions): Promise<void> {
+async function runRemotePack(options: PackOptions, encryption: EncryptionThread | undefined): Promise<void> {
   const context = commandContext(options);
-  const recipients = await checkedRecipients(options);
-  const target = options.file ? resolve(options.file) : `${domainLayout(context.home, options.domain).packedZip}${recipients.length ? AGE_EXTENSION : ''}`;
+  await encryption?.check('--recipient');
+  const target = options.file ? resolve(options.file) : `${domainLayout(context.home, options.domain).packedZip}${encryption ? AGE_EXTENSION : ''}`;
   await checkTarget(target);
   const { client } = await reachMaster(context.home, options.domain, options).catch((error: unknown) => {
     throw error instanceof FirstContactUnreachableError ? new UnreachableError(packMessages.remoteNotReached(options.domain, `${error.peer.address}:${error.peer.port}`), { cause: error }) : error;
@@ -58,7 +71,7 @@ async function runRemotePack(options: PackOptions): Promise<void> {
       const progress = waitingLine((seconds) => packMessages.packingThroughMaster(options.domain, seconds));
       return receiveFromMaster(client, into).finally(() => progress?.done());
     };
-    const result = recipients.length ? await encrypted(options.domain, target, recipients, receive) : await receive(target);
+    const result = encryption ? await encrypted(options.domain, target, encryption, receive) : await receive(target);
     context.result(result, messages.packCompleted(options.domain, result.path));
   } catch (error) {
     if (error instanceof PeerUnreachableError) throw new UnreachableError(packMessages.remoteNotReached(options.domain, client.where), { cause: error });
@@ -68,26 +81,37 @@ async function runRemotePack(options: PackOptions): Promise<void> {
   }
 }
 
-async function packPlain(domain: Domain, target: string): Promise<BackupResult> {
-  return (await packOnline(domain, target)) ?? backupResult(await packOffline(domain, target));
+async function packPlain(domain: Domain, target: string, whileVerifying?: WhileVerifying): Promise<BackupResult> {
+  return (await packOnline(domain, target)) ?? backupResult(await packOffline(domain, target, whileVerifying));
 }
 
-async function packEncrypted(domain: Domain, target: string, recipients: string[]): Promise<BackupResult> {
-  return encrypted(domain.config.name, target, recipients, (plain) => packPlain(domain, plain));
+async function packEncrypted(domain: Domain, target: string, encryption: EncryptionThread): Promise<BackupResult> {
+  return encrypted(domain.config.name, target, encryption, (plain, whileVerifying) => packPlain(domain, plain, whileVerifying));
 }
 
 /**
  * The plain archive is written and verified as always, beside the target under a leftover name,
- * then encrypted over the target (encryptBackup); the plain one is removed whatever happens.
+ * and encrypted over the target (sealBackup); the plain one is removed whatever happens. A pack
+ * from the files here encrypts the archive while it is verified (whileVerifying), on the
+ * encryption thread; one the MASTER wrote or sent is encrypted once it is verified.
  */
-async function encrypted(domain: string, target: string, recipients: string[], packPlainInto: (plain: string) => Promise<BackupResult>): Promise<BackupResult> {
+async function encrypted(
+  domain: string,
+  target: string,
+  encryption: EncryptionThread,
+  packPlainInto: (plain: string, whileVerifying: WhileVerifying) => Promise<BackupResult>,
+): Promise<BackupResult> {
   const plain = tempPathFor(target);
   try {
-    const result = await packPlainInto(plain);
-    const progress = TerminalProgress.forStderr();
-    progress?.update(packMessages.encrypting(domain, recipients.length));
-    const encrypted = await encryptBackup(plain, target, recipients).finally(() => progress?.done());
-    return { ...result, path: target, ...encrypted };
+    let result: BackupResult | undefined;
+    const written = await sealBackup(target, async (sealed) => {
+      let sealing: Promise<EncryptedFile> | undefined;
+      result = await packPlainInto(plain, (archive) => (sealing = encryption.encrypt(archive, sealed)));
+      const progress = TerminalProgress.forStderr();
+      progress?.update(packMessages.encrypting(domain, encryption.recipients.length));
+      return (sealing ?? encryption.encrypt(plain, sealed)).finally(() => progress?.done());
+    });
+    return { ...result!, path: target, ...written };
   } finally {
     await rm(plain, { force: true });
   }
@@ -117,21 +141,15 @@ function waitingLine(line: (seconds: number) => string): { done(): void } | unde
 }
 
 /** Packs from the files on disk, when no MASTER of this home answers; a file changed meanwhile makes it try again. */
-async function packOffline(domain: Domain, target: string): Promise<WrittenBackup> {
+async function packOffline(domain: Domain, target: string, whileVerifying: WhileVerifying): Promise<WrittenBackup> {
   const name = domain.config.name;
   const progress = TerminalProgress.forStderr();
   progress?.update(packMessages.listing(name));
   return packDomain(domain, {
     target,
+    whileVerifying,
     onProgress: (counts, phase) => progress?.update(describeProgress(phase === 'packing' ? packMessages.packing(name) : packMessages.verifying(name), counts)),
   }).finally(() => progress?.done());
-}
-
-/** The --recipient keys, checked before any work starts; the age library loads only when there are some. */
-async function checkedRecipients(options: PackOptions): Promise<string[]> {
-  const recipients = options.recipient ?? [];
-  if (recipients.length) await checkRecipients(recipients, '--recipient');
-  return recipients;
 }
 
 async function checkTarget(target: string): Promise<void> {

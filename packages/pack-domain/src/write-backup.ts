@@ -42,6 +42,12 @@ export type PackPhase = 'packing' | 'verifying';
 
 export interface WriteOptions {
   onProgress?: (counts: ProgressCounts, phase: PackPhase) => void;
+  /**
+   * Work on the finished archive (complete and fsynced, under its temporary name `archive`) that
+   * runs while it is verified, such as encrypting it: the backup is kept only if both succeed, and
+   * neither is left running when writeBackup returns or throws. The file does not change meanwhile.
+   */
+  whileVerifying?: (archive: string) => Promise<unknown>;
 }
 
 export interface WrittenBackup {
@@ -71,15 +77,9 @@ export async function writeBackup(tree: ListedTree, meta: BackupMeta, target: st
   let kept = false;
   try {
     const { manifest, bytes } = await writeArchive(temp, tree, meta, options);
-    const onProgress = (counts: ProgressCounts) => options.onProgress?.(counts, 'verifying');
-    onProgress({ files: 0, totalFiles: manifest.files.length, bytes: 0, totalBytes: manifest.files.reduce((sum, file) => sum + file.size, 0) });
-    if (testPauseMs) await sleep(testPauseMs);
-    const verified = await verifyBackup(temp, { onProgress }).catch((error: unknown) => {
-      throw error instanceof IntegrityError ? new IntegrityError(packMessages.selfCheckFailed(error.message), { cause: error }) : error;
-    });
-    if (!isDeepStrictEqual(verified.manifest, manifest)) {
-      throw new IntegrityError(packMessages.selfCheckFailed(`its ${BACKUP_MANIFEST_NAME} differs from the one written`));
-    }
+    const [verification, alongside] = await Promise.allSettled([verifyWritten(temp, manifest, options), options.whileVerifying?.(temp)]);
+    if (verification.status === 'rejected') throw verification.reason;
+    if (alongside.status === 'rejected') throw alongside.reason;
     const sha256 = await sha256File(temp);
     await rename(temp, target);
     kept = true;
@@ -90,6 +90,19 @@ export async function writeBackup(tree: ListedTree, meta: BackupMeta, target: st
     throw storageError(error, target) ?? error;
   } finally {
     if (!kept) await rm(temp, { force: true });
+  }
+}
+
+/** Reads the archive at `temp` back with the restore's own checks: it must hold `manifest`, as written. */
+async function verifyWritten(temp: string, manifest: BackupManifest, options: WriteOptions): Promise<void> {
+  const onProgress = (counts: ProgressCounts) => options.onProgress?.(counts, 'verifying');
+  onProgress({ files: 0, totalFiles: manifest.files.length, bytes: 0, totalBytes: manifest.files.reduce((sum, file) => sum + file.size, 0) });
+  if (testPauseMs) await sleep(testPauseMs);
+  const verified = await verifyBackup(temp, { onProgress }).catch((error: unknown) => {
+    throw error instanceof IntegrityError ? new IntegrityError(packMessages.selfCheckFailed(error.message), { cause: error }) : error;
+  });
+  if (!isDeepStrictEqual(verified.manifest, manifest)) {
+    throw new IntegrityError(packMessages.selfCheckFailed(`its ${BACKUP_MANIFEST_NAME} differs from the one written`));
   }
 }
 

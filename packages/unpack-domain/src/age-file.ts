@@ -38,18 +38,6 @@ export async function checkRecipients(recipients: readonly string[], what: strin
 }
 
 /**
- * Encrypts `plain` into `target` (created, mode 0600) for every recipient, in the standard age
- * format, streamed: memory holds a few chunks whatever the archive's size.
- */
-export async function encryptFile(plain: string, target: string, recipients: readonly string[]): Promise<void> {
-  const { Encrypter } = await age();
-  const encrypter = new Encrypter();
-  for (const recipient of recipients) encrypter.addRecipient(recipient);
-  const encrypted = await encrypter.encrypt(Readable.toWeb(createReadStream(plain)) as ReadableStream<Uint8Array>);
-  await writeStream(encrypted, target);
-}
-
-/**
  * Decrypts the age file `encrypted` with the identities of `identityFile` (an age-keygen file:
  * `AGE-SECRET-KEY-1…` lines, `#` comments) into `target` (created, mode 0600), streamed. An
  * identity that matches no recipient, or a tampered file, is an IntegrityError (exit 4).

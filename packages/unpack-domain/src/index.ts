@@ -5,5 +5,5 @@ export { installBackup, type ExistingDomain, type InstallOptions, type InstallRe
 export { applyMasterChanges, type MasterChanges, type RewrittenConfig } from './master-changes.js';
 export { askMasterChanges, terminalQuestioner, type Questioner } from './prompts.js';
 export { leftoverName, removeLeftovers, type LeftoverKind } from './leftovers.js';
-export { AGE_EXTENSION, checkRecipients, decryptFile, encryptFile, isAgeFile } from './age-file.js';
+export { AGE_EXTENSION, checkRecipients, decryptFile, isAgeFile } from './age-file.js';
 export { checkBackup, decryptedArchive, type CheckedBackup, type CheckOptions } from './check-backup.js';
