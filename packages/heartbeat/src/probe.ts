@@ -44,8 +44,8 @@ export interface ProbeHost {
 
 /**
  * SWIM's probe with Lifeguard's nacks: a direct ping; no answer within the probe timeout, and
- * `indirectChecks` helpers are asked to ping the target; still nothing by the end of the period, and
- * the target is reported failed. Every packet goes to one member: the cost does not grow with the
+ * `indirectChecks` helpers are asked to ping the target; still nothing once the indirect round has
+ * had as long again (at the latest by the end of the period), and the target is reported failed. Every packet goes to one member: the cost does not grow with the
  * group. The relay half answers other members' indirect probes.
  */
 export class Prober {
@@ -72,8 +72,17 @@ export class Prober {
     this.host.send(endpoint, [...(accusation ? [accusation] : []), { type: 'ping', id: probe.id, target }]);
     probe.timers.push(
       scheduler.schedule(awareness.scale(this.host.probeTimeoutMs), () => this.probeIndirectly(probe)),
-      scheduler.schedule(awareness.scale(this.host.probeIntervalMs), () => this.conclude(probe), { afterIo: true }),
+      scheduler.schedule(awareness.scale(this.probeLengthMs()), () => this.conclude(probe), { afterIo: true }),
     );
+  }
+
+  /**
+   * The direct round, then the indirect one as long again (a helper's ping is one LAN round trip
+   * like ours, and its nack comes at NACK_FRACTION of it), within the period. Waiting out a longer
+   * period adds only to the detection time: the time from a kill to the suspicion is this.
+   */
+  private probeLengthMs(): number {
+    return Math.min(2 * this.host.probeTimeoutMs, this.host.probeIntervalMs);
   }
 
   /** Whether a probe of `target` is in progress. */

@@ -2,15 +2,6 @@
 export class Random {
   constructor(readonly next: () => number) {}
 
-  /** Fisher–Yates, in place. */
-  shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      [items[i], items[j]] = [items[j]!, items[i]!];
-    }
-    return items;
-  }
-
   /** Up to `count` distinct items of `items`, chosen uniformly; `items` is reordered. */
   sample<T>(items: T[], count: number): T[] {
     const n = Math.min(count, items.length);

@@ -19,8 +19,8 @@ describe('the rules between heartbeat timings', () => {
     // Equal is not below: the indirect probes would get no time at all.
     expect(timingRuleProblems({ probeTimeoutMs: 200 })).toHaveLength(1);
     // Only the period set: reported there, where the file has a line for it.
-    expect(timingRuleProblems({ probeIntervalMs: 80 })).toEqual([
-      { timing: 'probeIntervalMs', message: `must be above probeTimeoutMs (100, its default; ${WHY})` },
+    expect(timingRuleProblems({ probeIntervalMs: 40 })).toEqual([
+      { timing: 'probeIntervalMs', message: `must be above probeTimeoutMs (50, its default; ${WHY})` },
     ]);
     // Both set: at the timeout, naming the period's value as written.
     expect(timingRuleProblems({ probeIntervalMs: 150, probeTimeoutMs: 150 })).toEqual([
@@ -52,7 +52,7 @@ describe('the rules between heartbeat timings', () => {
   master: { node: "node1" },
   nodes: { node1: { host: "127.0.0.1" } },
   heartbeat: {
-    timings: { probeIntervalMs: 80 },
+    timings: { probeIntervalMs: 40 },
   },
 }
 `;
@@ -64,8 +64,8 @@ describe('the rules between heartbeat timings', () => {
     }
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).issues).toMatchObject([
-      { file: 'domain.json5', line: 6, column: 33, setting: 'heartbeat.timings.probeIntervalMs', message: `must be above probeTimeoutMs (100, its default; ${WHY}), got number 80` },
+      { file: 'domain.json5', line: 6, column: 33, setting: 'heartbeat.timings.probeIntervalMs', message: `must be above probeTimeoutMs (50, its default; ${WHY}), got number 40` },
     ]);
-    expect(parseDomainConfig(text.replace('80', '800'), { file: 'domain.json5' }).heartbeat.timings).toEqual({ probeIntervalMs: 800 });
+    expect(parseDomainConfig(text.replace('40', '400'), { file: 'domain.json5' }).heartbeat.timings).toEqual({ probeIntervalMs: 400 });
   });
 });

@@ -8,15 +8,15 @@ import { z } from 'zod';
  *
  * The defaults aim at the targets of docs/contract.md#measured: a killed server is FAILED in well under a
  * second (median under 0.75 s, p99 under 1.5 s), and no server is wrongly declared FAILED under
- * 20% packet loss or 400 ms event-loop stalls. The budget from the moment a dead member first
- * misses a ping: it is suspected at the end of that probe period (probeIntervalMs), then FAILED when
- * its suspicion times out (suspicionMinMs once the other members have confirmed). 200 + 420 =
- * 620 ms, plus the wait for someone to probe it (on average a fraction of a period, since every
- * member probes one member per period). Probes go to one member, so loss alone can fail a probe
- * (about 7% of them at 20% loss) just as a stall begins: a member that stalls for 400 ms may be
- * suspected at its very start, and refutes as soon as it runs again, inside the 420 ms that its
- * accusers wait. And an accuser that was itself slow reads its socket before any verdict, so a
- * refutation already received always counts.
+ * 20% packet loss or 400 ms event-loop stalls. The budget from the kill: the wait until some member
+ * probes it (every member probes one member per period, so about a period on average, 130 ms
+ * median at 8 members and more, with a tail of a few periods), then that probe's two rounds
+ * (2 × probeTimeoutMs = 100 ms) to the suspicion, then the suspicion (suspicionMinMs, 420 ms, once
+ * the other members have confirmed it): simulated, a median of about 0.65 s. Probes go to one
+ * member, so loss alone can fail a probe (about 7% of them at 20% loss) just as a stall begins: a
+ * member that stalls for 400 ms may be suspected at its very start, and refutes as soon as it runs
+ * again, inside the 420 ms that its accusers wait. And an accuser that was itself slow reads its
+ * socket before any verdict, so a refutation already received always counts.
  */
 export const DEFAULT_TIMINGS = Object.freeze({
   /**
@@ -26,11 +26,15 @@ export const DEFAULT_TIMINGS = Object.freeze({
    */
   probeIntervalMs: 200,
   /**
-   * 100 ms: how long a direct ping may take before indirect probes are sent. A LAN round trip is
-   * well under 1 ms; the rest absorbs scheduling delays on a loaded host. Half the period leaves the
-   * other half for the indirect round trip.
+   * 50 ms: how long a direct ping may take before indirect probes are sent, and then how long the
+   * indirect round may take: a probe ends 2 × this after its ping, and a member that did not answer
+   * is suspected then. A LAN round trip is well under 1 ms; 50 ms is the stall threshold, so a host
+   * too slow to answer in time is one whose timers run late, which the scheduler and awareness
+   * handle. Every millisecond here is a millisecond of detection time (it was 100 ms, a probe
+   * lasting the whole 200 ms period: medians of 0.75-0.9 s); a suspicion that a slow answer raises
+   * is refuted, it takes suspicionMinMs of silence to be FAILED.
    */
-  probeTimeoutMs: 100,
+  probeTimeoutMs: 50,
   /**
    * 3 helpers (SWIM's k): the chance that a live member is unreachable through the direct path and
    * all three indirect paths at 20% independent loss is about 7%, and that is only a suspicion, which
@@ -42,7 +46,7 @@ export const DEFAULT_TIMINGS = Object.freeze({
    * size of the domain: the suspect hears the accusation and answers its accusers directly, not
    * through gossip (packages/heartbeat/src/config.ts suspicionBounds). Longer than a 400 ms stall:
    * a probe that loss failed just as the stall began leaves the member that long to run again and
-   * refute (a few ms); with the 200 ms period before it, a dead member is FAILED about 620 ms after
+   * refute (a few ms); with the 100 ms probe before it, a dead member is FAILED about 520 ms after
    * its first missed ping.
    */
   suspicionMinMs: 420,
