@@ -131,7 +131,7 @@ class SimulatedServer {
     if (!config) throw new Error(`${where} has no ${CONFIG_PATH}`);
     const hash = createHash('sha256');
     let bytes = 0;
-    await this.client.receive(`${API_PREFIX}/content`, { hashes: [config.sha256] }, { data: (chunk) => { hash.update(chunk); bytes += chunk.length; } }, CONTENT_IDLE_MS);
+    await this.client.receive(`${API_PREFIX}/content`, { hashes: [config.sha256] }, { data: (chunk) => { hash.update(chunk); bytes += chunk.length; } }, CONTENT_IDLE_MS, config.size);
     const sha256 = hash.digest('hex');
     if (bytes !== config.size || sha256 !== config.sha256) throw new Error(`${CONFIG_PATH} from ${this.client.where}: ${bytes} bytes with SHA-256 ${sha256}, the manifest says ${config.size} and ${config.sha256}`);
     this.digest = manifest.digest;
