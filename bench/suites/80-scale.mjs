@@ -4,7 +4,7 @@
 // The fleet shares the machine with the MASTER: its own TLS and parsing are in the figures.
 import { readFileSync } from 'node:fs';
 import { Fleet, until } from '../../packages/test-support/src/fleet.mjs';
-import { cli, createDomain, logLines, median, sleep, startDetached, tempDir } from '../lib.mjs';
+import { cliAsync, createDomain, logLines, median, sleep, startDetachedAsync, tempDir } from '../lib.mjs';
 
 export const title = 'The MASTER at scale (simulated servers)';
 
@@ -41,14 +41,16 @@ async function measure(size, rounds, log, idle) {
   const name = `sc${size}`;
   const domain = await createDomain(home, name, size);
   const fleet = await Fleet.create(home, name);
-  let masterPid = startDetached('master', ['start', name, '--home', home]);
+  // The commands run asynchronously: a synchronous one would freeze the fleet, which lives in this
+  // process, until it exits, and the change or the MASTER's start would wait for it.
+  let masterPid = await startDetachedAsync('master', ['start', name, '--home', home]);
   try {
     fleet.start();
     await until(`all ${size} attached`, () => fleet.allAttachedSince(0), 120_000);
 
     const fanOut = [];
     for (let round = 0; round < rounds; round++) {
-      const out = JSON.parse(cli('master', ['config', 'set', name, 'backup.keep', String(20 + round), '--home', home, '--json']));
+      const out = JSON.parse((await cliAsync('master', ['config', 'set', name, 'backup.keep', String(20 + round), '--home', home, '--json'])).stdout);
       const synced = await until(`all ${size} at generation ${out.generation}`, () => fleet.allSynced(out.generation), 60_000);
       fanOut.push(synced - firstTime(domain, 'MA-0020', 0, `generation ${out.generation}`));
     }
@@ -59,7 +61,7 @@ async function measure(size, rounds, log, idle) {
       stop(masterPid);
       await until(`all ${size} detached`, () => fleet.attached === 0, 30_000);
       const before = Date.now();
-      masterPid = startDetached('master', ['start', name, '--home', home]);
+      masterPid = await startDetachedAsync('master', ['start', name, '--home', home]);
       const last = await until(`all ${size} attached again`, () => fleet.allAttachedSince(before), 60_000);
       reattach.push(last - firstTime(domain, 'MA-0002', before));
     }

@@ -4,7 +4,6 @@ export { MasterSource, LocalDomainSource, type ContentSource } from './cache/sou
 export { syncGeneration, type SyncResult, type SyncRequest } from './cache/sync.js';
 // The process metrics every management port serves, the MASTER's too.
 export { registerProcessMetrics } from './process-metrics.js';
-// How a server follows its MASTER (the event stream, the retry schedule): for load harnesses that
-// simulate many servers with the real client side (packages/test-support/src/fleet.mjs).
-export { followEvents, type StreamHello } from './master-link.js';
-export { retryDelay } from './backoff.js';
+// How a server follows its MASTER (the event stream, and the link that retries it on schedule): for
+// load harnesses that simulate many servers with the real client side (packages/test-support/src/fleet.mjs).
+export { MasterLink, followEvents, type LinkTurns, type StreamHello } from './master-link.js';

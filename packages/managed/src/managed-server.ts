@@ -58,7 +58,6 @@ import {
   storageError,
 } from '@flotilla/core';
 import { Membership, heartbeatOptionsFor } from '@flotilla/heartbeat';
-import { retryDelay } from './backoff.js';
 import { PeerRestarter } from './peer-restart.js';
 import { CacheStore, type VerifiedGeneration } from './cache/cache-store.js';
 import { LocalDomainSource, MasterSource, type ContentSource } from './cache/sources.js';
@@ -66,7 +65,7 @@ import { syncGeneration, type SyncResult } from './cache/sync.js';
 import { AppManager } from './apps/app-manager.js';
 import { logRoute } from './log-route.js';
 import { createHttpFront } from './http-front.js';
-import { followEvents } from './master-link.js';
+import { MasterLink, followEvents, type LinkTurns } from './master-link.js';
 import { ManagedMetrics, type SyncOutcome } from './metrics.js';
 import { ServerState } from './mode.js';
 import { MasterTrust } from './master-trust.js';
@@ -92,8 +91,7 @@ export class ManagedServer {
   private client?: PeerClient;
   private management?: HttpsServer;
   private front?: Server;
-  private stopped = false;
-  private wake?: () => void;
+  private readonly link = new MasterLink(this.linkTurns());
   private readonly syncing = new SerialQueue();
   private stopping?: Promise<void>;
   private readonly apps: AppManager;
@@ -237,7 +235,7 @@ export class ManagedServer {
     this.log.info('MS-0002', `${this.name} serves on ${settings.address}:${settings.http} (management ${settings.address}:${settings.port}), generation ${this.current.generation}`);
     onStopSignals(() => void this.stop().then(() => process.exit(0)));
     reportReady();
-    void this.supervise();
+    void this.link.run();
   }
 
   /**
@@ -287,22 +285,18 @@ export class ManagedServer {
     return this.syncing.run(run);
   }
 
-  /**
-   * Keeps the server attached to its MASTER for as long as it runs: follow the event stream while
-   * it lasts, then retry with capped, jittered backoff, at once when the MASTER announces itself.
-   */
-  private async supervise(): Promise<void> {
-    let attempt = 0;
-    while (!this.stopped) {
-      try {
-        await this.withCurrentKey(async () =>
+  /** How this server's link to the MASTER (master-link.ts) follows, fails and is lost. */
+  private linkTurns(): LinkTurns {
+    return {
+      follow: (opened) =>
+        this.withCurrentKey(async () =>
           followEvents(
             await this.masterClient(),
             this.name,
             async (hello) => {
               // The stream's first event says the MASTER's generation: a sync only if it is not ours.
               if (hello.digest !== this.current.sourceDigest) await this.syncWithMaster();
-              attempt = 0;
+              opened();
               if (this.state.apply({ kind: 'attached' })) this.log.info('MS-0030', `attached to the MASTER at ${this.masterWhere}: MANAGED, generation ${this.current.generation}`);
               void this.writeState();
               void this.report();
@@ -310,26 +304,19 @@ export class ManagedServer {
             },
             (event) => this.onStreamEvent(event),
           ),
-        );
-      } catch (error) {
-        if (!(error instanceof PeerUnreachableError) && !this.stopped) {
+        ),
+      failed: (error) => {
+        if (!(error instanceof PeerUnreachableError)) {
           this.log.warn('MS-0060', `could not synchronise with the MASTER at ${this.masterWhere}: ${(error as Error).message}`);
         }
-      }
-      if (this.stopped) return;
-      if (this.state.apply({ kind: 'detached' })) {
-        this.log.warn('MS-0031', `lost the MASTER at ${this.masterWhere}: INDEPENDENT, serving generation ${this.current.generation} from the cache`);
-        await this.writeState();
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, retryDelay(attempt++));
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
+      },
+      lost: async () => {
+        if (this.state.apply({ kind: 'detached' })) {
+          this.log.warn('MS-0031', `lost the MASTER at ${this.masterWhere}: INDEPENDENT, serving generation ${this.current.generation} from the cache`);
+          await this.writeState();
+        }
+      },
+    };
   }
 
   /** A failed sync is rejected: followEvents then ends the stream, and the re-attach retries it. */
@@ -428,7 +415,7 @@ export class ManagedServer {
       await this.rememberMaster();
       this.log.info('MS-0033', `MASTER address is now ${announced.address}:${announced.port}; remembered`);
     }
-    if (!this.state.attached) this.wake?.();
+    if (!this.state.attached) this.link.retryNow();
   }
 
   status(): ManagedStatus {
@@ -508,14 +495,13 @@ export class ManagedServer {
 
   async stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.stopped = true;
+      this.link.stop();
       this.peerRestarts?.stop();
       this.log.info('MS-0003', `${this.name} is stopping`);
       this.state.apply({ kind: 'stopping' });
       // Announced first: peers and the MASTER mark it SHUTDOWN at once, never FAILED.
       await this.membership?.leave().catch(() => {});
       if (this.state.attached) await this.report();
-      this.wake?.();
       const close = (server: Server | undefined) =>
         new Promise<void>((resolve) => {
           if (!server) return resolve();

@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PeerClient, ProtocolError, type StreamEvent } from '@flotilla/core';
 import { onCleanup, waitFor } from '@flotilla/test-support';
 import { testTls } from '@flotilla/test-support/management';
-import { followEvents } from './master-link.js';
+import { RETRY_BASE_MS } from './backoff.js';
+import { MasterLink, followEvents, type LinkTurns } from './master-link.js';
 
 const DIGEST = 'cd'.repeat(32);
 
@@ -93,5 +94,60 @@ describe('following the event stream', () => {
     const followed = followEvents(master.client, 'server1', async () => {}, (event) => (event.type === 'generation' ? Promise.reject(new Error('sync failed')) : undefined));
     await expect(followed).resolves.toBeUndefined();
     await waitFor('the MASTER to see the stream closed', master.closed, 5_000);
+  });
+});
+
+describe('the link to the MASTER', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Turns whose streams end as `ends` says, one call each (a stream that opened calls `opened` first); the rest hang. */
+  function scripted(ends: Array<'fails' | 'opens-then-ends'>) {
+    const seen = { follows: 0, failed: [] as string[], lost: 0 };
+    const turns: LinkTurns = {
+      follow: async (opened) => {
+        const end = ends[seen.follows++];
+        if (end === 'fails') throw new Error(`refused ${seen.follows}`);
+        if (end === 'opens-then-ends') return opened();
+        return new Promise<void>(() => {});
+      },
+      failed: (error) => void seen.failed.push((error as Error).message),
+      lost: () => void seen.lost++,
+    };
+    return { seen, link: new MasterLink(turns) };
+  }
+
+  it('retries a lost stream with growing delays, and from the shortest again once a stream opened', async () => {
+    vi.useFakeTimers();
+    const { seen, link } = scripted(['fails', 'fails', 'opens-then-ends', 'fails']);
+    void link.run();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual({ follows: 1, failed: ['refused 1'], lost: 1 });
+    // The first retry waits between 70 % and all of the base delay; the second, of twice that.
+    await vi.advanceTimersByTimeAsync(RETRY_BASE_MS * 0.7 - 1);
+    expect(seen.follows).toBe(1);
+    await vi.advanceTimersByTimeAsync(RETRY_BASE_MS * 0.3 + 1);
+    expect(seen.follows).toBe(2);
+    await vi.advanceTimersByTimeAsync(2 * RETRY_BASE_MS);
+    expect(seen.follows).toBe(3);
+    // That one opened: its loss is retried within the base delay, not four times it.
+    await vi.advanceTimersByTimeAsync(RETRY_BASE_MS);
+    expect(seen).toEqual({ follows: 4, failed: ['refused 1', 'refused 2', 'refused 4'], lost: 4 });
+    link.stop();
+  });
+
+  it('retries at once when the MASTER announces itself, and stops without another turn', async () => {
+    vi.useFakeTimers();
+    const { seen, link } = scripted(['fails', 'fails', 'fails']);
+    const running = link.run();
+    await vi.advanceTimersByTimeAsync(0);
+    link.retryNow();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen.follows).toBe(2);
+    link.stop();
+    await running;
+    await vi.advanceTimersByTimeAsync(10 * RETRY_BASE_MS);
+    expect(seen).toEqual({ follows: 2, failed: ['refused 1', 'refused 2'], lost: 2 });
   });
 });

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { API_PREFIX, ProtocolError, STREAM_SILENCE_MS, StreamEventSchema, parseMessage, refusalOf, type PeerClient, type StreamEvent } from '@flotilla/core';
+import { retryDelay } from './backoff.js';
 
 /** An event is a few dozen bytes; a line this long is not one, and is not buffered further. */
 const MAX_EVENT_LINE = 64 * 1024;
@@ -69,5 +70,65 @@ export async function followEvents(
   } finally {
     clearTimeout(silence);
     response.destroy();
+  }
+}
+
+/** What a server does at each turn of its link to the MASTER (MasterLink). */
+export interface LinkTurns {
+  /**
+   * Follows one stream until it ends (followEvents with the server's handlers); calls `opened`
+   * once the stream's hello is handled, which makes the next retry after a loss the quickest.
+   */
+  follow(opened: () => void): Promise<void>;
+  /** The stream could not be followed, or ended with this error, while the server runs. */
+  failed(error: unknown): void;
+  /** The stream is over and the server runs on: it is on its own until the next one opens. */
+  lost(): Promise<void> | void;
+}
+
+/**
+ * Keeps a server attached to its MASTER for as long as it runs: follow the event stream while it
+ * lasts, then retry with capped, jittered backoff (backoff.ts), at once when the MASTER announces
+ * itself. The managed server and the scale tests' simulated servers (test-support's fleet) both run it.
+ */
+export class MasterLink {
+  private stopped = false;
+  private wake?: () => void;
+
+  constructor(private readonly turns: LinkTurns) {}
+
+  /** Resolves once the link is stopped. */
+  async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      try {
+        await this.turns.follow(() => {
+          attempt = 0;
+        });
+      } catch (error) {
+        if (!this.stopped) this.turns.failed(error);
+      }
+      if (this.stopped) return;
+      await this.turns.lost();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, retryDelay(attempt++));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** The MASTER announced itself (master-up): a link waiting to retry retries now. */
+  retryNow(): void {
+    this.wake?.();
+  }
+
+  /** No more retries; a wait under way ends at once. The stream itself is the caller's to close. */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A fleet of simulated managed servers for scale tests and the scale bench (docs/contract.md#scale): each
  * speaks the real protocol over TLS with the real client code (core's PeerClient, signatures and
- * schemas, managed's followEvents and retry schedule), in this one process. Each one has its own
+ * schemas, managed's MasterLink with its event stream and retry schedule), in this one process. Each one has its own
  * certificate from the domain's CA and its own management port (for the MASTER's `master-up`),
  * follows the event stream, reports, and syncs the configuration file of a new generation
  * (manifest, then its content by hash, checked against the manifest's SHA-256). It runs no
@@ -28,7 +28,7 @@ import {
   readDomainKey,
   serverIdentity,
 } from '@flotilla/core';
-import { followEvents, retryDelay } from '@flotilla/managed';
+import { MasterLink, followEvents } from '@flotilla/managed';
 
 /** The only file a simulated server fetches: the configuration (it runs no applications). */
 const CONFIG_PATH = 'config/domain.json5';
@@ -48,8 +48,7 @@ class SimulatedServer {
     this.attachedAt = undefined;
     /** When each generation was synced, by number. */
     this.syncedAt = new Map();
-    this.stopped = false;
-    this.wake = undefined;
+    this.link = new MasterLink(this.linkTurns());
     this.client = new PeerClient(fleet.master, { key: fleet.key, sender: name, trust: { ca: fleet.ca, identity: masterIdentity(fleet.domain) } });
   }
 
@@ -67,7 +66,7 @@ class SimulatedServer {
           handle: ({ body, sender }) => {
             parseMessage(MasterUpEventSchema, body, `an event from ${sender}`);
             this.fleet.masterUps++;
-            if (!this.connected) this.wake?.();
+            if (!this.connected) this.link.retryNow();
             return { ok: true };
           },
         },
@@ -76,17 +75,16 @@ class SimulatedServer {
     await listen(this.http, this.settings.address, this.settings.port, `simulated server ${this.name}`);
   }
 
-  /** As managed-server.ts's supervise(): follow the stream while it lasts, retry with backoff, at once on master-up. */
-  async supervise() {
-    let attempt = 0;
-    while (!this.stopped) {
-      try {
-        await followEvents(
+  /** What a simulated server does at each turn of its link (managed's MasterLink, as a managed server runs it). */
+  linkTurns() {
+    return {
+      follow: (opened) =>
+        followEvents(
           this.client,
           this.name,
           async (hello) => {
             if (hello.digest !== this.digest) await this.sync();
-            attempt = 0;
+            opened();
             this.connected = true;
             this.attachedAt = Date.now();
             void this.report();
@@ -100,21 +98,12 @@ class SimulatedServer {
               })
               .then(() => this.report());
           },
-        );
-      } catch (error) {
-        if (!this.stopped) this.fleet.failed(this.name, error);
-      }
-      this.connected = false;
-      if (this.stopped) return;
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, retryDelay(attempt++));
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
+        ),
+      failed: (error) => this.fleet.failed(this.name, error),
+      lost: () => {
+        this.connected = false;
+      },
+    };
   }
 
   /** The MASTER's current generation: its manifest, then the configuration file's bytes, checked. */
@@ -131,7 +120,7 @@ class SimulatedServer {
     if (!config) throw new Error(`${where} has no ${CONFIG_PATH}`);
     const hash = createHash('sha256');
     let bytes = 0;
-    await this.client.receive(`${API_PREFIX}/content`, { hashes: [config.sha256] }, { data: (chunk) => { hash.update(chunk); bytes += chunk.length; } }, CONTENT_IDLE_MS);
+    await this.client.receive(`${API_PREFIX}/content`, { hashes: [config.sha256] }, { data: (chunk) => { hash.update(chunk); bytes += chunk.length; } }, CONTENT_IDLE_MS, config.size);
     const sha256 = hash.digest('hex');
     if (bytes !== config.size || sha256 !== config.sha256) throw new Error(`${CONFIG_PATH} from ${this.client.where}: ${bytes} bytes with SHA-256 ${sha256}, the manifest says ${config.size} and ${config.sha256}`);
     this.digest = manifest.digest;
@@ -171,8 +160,8 @@ class SimulatedServer {
   }
 
   async stop() {
-    this.stopped = true;
-    this.wake?.();
+    this.link.stop();
+    this.connected = false;
     this.client.close();
     await new Promise((resolve) => {
       this.http?.close(() => resolve());
@@ -223,7 +212,7 @@ export class Fleet {
 
   /** Every server starts following the MASTER (as a server does at its start). */
   start() {
-    this.running = this.servers.map((server) => server.supervise());
+    this.running = this.servers.map((server) => server.link.run());
   }
 
   get attached() {

@@ -12,6 +12,11 @@ import { ErrorBodySchema, type MasterAddress } from './sync.js';
 
 /** Long enough for a busy peer, short enough that an operator is not left waiting on a dead one. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+/**
+ * Answers up to this size (a configuration, small application files) are received like any other
+ * answer: Node's per-read buffers, the reason for streamed-body.ts, cost nothing at this size.
+ */
+export const KEPT_CONNECTION_MAX_BYTES = 256 * 1024;
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -104,9 +109,12 @@ export class PeerClient {
 
   /**
    * POSTs `body` and streams the answer's body into `sink` (see streamed-body.ts: for gigabytes of
-   * content); a non-200 answer rejects with the error the peer sent.
+   * content); a non-200 answer rejects with the error the peer sent. An answer the caller knows to be
+   * at most KEPT_CONNECTION_MAX_BYTES (`expectedBytes`, from a manifest) travels on a kept-alive
+   * connection instead.
    */
-  async receive(path: string, body: unknown, sink: BodySink, idleTimeoutMs: number): Promise<void> {
+  async receive(path: string, body: unknown, sink: BodySink, idleTimeoutMs: number, expectedBytes?: number): Promise<void> {
+    if (expectedBytes !== undefined && expectedBytes <= KEPT_CONNECTION_MAX_BYTES) return this.receiveSmall(path, body, sink, idleTimeoutMs);
     const text = JSON.stringify(body);
     const answer = await streamRequest(
       {
@@ -126,6 +134,35 @@ export class PeerClient {
       sink,
     );
     if ('errorBody' in answer) throw errorFrom(answer.status, answer.errorBody, this.where);
+  }
+
+  /**
+   * A small answer on one of the agent's kept-alive connections: a change to a domain's
+   * configuration has every server fetch a few kilobytes at once, and a fresh connection each
+   * (its TLS handshake, its accept and close) costs both ends more than the bytes do.
+   */
+  private async receiveSmall(path: string, body: unknown, sink: BodySink, idleTimeoutMs: number): Promise<void> {
+    const response = await this.open('POST', path, { body, timeoutMs: idleTimeoutMs });
+    if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, await readAll(response, idleTimeoutMs, this.where), this.where);
+    let silence: NodeJS.Timeout | undefined;
+    const heard = () => {
+      clearTimeout(silence);
+      silence = setTimeout(() => response.destroy(new Error(`sent nothing for ${idleTimeoutMs / 1000} s`)), idleTimeoutMs);
+    };
+    heard();
+    try {
+      // An answer cut short of its content-length ends this loop with the connection's error.
+      for await (const chunk of response) {
+        clearTimeout(silence);
+        await sink.data(chunk as Buffer);
+        heard();
+      }
+    } catch (error) {
+      if (response.errored !== error) throw error;
+      throw new PeerUnreachableError(`${this.where} stopped sending ${path} mid-answer (${(error as Error).message})`, { cause: error });
+    } finally {
+      clearTimeout(silence);
+    }
   }
 
   /**

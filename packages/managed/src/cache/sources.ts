@@ -56,7 +56,8 @@ export class MasterSource implements ContentSource {
 
   private async fetchBatch(batch: readonly Placement[], hooks: FileHooks): Promise<void> {
     const body: ContentRequest = { hashes: batch.map((placement) => placement.entry.sha256) };
-    await receiveFiles((sink) => this.client.receive(`${API_PREFIX}/content`, body, sink, CONTENT_IDLE_TIMEOUT_MS), batch, this.description, hooks);
+    const bytes = batch.reduce((sum, placement) => sum + placement.entry.size, 0);
+    await receiveFiles((sink) => this.client.receive(`${API_PREFIX}/content`, body, sink, CONTENT_IDLE_TIMEOUT_MS, bytes), batch, this.description, hooks);
   }
 }
 
