@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import { lstat, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IntegrityError, UsageError, applicationEntry, linkTargetProblem, storageError } from '@flotilla/core';
+import { IntegrityError, UsageError, applicationEntry, linkTargetProblem, storageError } from '@flotilla/core/client';
 import { deployMessages } from './messages.js';
-import { extractApplicationZip } from './zip-extract.js';
 
 /** Staging directories have transient names (`.….tmp`): they are in no generation and no backup. */
 export const STAGING_PREFIX = '.deploy-';
@@ -55,6 +54,8 @@ export async function stageApplication(source: string, appsDir: string, name: st
       // an npm tree (measured: 100-290 ms against 200-610 ms for 648 files of express).
       cpSync(source, staged, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     } else {
+      // Imported for a zip only: unzipper and its dependencies are most of what a deploy would load.
+      const { extractApplicationZip } = await import('./zip-extract.js');
       await extractApplicationZip(source, staged);
       await liftSingleDirectory(staged);
     }
