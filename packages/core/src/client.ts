@@ -32,3 +32,4 @@ export { DEPLOY_UPLOAD_PATH, deployUploadQuery } from './protocol/upload.js';
 export { applicationEntry } from './app-entry.js';
 export { linkTargetProblem } from './relative-path.js';
 export { storageError } from './storage-error.js';
+export { syncFilesBelow } from './atomic-file.js';
