@@ -45,34 +45,6 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-/**
- * The application's notices on its pipe (runtime/parent-watch.cjs) that one of its servers listens:
- * `next` resolves at the next one, at once if one came since the last call, or after `fallbackMs`.
- */
-function listenNotices(link: Readable): { next(fallbackMs: number): Promise<void>; stop(): void } {
-  let heard = false;
-  let wake: (() => void) | undefined;
-  const onData = () => {
-    heard = true;
-    wake?.();
-  };
-  link.on('data', onData);
-  return {
-    next: (fallbackMs) =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          wake = undefined;
-          heard = false;
-          resolve();
-        };
-        const timer = setTimeout(done, heard ? 0 : fallbackMs);
-        wake = done;
-      }),
-    stop: () => link.off('data', onData),
-  };
-}
-
 /** One output stream of one run of the application; its last partial line is written when it ends. */
 function logLines(output: Readable, file: LogFile): void {
   const lines = new TimestampedLines(file);
@@ -163,26 +135,21 @@ export class AppProcess {
     logLines(child.stdout!, this.spec.logs.stdout);
     logLines(child.stderr!, this.spec.logs.stderr);
     child.once('exit', (code, signal) => this.onExit(child, startedAt, code, signal));
-    const listening = listenNotices(child.stdio[3] as Readable);
 
     const deadline = startedAt + START_TIMEOUT_MS;
-    try {
-      while (this.child === child && child.exitCode === null && !this.stopped) {
-        if (await answers(this.port)) {
-          this.setState('RUNNING');
-          this.logger.info('MS-0070', `application ${this.spec.name} runs (pid ${child.pid}, port ${this.port})`);
-          this.settle(true);
-          return;
-        }
-        if (Date.now() > deadline) {
-          this.logger.warn('MS-0071', `application ${this.spec.name} did not answer on its port within ${START_TIMEOUT_MS / 1000} s; restarting it`);
-          child.kill('SIGKILL');
-          return;
-        }
-        await listening.next(READINESS_POLL_MS);
+    while (this.child === child && child.exitCode === null && !this.stopped) {
+      if (await answers(this.port)) {
+        this.setState('RUNNING');
+        this.logger.info('MS-0070', `application ${this.spec.name} runs (pid ${child.pid}, port ${this.port})`);
+        this.settle(true);
+        return;
       }
-    } finally {
-      listening.stop();
+      if (Date.now() > deadline) {
+        this.logger.warn('MS-0071', `application ${this.spec.name} did not answer on its port within ${START_TIMEOUT_MS / 1000} s; restarting it`);
+        child.kill('SIGKILL');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, READINESS_POLL_MS));
     }
   }
 

@@ -13,12 +13,11 @@ const MAX_DELAY_MS = 5_000;
 /** How long a new process has to answer on its port before the attempt counts as failed. */
 export const START_TIMEOUT_MS = 15_000;
 /**
- * How often a starting process is probed on its port when it has not said that it listens (the
- * preload, runtime/parent-watch.cjs, says so the moment a server of it listens, and the probe goes
- * then). Probing every 10 ms instead cost a starting fastify app's machine a probe a few
- * milliseconds of CPU each, a hundred times a second, while the app was still loading.
+ * How often a starting process is probed on its port: a refused probe is one loopback connect, so
+ * probing often lets a new version in as soon as it listens (at 50 ms a redeploy waited 25 ms on
+ * average for nothing).
  */
-export const READINESS_POLL_MS = 50;
+export const READINESS_POLL_MS = 10;
 /** How long in-flight requests may take to finish before an old version is stopped anyway. */
 export const DRAIN_TIMEOUT_MS = 30_000;
 /**
