@@ -26,3 +26,10 @@ export { readJsonLines } from './protocol/json-lines.js';
 export { errorFrom, refusalOf } from './protocol/http-client.js';
 export * from './remote/master-access.js';
 export * from './cli/master-options.js';
+// `master deploy` of a local directory: its checks and its change, without the logger or the backup code.
+export { applicationNameProblem, contextProblem } from './config/names.js';
+export { DEPLOY_UPLOAD_PATH, deployUploadQuery } from './protocol/upload.js';
+export { applicationEntry } from './app-entry.js';
+export { linkTargetProblem } from './relative-path.js';
+export { storageError } from './storage-error.js';
+export { syncFilesBelow } from './atomic-file.js';

@@ -14,11 +14,10 @@ import {
   type GlobalOptions,
   type MasterOptions,
   type PeerClient,
-} from '@flotilla/core';
+} from '@flotilla/core/client';
+import { deployChange, deployedMessage } from '../deploy/deploy-change.js';
 import { stageApplication } from '../deploy/stage.js';
-import { packForUpload } from '../deploy/upload-archive.js';
 import { connectMaster, withMaster } from '../master-client.js';
-import { deployChange, deployedMessage } from '../server/deployments.js';
 
 interface DeployOptions extends GlobalOptions, MasterOptions {
   domain: string;
@@ -71,6 +70,9 @@ export const deployCommand: CommandModule<GlobalOptions, DeployOptions> = {
 
 /** From a machine without the domain: the application travels to the MASTER (core's protocol/upload.ts). */
 async function upload(client: PeerClient, options: DeployOptions, targets: string[]): Promise<unknown> {
+  // Imported here: the archive writer (pack-domain, unpack-domain's checks) is a third of what a
+  // local deploy would otherwise load before it copies a file.
+  const { packForUpload } = await import('../deploy/upload-archive.js');
   const archive = await packForUpload(options.source, options.domain, options.name);
   try {
     const query = deployUploadQuery({ name: options.name, context: options.context, targets });

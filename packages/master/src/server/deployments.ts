@@ -1,23 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError, applicationEntry, syncDirectory, type DomainLayout, type MasterConfigChange } from '@flotilla/core';
+import { UsageError, applicationEntry, syncDirectory, type DomainLayout } from '@flotilla/core';
 import { STAGING_PREFIX } from '../deploy/stage.js';
-
-export type DeployChange = Extract<MasterConfigChange, { op: 'deploy' }>;
-
-/**
- * The change a deploy asks for once its files are staged in apps/: one shape for `master deploy`
- * (staged locally or uploaded) and the web console's upload.
- */
-export function deployChange(app: { name: string; context: string; targets: string[] }, staging: string): DeployChange {
-  return { op: 'deploy', name: app.name, context: app.context, targets: app.targets, staging };
-}
-
-/** What a deploy done says, for `master deploy` and the web console alike. */
-export function deployedMessage(app: { name: string; context: string; targets: string[] }, generation: number): string {
-  return `application ${app.name} deployed at ${app.context} to ${app.targets.join(', ')}: generation ${generation}`;
-}
 
 /** A staged application, by name: only the staging directories `master deploy` makes are accepted. */
 const STAGING_NAME = new RegExp(`^${STAGING_PREFIX.replace('.', '\\.')}[A-Za-z0-9_.-]+\\.tmp$`);

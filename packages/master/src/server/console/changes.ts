@@ -18,7 +18,7 @@ import {
 } from '@flotilla/core';
 import { parseValueArgument } from '../../commands/config.js';
 import { stageApplication } from '../../deploy/stage.js';
-import { deployChange, deployedMessage } from '../deployments.js';
+import { deployChange, deployedMessage } from '../../deploy/deploy-change.js';
 import { policyChange, type PolicyOptions } from '../../set-domain-backup/policy-options.js';
 
 /** What the console's changes need of the MASTER: its configuration and its one way to change it. */
