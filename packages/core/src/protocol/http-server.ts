@@ -6,7 +6,7 @@ import { ExitCode, FlotillaError } from '../errors.js';
 import { storageError } from '../storage-error.js';
 import type { Logger } from '../log.js';
 import type { LogCode } from '../log-codes.js';
-import { FLOTILLA_SERVER_NAME, TLS_MIN_VERSION } from '../tls/options.js';
+import { FLOTILLA_SERVER_NAME, TLS_CIPHER_SUITES, TLS_MIN_VERSION } from '../tls/options.js';
 import { ReplayGuard, bodyHash, verifyRequestHeaders } from './auth.js';
 import { CONNECTION_LIMITS, PeerConnections } from './connection-limits.js';
 import type { ErrorBody } from './sync.js';
@@ -155,6 +155,7 @@ export function createManagementServer(options: ManagementServerOptions): Server
     {
       ...options.tls,
       minVersion: TLS_MIN_VERSION,
+      ciphers: TLS_CIPHER_SUITES,
       handshakeTimeout: CONNECTION_LIMITS.handshakeTimeoutMs,
       // Flotilla's clients name FLOTILLA_SERVER_NAME, and a client naming no host (an address) gets the domain's too.
       SNICallback: (servername, done) => done(null, browser && servername !== FLOTILLA_SERVER_NAME ? browser : undefined),

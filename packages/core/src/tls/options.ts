@@ -15,6 +15,15 @@ export const TLS_MIN_VERSION = 'TLSv1.3' as const;
  */
 export const FLOTILLA_SERVER_NAME = 'management.flotilla.invalid';
 
+/**
+ * The TLS 1.3 suites of both ends, AES-128-GCM first (OpenSSL's default puts AES-256 first, and a
+ * Node server picks by its own order). A sync's content is encrypted by the MASTER and decrypted by
+ * the server on their event loops, and AES-256 costs a third more per byte (openssl speed on the
+ * bench machine: 2.3 against 3.1 GB/s). AES-128-GCM is the suite every TLS 1.3 peer must implement
+ * (RFC 8446 section 9.1); the others stay accepted, and the peer is verified the same whichever it is.
+ */
+export const TLS_CIPHER_SUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
+
 /** What a client trusts: the domain's CA, and the identity (identity.ts) its peer must have. */
 export interface PeerTrust {
   /** The domain's CA certificate, PEM. */
@@ -31,7 +40,7 @@ const contexts = new Map<string, SecureContext>();
 function contextFor(ca: string): SecureContext {
   let context = contexts.get(ca);
   if (!context) {
-    context = createSecureContext({ ca, minVersion: TLS_MIN_VERSION });
+    context = createSecureContext({ ca, minVersion: TLS_MIN_VERSION, ciphers: TLS_CIPHER_SUITES });
     contexts.set(ca, context);
   }
   return context;
