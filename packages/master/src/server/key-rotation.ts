@@ -27,6 +27,8 @@ const PendingSchema = z.strictObject({ servers: z.array(z.string().max(64)).max(
  */
 export class KeyRotation {
   private readonly guard = new ReplayGuard();
+  /** Whether any server still waits for the key: known before a refresh's body is read (load()). */
+  private awaited = false;
 
   constructor(
     private readonly layout: DomainLayout,
@@ -44,6 +46,20 @@ export class KeyRotation {
 
   private async keepPending(servers: Set<string>): Promise<void> {
     await writeFileAtomic(this.pendingFile, `${JSON.stringify({ servers: [...servers].sort() })}\n`, { mode: 0o600 });
+    this.awaited = servers.size > 0;
+  }
+
+  /** Reads who still waits for the key, so that admits() can answer on a request's headers alone. */
+  async load(): Promise<void> {
+    this.awaited = (await this.pending()).size > 0;
+  }
+
+  /**
+   * Whether a key refresh may be read at all: only while a server missed a rotation. Otherwise the
+   * public route is refused before its body is read, as a stranger's request costs nothing else.
+   */
+  admits(): boolean {
+    return this.awaited;
   }
 
   /** Records who missed `next` (with those who missed an earlier one), then makes it the domain's key. */

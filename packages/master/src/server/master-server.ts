@@ -7,6 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import {
   API_PREFIX,
+  ExitCode,
+  sendJson,
   BACKUP_DOWNLOAD_PATH,
   CERTIFICATE_PATH,
   CONFIG_HISTORY_PATH,
@@ -217,6 +219,7 @@ export class MasterServer {
     await clearSnapshots(this.snapshotsDir);
     await this.webConsole.load();
     await clearUploads(this.uploadsDir);
+    await this.keyRotation.load();
     if (await this.store.refresh()) {
       this.log.info('MA-0022', `generation ${this.store.manifest.generation} (the domain's files changed since the last generation)`);
     }
@@ -527,6 +530,12 @@ export class MasterServer {
         path: KEY_REFRESH_PATH,
         public: true,
         maxBody: MAX_KEY_REFRESH_BODY,
+        admit: (request, response) => {
+          if (this.keyRotation.admits()) return true;
+          this.log.warn('MA-0040', `refused a key refresh from ${request.socket.remoteAddress}: no server is waiting for a key`);
+          sendJson(response, 401, { error: 'key refresh refused: no server is waiting for a key; start the server with --key-file', exitCode: ExitCode.usage });
+          return false;
+        },
         handle: async ({ body }) => {
           const refresh = parseMessage(KeyRefreshSchema, body, 'a key refresh', this.log);
           await this.keyRotation.refresh(refresh, this.tls.ca.certificate);
