@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { masterIdentity } from '@flotilla/core';
 import { onCleanup, run, tempHome, waitFor } from '@flotilla/test-support';
 import { createTestDomain, managedStatus, readKey, startManaged, startMaster, type TestDomain } from '@flotilla/test-support/domain';
+import { snapshot } from '@flotilla/test-support/domain-trees';
 import { testTls } from '@flotilla/test-support/management';
 import { tcpProxy } from '@flotilla/test-support/tcp-proxy';
 
@@ -66,7 +67,7 @@ describe('a man in the middle between a server and its MASTER', () => {
     // A new generation waits on the MASTER: a sync that went through would write it.
     expect((await run('master', ['config', 'set', 'mitm2', 'backup.keep', '20', '--home', home])).exitCode).toBe(0);
     const cacheDir = join(remote, 'domains', 'mitm2', 'servers', 'server1', 'cache');
-    const before = (await readdir(cacheDir)).sort();
+    const before = await snapshot(cacheDir);
 
     // One byte changed in everything the MASTER sends after its first flight (the handshake).
     const proxy = await tcpProxy(domain.masterPort, {
@@ -82,7 +83,7 @@ describe('a man in the middle between a server and its MASTER', () => {
     expect(server.stderr()).toContain('[MS-0045]');
     const status = await managedStatus(remote, 'mitm2', 'server1');
     expect(status).toMatchObject({ mode: 'INDEPENDENT', generation: 1 });
-    expect((await readdir(cacheDir)).sort()).toEqual(before);
+    expect(await snapshot(cacheDir)).toEqual(before);
     expect(await answers(domain.servers.server1!.http)).toBe(true);
   });
 

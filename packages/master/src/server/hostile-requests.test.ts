@@ -2,8 +2,10 @@
  * What a stranger on the network can try against management ports, each through the real
  * binaries (issue 13): none of it crashes or steers a server, and each refusal is the right one.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { CONNECTION_LIMITS } from '@flotilla/core';
@@ -11,18 +13,51 @@ import { onCleanup, tempHome, waitFor } from '@flotilla/test-support';
 import { createTestDomain, managedStatus, masterStatus, readKey, startManaged, startMaster } from '@flotilla/test-support/domain';
 import { domainCa, sendRaw, signedFor } from '@flotilla/test-support/management';
 
+/** Unsigned, with `length` bytes announced and not one of them sent: the status line of the answer. */
+function announceBody(port: number, ca: string, path: string, length: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca, checkServerIdentity: () => undefined }, () => {
+      socket.write(`POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n`);
+    });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('\r\n\r\n')) {
+        socket.destroy();
+        resolve(text.split('\r\n')[0]!);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+const APPS = '  applications: { hello: { context: "/hello", targets: ["cluster1"] } },\n';
+
+async function helloAnswers(http: number): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${http}/hello/`).catch(() => undefined);
+  return response?.status === 200 && (await response.text()) === 'hello\n';
+}
+
 describe('hostile requests to management ports', () => {
-  it('never crash the MASTER: malformed escapes, plain HTTP, a body before its signature, too many strangers', async () => {
+  it('never crash the MASTER or a server: malformed escapes, plain HTTP, a body before its signature, too many strangers', async () => {
     const home = await tempHome();
-    const domain = await createTestDomain(home, 'h1', ['server1']);
+    const domain = await createTestDomain(home, 'h1', ['server1'], APPS);
+    const app = join(domain.dir, 'apps', 'hello');
+    await mkdir(app, { recursive: true });
+    await writeFile(join(app, 'index.js'), "require('node:http').createServer((req, res) => res.end('hello\\n')).listen(process.env.PORT);\n");
     const master = await startMaster(domain);
+    const server = await startManaged(home, 'h1', 'server1');
+    const { http } = domain.servers.server1!;
+    await waitFor('the application answering', () => helloAnswers(http));
     const ca = await domainCa(domain);
     const port = domain.masterPort;
 
     // Route parameters decoded outside the handler's try once killed the MASTER (URIError).
-    for (const [method, path] of [['POST', '/v2/servers/%E0%A4%A/report'], ['GET', '/console/%'], ['GET', '/%']] as const) {
-      const answer = await sendRaw(port, { method, path, ca });
-      expect([400, 401, 404], `${method} ${path}`).toContain(answer.status);
+    for (const target of [port, domain.servers.server1!.port]) {
+      for (const [method, path] of [['POST', '/v2/servers/%E0%A4%A/report'], ['GET', '/console/%'], ['GET', '/%'], ['POST', '/v2/key/%']] as const) {
+        const answer = await sendRaw(target, { method, path, ca });
+        expect([400, 401, 404], `${method} ${path} at port ${target}`).toContain(answer.status);
+      }
     }
 
     // Plain HTTP on a management port gets no service.
@@ -33,22 +68,11 @@ describe('hostile requests to management ports', () => {
     });
     expect(plain).not.toMatch(/^HTTP 2/);
 
-    // Unsigned, with a megabyte announced and not a byte of it sent: refused on its headers alone.
-    const early = await new Promise<string>((resolve, reject) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port, ca, checkServerIdentity: () => undefined }, () => {
-        socket.write(`POST /v2/config HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${1024 * 1024}\r\n\r\n`);
-      });
-      let text = '';
-      socket.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-        if (text.includes('\r\n\r\n')) {
-          socket.destroy();
-          resolve(text.split('\r\n')[0]!);
-        }
-      });
-      socket.on('error', reject);
-    });
-    expect(early).toBe('HTTP/1.1 401 Unauthorized');
+    // Unsigned, with a body announced and not a byte of it sent: refused on its headers alone, also
+    // the public key refresh while no server waits for a key.
+    expect(await announceBody(port, ca, '/v2/config', 1024 * 1024)).toBe('HTTP/1.1 401 Unauthorized');
+    expect(await announceBody(domain.servers.server1!.port, ca, '/v2/key', 1024 * 1024)).toBe('HTTP/1.1 401 Unauthorized');
+    expect(await announceBody(port, ca, '/v2/key-refresh', 16 * 1024)).toBe('HTTP/1.1 401 Unauthorized');
 
     // Strangers that connect and say nothing hold at most their share of the port.
     const strangers: Socket[] = [];
@@ -70,8 +94,12 @@ describe('hostile requests to management ports', () => {
     await waitFor('the strangers past the limit refused', () => refused >= 20);
     strangers.forEach((socket) => socket.destroy());
     await waitFor('room again', async () => (await masterStatus(domain)).domain === 'h1');
-    expect(master.stderr()).not.toContain('URIError');
-    expect(master.stderr()).not.toContain('SYS-0001');
+    for (const process of [master, server]) {
+      expect(process.stderr()).not.toContain('URIError');
+      expect(process.stderr()).not.toContain('SYS-0001');
+    }
+    expect((await masterStatus(domain)).servers.map((row: { status: string }) => row.status)).toEqual(['RUNNING', 'RUNNING']);
+    expect(await helloAnswers(http)).toBe(true);
   });
 
   it('refuse a request signed for one server at every other server and at the MASTER', async () => {
