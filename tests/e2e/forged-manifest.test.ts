@@ -9,7 +9,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, hostsFor, issueCertificate, masterIdentity, newKeyPair, readDomainCa, trustProof, domainFiles } from '@flotilla/core';
+import { ANSWER_SIGNATURE_HEADER, AUTH_HEADERS, PROTOCOL_VERSION, answerSignature, bodyHash, hostsFor, issueCertificate, masterIdentity, newKeyPair, readDomainCa, trustProof, domainFiles } from '@flotilla/core';
 import { onCleanup, run, tempHome } from '@flotilla/test-support';
 import { createTestDomain, readKey } from '@flotilla/test-support/domain';
 
@@ -32,11 +32,18 @@ describe('a forged manifest from a fake MASTER', () => {
     const leaf = new X509Certificate(cert).raw;
     const config = await readFile(domain.configFile, 'utf8');
     let forged = '';
+    let answerKey: Uint8Array = key;
     const fake = createServer({ key: keys.privateKey, cert }, (request, response) => {
       request.resume();
       const url = new URL(request.url ?? '/', 'https://fake');
+      // It signs its answers as the MASTER does (with the key it holds, or with `answerKey`).
+      const nonce = request.headers[AUTH_HEADERS.nonce];
       const answer = (body: string) => {
-        response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        response.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(typeof nonce === 'string' && { [ANSWER_SIGNATURE_HEADER]: answerSignature(answerKey, nonce, 200, bodyHash(body)) }),
+        });
         response.end(body);
       };
       if (url.pathname === '/v2/trust') return answer(JSON.stringify({ domain: 'fm', ca: ca.certificate, proof: trustProof(key, 'fm', url.searchParams.get('nonce')!, ca.certificate, leaf) }));
@@ -79,5 +86,15 @@ describe('a forged manifest from a fake MASTER', () => {
       expect(written.filter((entry) => /gen-\d+/.test(entry))).toEqual([]);
     }
     expect(await readdir('/tmp')).not.toContain('escaped.txt');
+
+    // Without the domain key (a thief of an old backup after a rotation, holding only the CA key),
+    // even a good manifest is refused: the answer is not signed with the key the server holds.
+    answerKey = Buffer.alloc(32, 7);
+    forged = forged.replace(/"path":"apps\/hello\/x+\.js"/, '"path":"apps/hello/index.js"');
+    const fresh = await tempHome();
+    const started = await run('managed', ['start', 'fm', 'server1', '--home', fresh, '--master', `127.0.0.1:${port}`, '--key-file', domain.keyFile]);
+    expect(started.exitCode, started.stderr).toBe(4);
+    expect(started.stderr).toContain(`answered GET /v2/generation without the domain key's signature`);
+    expect((await tree(fresh)).filter((entry) => /gen-\d+/.test(entry))).toEqual([]);
   });
 });

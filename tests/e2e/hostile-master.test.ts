@@ -9,9 +9,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, domainFiles, hostsFor, issueCertificate, masterIdentity, newKeyPair, readDomainCa } from '@flotilla/core';
+import { ANSWER_SIGNATURE_HEADER, AUTH_HEADERS, PROTOCOL_VERSION, answerSignature, bodyHash, domainFiles, hostsFor, issueCertificate, masterIdentity, newKeyPair, readDomainCa } from '@flotilla/core';
 import { onCleanup, run, tempHome, waitFor } from '@flotilla/test-support';
-import { createTestDomain, managedStatus, startManaged, startMaster, type TestDomain } from '@flotilla/test-support/domain';
+import { createTestDomain, managedStatus, readKey, startManaged, startMaster, type TestDomain } from '@flotilla/test-support/domain';
 import { snapshot } from '@flotilla/test-support/domain-trees';
 
 const APPS = '  applications: { hello: { context: "/hello", targets: ["cluster1"] } },\n';
@@ -33,9 +33,10 @@ interface Garbage {
   manifest: string;
 }
 
-/** An impostor on the MASTER's port, with a certificate of the domain's CA: it counts what it was asked. */
+/** An impostor on the MASTER's port, with a certificate of the domain's CA and the key: it counts what it was asked. */
 async function impostor(domain: TestDomain, garbage: Garbage): Promise<{ asked: string[] }> {
   const ca = (await readDomainCa(domainFiles(domain.dir)))!;
+  const key = Buffer.from(await readKey(domain), 'hex');
   const keys = newKeyPair();
   const cert = await issueCertificate(ca, { identity: masterIdentity(domain.name), commonName: 'adminServer', hosts: hostsFor('127.0.0.1', undefined), publicKey: keys.publicKey });
   const asked: string[] = [];
@@ -50,7 +51,8 @@ async function impostor(domain: TestDomain, garbage: Garbage): Promise<{ asked: 
       return;
     }
     const body = path === '/v2/generation' ? garbage.manifest : '{}';
-    response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    const nonce = String(request.headers[AUTH_HEADERS.nonce]);
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [ANSWER_SIGNATURE_HEADER]: answerSignature(key, nonce, 200, bodyHash(body)) });
     response.end(body);
   });
   await new Promise<void>((resolve) => fake.listen(domain.masterPort, '127.0.0.1', resolve));

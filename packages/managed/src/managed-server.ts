@@ -14,9 +14,12 @@ import {
   ExitCode,
   KEY_PATH,
   KEY_REFRESH_PATH,
+  ProtocolError,
+  KeyRefreshAnswerSchema,
   NewKeySchema,
   PeerRefusedKeyError,
   PeerUnreachableError,
+  keyRefreshAnswerGenuine,
   signKeyRefresh,
   SerialQueue,
   TerminalProgress,
@@ -371,7 +374,10 @@ export class ManagedServer {
     const client = await this.masterClient();
     const proof = { server: this.name, certificate: held.cert, time: Date.now(), nonce: randomBytes(16).toString('hex') };
     const body = { ...proof, signature: signKeyRefresh(this.domain, proof, held.key) };
-    const answer = parseMessage(NewKeySchema, await client.request('POST', KEY_REFRESH_PATH, { body, unsigned: true }), `the new key from the MASTER at ${client.where}`);
+    const answer = parseMessage(KeyRefreshAnswerSchema, await client.request('POST', KEY_REFRESH_PATH, { body, unsigned: true }), `the new key from the MASTER at ${client.where}`, this.log);
+    if (!keyRefreshAnswerGenuine(this.key, this.domain, proof.nonce, answer)) {
+      throw new ProtocolError(`the MASTER at ${client.where} answered the key refresh without a proof made with ${this.name}'s current key: not taken`);
+    }
     await this.takeKey(Buffer.from(answer.key, 'hex'), `from the MASTER at ${client.where}, which rotated it while ${this.name} was away`);
     return true;
   }

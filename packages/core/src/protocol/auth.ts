@@ -91,10 +91,31 @@ export class ReplayGuard {
   }
 }
 
+/**
+ * The answer to a signed request carries this MAC, made with the key that checked the request, over
+ * the request's nonce, the status and the body's hash: an answer is good for that one request and
+ * comes from a holder of the domain key. A client takes a 200 answer only with it, so a certificate
+ * alone (a stolen CA key, say) does not let anyone pass for a peer (docs/security.md).
+ */
+export const ANSWER_SIGNATURE_HEADER = 'x-flotilla-answer-signature';
+
+/** The signature of an answer with `status` whose body hashes to `answerBodyHash` (bodyHash). */
+export function answerSignature(key: Uint8Array, nonce: string, status: number, answerBodyHash: string): string {
+  return createHmac('sha256', key).update(['flotilla-answer-v1', nonce, String(status), answerBodyHash].join('\n')).digest('hex');
+}
+
+/** Whether `given` (the answer's ANSWER_SIGNATURE_HEADER) is the MAC of this answer to the request with `nonce`. */
+export function answerSigned(key: Uint8Array, nonce: string, status: number, body: Uint8Array | string, given: string | string[] | undefined): boolean {
+  if (typeof given !== 'string' || !/^[0-9a-f]{64}$/.test(given)) return false;
+  return timingSafeEqual(Buffer.from(answerSignature(key, nonce, status, bodyHash(body)), 'hex'), Buffer.from(given, 'hex'));
+}
+
 export type AuthFailure = 'missing' | 'stale' | 'bad-signature' | 'replayed';
 
 export interface VerifiedHeaders {
   sender: string;
+  /** The request's nonce, which the answer's signature names (answerSignature). */
+  nonce: string;
   /** What the body must hash to; the caller checks it once it has read the body. */
   bodyHash: string;
 }
@@ -126,5 +147,5 @@ export function verifyRequestHeaders(
   const presented = Buffer.from(given, 'hex');
   if (!timingSafeEqual(Buffer.from(signature(key, parts), 'hex'), presented)) return { failure: 'bad-signature' };
   if (!guard.accept(nonce)) return { failure: 'replayed' };
-  return { sender, bodyHash: hash };
+  return { sender, nonce, bodyHash: hash };
 }

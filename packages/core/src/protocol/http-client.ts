@@ -5,7 +5,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { ExitCode, FlotillaError, UsageError, type ExitCodeValue } from '../errors.js';
 import { ProtocolError } from './parse-message.js';
 import { clientTlsOptions, type PeerTrust } from '../tls/options.js';
-import { signRequest } from './auth.js';
+import { ANSWER_SIGNATURE_HEADER, AUTH_HEADERS, answerSigned, signRequest } from './auth.js';
 import { PeerUnreachableError, connectionError } from './peer-errors.js';
 import { streamRequest, type BodySink } from './streamed-body.js';
 import { ErrorBodySchema, type MasterAddress } from './sync.js';
@@ -27,6 +27,12 @@ export interface RequestOptions {
 
 /** The peer refused our signature (401): the key we sign with is not, or no longer, the domain's. */
 export class PeerRefusedKeyError extends UsageError {}
+
+/** The key and nonce a request was signed with: its answer must name them (answerSignature). */
+interface SignedRequest {
+  key: Uint8Array;
+  nonce: string;
+}
 
 /** What a client needs to talk to one peer: the key it signs with, its own name, and whom it trusts. */
 export interface PeerCredentials {
@@ -64,9 +70,38 @@ export class PeerClient {
   }
 
   /** Sends a request and returns the response once its headers arrive (the body is the caller's). */
-  open(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+  async open(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+    return (await this.send(method, path, options)).response;
+  }
+
+  /** The answer's JSON, not yet checked: the caller parses it with its schema (parseMessage). */
+  async request(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<unknown> {
+    const { response, signed } = await this.send(method, path, options);
+    const text = await readAll(response, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, this.where);
+    if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, text, this.where);
+    if (signed) this.checkAnswer(signed, response, text, `${method} ${path}`);
+    try {
+      return JSON.parse(text.toString('utf8'));
+    } catch {
+      throw new ProtocolError(`${this.where} answered ${method} ${path} with something that is not JSON`);
+    }
+  }
+
+  /**
+   * A 200 answer to a signed request counts only when signed with the key that signed the request
+   * (auth.ts, answerSignature): passing TLS with a certificate of the domain's CA is not enough.
+   * Refusals need no signature: believed or not, they change nothing here.
+   */
+  private checkAnswer(signed: SignedRequest, response: IncomingMessage, text: Buffer, what: string): void {
+    if (answerSigned(signed.key, signed.nonce, 200, text, response.headers[ANSWER_SIGNATURE_HEADER])) return;
+    throw new ProtocolError(`${this.where} answered ${what} without the domain key's signature: it is not a peer of this domain (or holds another key)`);
+  }
+
+  private send(method: 'GET' | 'POST', path: string, options: RequestOptions): Promise<{ response: IncomingMessage; signed?: SignedRequest }> {
     const body = options.body === undefined ? '' : JSON.stringify(options.body);
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const signature = options.unsigned ? undefined : this.sign(method, path, body);
+    const signed = signature && { key: this.credentials.key, nonce: signature[AUTH_HEADERS.nonce]! };
     return new Promise((resolve, reject) => {
       const req = httpsRequest(
         {
@@ -76,14 +111,14 @@ export class PeerClient {
           path,
           agent: this.agent,
           headers: {
-            ...(options.unsigned ? {} : this.sign(method, path, body)),
+            ...signature,
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
           },
         },
         (response) => {
           clearTimeout(timer);
-          resolve(response);
+          resolve({ response, ...(signed && { signed }) });
         },
       );
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
@@ -93,18 +128,6 @@ export class PeerClient {
       });
       req.end(body);
     });
-  }
-
-  /** The answer's JSON, not yet checked: the caller parses it with its schema (parseMessage). */
-  async request(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<unknown> {
-    const response = await this.open(method, path, options);
-    const text = await readAll(response, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, this.where);
-    if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, text, this.where);
-    try {
-      return JSON.parse(text.toString('utf8'));
-    } catch {
-      throw new ProtocolError(`${this.where} answered ${method} ${path} with something that is not JSON`);
-    }
   }
 
   /**
@@ -170,6 +193,7 @@ export class PeerClient {
    * size, which the signature covers and the peer checks on arrival. The JSON answer, not yet checked.
    */
   async upload(path: string, file: string, content: { sha256: string; bytes: number }, timeoutMs: number): Promise<unknown> {
+    const signature = this.sign('POST', path, '', content.sha256);
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpsRequest({
         host: this.peer.address,
@@ -177,7 +201,7 @@ export class PeerClient {
         method: 'POST',
         path,
         agent: this.agent,
-        headers: { ...this.sign('POST', path, '', content.sha256), 'content-type': 'application/zip', 'content-length': content.bytes },
+        headers: { ...signature, 'content-type': 'application/zip', 'content-length': content.bytes },
       });
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
       // A peer that refuses answers before it has read everything: its answer is what counts.
@@ -195,6 +219,7 @@ export class PeerClient {
     });
     const text = await readAll(response, timeoutMs, this.where);
     if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, text, this.where);
+    this.checkAnswer({ key: this.credentials.key, nonce: signature[AUTH_HEADERS.nonce]! }, response, text, `POST ${path}`);
     try {
       return JSON.parse(text.toString('utf8'));
     } catch {

@@ -7,7 +7,7 @@ import { storageError } from '../storage-error.js';
 import type { Logger } from '../log.js';
 import type { LogCode } from '../log-codes.js';
 import { FLOTILLA_SERVER_NAME, TLS_CIPHER_SUITES, TLS_MIN_VERSION } from '../tls/options.js';
-import { ReplayGuard, bodyHash, verifyRequestHeaders } from './auth.js';
+import { ANSWER_SIGNATURE_HEADER, ReplayGuard, answerSignature, bodyHash, verifyRequestHeaders } from './auth.js';
 import { CONNECTION_LIMITS, PeerConnections } from './connection-limits.js';
 import type { ErrorBody } from './sync.js';
 
@@ -93,16 +93,45 @@ function compile(path: string): { regex: RegExp; names: string[] } {
   return { regex: new RegExp(`^${source}$`), names };
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  response.end(text);
+/** The key and nonce of the signed request being answered: its answer is signed with them (auth.ts). */
+export interface AnswerSigner {
+  key: Uint8Array;
+  nonce: string;
+}
+
+/**
+ * An answer already serialised, which a handler returns instead of an object: one the MASTER sends
+ * to every server alike (the generation's manifest) is serialised, and hashed for its signatures,
+ * once rather than per request.
+ */
+export class JsonText {
+  private sha256?: string;
+
+  constructor(readonly text: Buffer) {}
+
+  get hash(): string {
+    this.sha256 ??= bodyHash(this.text);
+    return this.sha256;
+  }
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown, signer?: AnswerSigner): void {
+  sendJsonText(response, status, body instanceof JsonText ? body : new JsonText(Buffer.from(JSON.stringify(body))), signer);
+}
+
+function sendJsonText(response: ServerResponse, status: number, json: JsonText, signer?: AnswerSigner): void {
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': json.text.length,
+    ...(signer && { [ANSWER_SIGNATURE_HEADER]: answerSignature(signer.key, signer.nonce, status, json.hash) }),
+  });
+  response.end(json.text);
 }
 
 /** Refuses a request without reading its body: the connection cannot carry another, so it closes. */
-function refuse(response: ServerResponse, status: number, body: ErrorBody): void {
+function refuse(response: ServerResponse, status: number, body: ErrorBody, signer?: AnswerSigner): void {
   response.setHeader('connection', 'close');
-  sendJson(response, status, body);
+  sendJson(response, status, body, signer);
 }
 
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -163,6 +192,8 @@ export function createManagementServer(options: ManagementServerOptions): Server
     async (request, response) => {
       const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
       let pathname = '/';
+      /** Set once the request's signature checked out: every answer to it is signed from then on. */
+      let signer: AnswerSigner | undefined;
       try {
         const url = new URL(request.url ?? '/', 'https://management');
         pathname = url.pathname;
@@ -176,12 +207,16 @@ export function createManagementServer(options: ManagementServerOptions): Server
         let sender = '';
         let expectedHash: string | undefined;
         if (!isPublic) {
-          const verified = verifyRequestHeaders(options.key(), guard, { method: request.method ?? '', path: request.url ?? '', receiver: options.identity }, request.headers);
+          // One key for the check and the answer: a rotation that lands meanwhile (POST /v2/key)
+          // must not leave the sender with an answer signed by a key it does not hold yet.
+          const key = options.key();
+          const verified = verifyRequestHeaders(key, guard, { method: request.method ?? '', path: request.url ?? '', receiver: options.identity }, request.headers);
           if ('failure' in verified) {
             options.logger.warn(options.unauthorizedCode, `refused an unauthenticated request (${verified.failure}) from ${remote}: ${request.method} ${url.pathname.slice(0, 200)}`);
             return refuse(response, 401, { error: `unauthorized (${verified.failure}): requests must be signed with the domain key, for this server`, exitCode: ExitCode.usage });
           }
           connections.authenticated(request.socket);
+          signer = { key, nonce: verified.nonce };
           sender = verified.sender;
           expectedHash = verified.bodyHash;
         }
@@ -193,22 +228,22 @@ export function createManagementServer(options: ManagementServerOptions): Server
         }
         const limit = match?.route.maxBody ?? (isPublic ? 0 : DEFAULT_MAX_BODY);
         if (match?.route.stream && expectedHash !== undefined) {
-          if (!(Number(request.headers['content-length'] ?? 0) <= limit)) return refuse(response, 413, { error: `request body too large: at most ${limit} bytes`, exitCode: ExitCode.usage });
+          if (!(Number(request.headers['content-length'] ?? 0) <= limit)) return refuse(response, 413, { error: `request body too large: at most ${limit} bytes`, exitCode: ExitCode.usage }, signer);
           const result = await match.route.handle({ params: match.params, query: url.searchParams, body: Buffer.alloc(0), bodyHash: expectedHash, sender, request, response });
-          if (result !== HANDLED) sendJson(response, 200, result ?? {});
+          if (result !== HANDLED) sendJson(response, 200, result ?? {}, signer);
           return;
         }
         const body = await readBody(request, limit);
-        if (body === undefined) return refuse(response, 413, { error: 'request body too large', exitCode: ExitCode.usage });
+        if (body === undefined) return refuse(response, 413, { error: 'request body too large', exitCode: ExitCode.usage }, signer);
         if (expectedHash !== undefined && bodyHash(body) !== expectedHash) {
           options.logger.warn(options.unauthorizedCode, `refused a request from ${remote} whose body is not the one signed: ${request.method} ${url.pathname.slice(0, 200)}`);
           return refuse(response, 401, { error: 'unauthorized (bad-body): the body is not the one that was signed', exitCode: ExitCode.usage });
         }
-        if (!match) return sendJson(response, 404, { error: `no such endpoint ${request.method} ${url.pathname.slice(0, 200)}`, exitCode: ExitCode.failed } satisfies ErrorBody);
+        if (!match) return sendJson(response, 404, { error: `no such endpoint ${request.method} ${url.pathname.slice(0, 200)}`, exitCode: ExitCode.failed } satisfies ErrorBody, signer);
         // A public request that its handler accepted vouches for its connection too.
         if (isPublic) response.once('finish', () => response.statusCode < 400 && connections.authenticated(request.socket));
         const result = await match.route.handle({ params: match.params, query: url.searchParams, body, bodyHash: bodyHash(body), sender, request, response });
-        if (result !== HANDLED) sendJson(response, 200, result ?? {});
+        if (result !== HANDLED) sendJson(response, 200, result ?? {}, signer);
       } catch (error) {
         if (response.headersSent) {
           response.destroy();
@@ -222,7 +257,7 @@ export function createManagementServer(options: ManagementServerOptions): Server
         }
         const exitCode = error instanceof FlotillaError ? error.exitCode : ExitCode.failed;
         if (!(error instanceof FlotillaError)) options.logger.error('SYS-0001', `request ${request.method} ${pathname.slice(0, 200)} failed: ${(error as Error).stack}`);
-        sendJson(response, STATUS_FOR_EXIT[exitCode] ?? 500, { error: (error as Error).message, exitCode } satisfies ErrorBody);
+        sendJson(response, STATUS_FOR_EXIT[exitCode] ?? 500, { error: (error as Error).message, exitCode } satisfies ErrorBody, signer);
       }
     },
   );

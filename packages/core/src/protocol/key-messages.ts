@@ -1,4 +1,4 @@
-import { createPrivateKey, sign, verify, X509Certificate } from 'node:crypto';
+import { createHmac, createPrivateKey, sign, timingSafeEqual, verify, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { DOMAIN_KEY_HEX } from '../domain-key.js';
 import { API_PREFIX } from './sync.js';
@@ -17,9 +17,31 @@ export const KEY_REFRESH_PATH = `${API_PREFIX}/key-refresh`;
 const MAX_PEM_CHARS = 16 * 1024;
 const hexKey = z.string().regex(DOMAIN_KEY_HEX, { error: 'must be 64 lowercase hexadecimal characters' });
 
-/** `POST /v2/key` (MASTER → server) and the answer of a key refresh. */
+/** `POST /v2/key` (MASTER → server). */
 export const NewKeySchema = z.strictObject({ key: hexKey });
 export type NewKey = z.infer<typeof NewKeySchema>;
+
+/**
+ * The answer to a key refresh: the new key, and a MAC of it made with the key the server still
+ * holds (the one it missed the rotation with, which the MASTER keeps for it). A refresh is public,
+ * so without the MAC anyone who got a server to ask (by answering 401) could hand it a key of
+ * their own; with it, only a holder of the server's own key can.
+ */
+export const KeyRefreshAnswerSchema = z.strictObject({ key: hexKey, proof: z.string().regex(/^[0-9a-f]{64}$/) });
+export type KeyRefreshAnswer = z.infer<typeof KeyRefreshAnswerSchema>;
+
+function refreshAnswerMac(heldKey: Uint8Array, domain: string, refreshNonce: string, key: string): Buffer {
+  return createHmac('sha256', heldKey).update(['flotilla-key-refresh-answer-v1', domain, refreshNonce, key].join('\n')).digest();
+}
+
+export function keyRefreshAnswer(heldKey: Uint8Array, domain: string, refreshNonce: string, key: string): KeyRefreshAnswer {
+  return { key, proof: refreshAnswerMac(heldKey, domain, refreshNonce, key).toString('hex') };
+}
+
+/** Whether `answer` was made for the refresh with `refreshNonce` by a holder of `heldKey`. */
+export function keyRefreshAnswerGenuine(heldKey: Uint8Array, domain: string, refreshNonce: string, answer: KeyRefreshAnswer): boolean {
+  return timingSafeEqual(refreshAnswerMac(heldKey, domain, refreshNonce, answer.key), Buffer.from(answer.proof, 'hex'));
+}
 
 /** What `master rotate-key --json` prints. */
 export const KeyRotationResultSchema = z.strictObject({

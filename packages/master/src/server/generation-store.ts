@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import {
+  JsonText,
   PROTOCOL_VERSION,
   digestTree,
   numberGeneration,
@@ -21,7 +22,7 @@ export class GenerationStore {
   private readonly hashCache = new Map<string, string>();
   private byHash = new Map<string, FileEntry>();
   private current!: GenerationManifest;
-  private serialized?: Buffer;
+  private serialized?: JsonText;
 
   constructor(private readonly layout: DomainLayout) {}
 
@@ -30,11 +31,12 @@ export class GenerationStore {
   }
 
   /**
-   * The manifest as JSON, serialised once per generation: every server of a domain asks for it
-   * after each change, and a manifest of thousands of files costs milliseconds to serialise.
+   * The manifest as JSON, serialised (and hashed for its answers' signatures) once per generation:
+   * every server of a domain asks for it after each change, and a manifest of thousands of files
+   * costs milliseconds to serialise.
    */
-  get manifestJson(): Buffer {
-    this.serialized ??= Buffer.from(JSON.stringify(this.current));
+  get manifestJson(): JsonText {
+    this.serialized ??= new JsonText(Buffer.from(JSON.stringify(this.current)));
     return this.serialized;
   }
 

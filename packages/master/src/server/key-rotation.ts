@@ -3,10 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
+  DOMAIN_KEY_HEX,
   MAX_CLOCK_SKEW_MS,
   PeerRefusedKeyError,
   ReplayGuard,
   identitiesIn,
+  keyRefreshAnswer,
   keyRefreshSigned,
   parseMessage,
   serverIdentity,
@@ -14,11 +16,23 @@ import {
   writeFileAtomic,
   type DomainLayout,
   type KeyRefresh,
+  type KeyRefreshAnswer,
   type Logger,
 } from '@flotilla/core';
 
-/** The servers still to be handed the current key: written before the key, kept with it (and in backups). */
-const PendingSchema = z.strictObject({ servers: z.array(z.string().max(64)).max(100_000) });
+const MAX_PENDING = 100_000;
+/**
+ * The servers still to be handed the current key, each with the key it still holds, which the
+ * refresh's answer is signed with (KeyRefreshAnswerSchema): written before the new key, kept with
+ * it (and in backups). The list without keys is the file as versions before that wrote it.
+ */
+const PendingSchema = z.union([
+  z.strictObject({ waiting: z.array(z.strictObject({ server: z.string().max(64), key: z.string().regex(DOMAIN_KEY_HEX) })).max(MAX_PENDING) }),
+  z.strictObject({ servers: z.array(z.string().max(64)).max(MAX_PENDING) }),
+]);
+
+/** Server → the key it holds (hex), undefined when the file predates keeping it. */
+type Pending = Map<string, string | undefined>;
 
 /**
  * The MASTER's side of `master rotate-key` (docs/operations.md): which servers missed the new key,
@@ -39,14 +53,17 @@ export class KeyRotation {
     return join(this.layout.securityDir, 'key-pending.json');
   }
 
-  private async pending(): Promise<Set<string>> {
+  private async pending(): Promise<Pending> {
     const text = await readFile(this.pendingFile, 'utf8').catch(() => undefined);
-    return new Set(text === undefined ? [] : parseMessage(PendingSchema, text, this.pendingFile).servers);
+    if (text === undefined) return new Map();
+    const file = parseMessage(PendingSchema, text, this.pendingFile);
+    return 'waiting' in file ? new Map(file.waiting.map(({ server, key }) => [server, key])) : new Map(file.servers.map((server) => [server, undefined]));
   }
 
-  private async keepPending(servers: Set<string>): Promise<void> {
-    await writeFileAtomic(this.pendingFile, `${JSON.stringify({ servers: [...servers].sort() })}\n`, { mode: 0o600 });
-    this.awaited = servers.size > 0;
+  private async keepPending(pending: Pending): Promise<void> {
+    const waiting = [...pending].sort(([a], [b]) => a.localeCompare(b)).flatMap(([server, key]) => (key === undefined ? [] : [{ server, key }]));
+    await writeFileAtomic(this.pendingFile, `${JSON.stringify({ waiting })}\n`, { mode: 0o600 });
+    this.awaited = pending.size > 0;
   }
 
   /** Reads who still waits for the key, so that admits() can answer on a request's headers alone. */
@@ -62,22 +79,29 @@ export class KeyRotation {
     return this.awaited;
   }
 
-  /** Records who missed `next` (with those who missed an earlier one), then makes it the domain's key. */
-  async rotated(keyFile: string, next: Buffer, missed: string[]): Promise<void> {
+  /**
+   * Records who missed `next`, holding `current` (one that missed an earlier rotation too keeps the
+   * older key it holds), then makes `next` the domain's key.
+   */
+  async rotated(keyFile: string, current: Uint8Array, next: Buffer, missed: string[]): Promise<void> {
     const pending = await this.pending();
-    for (const server of missed) pending.add(server);
+    for (const server of missed) if (!pending.has(server)) pending.set(server, Buffer.from(current).toString('hex'));
     await this.keepPending(pending);
     await writeDomainKey(keyFile, next);
   }
 
-  /** Checks a refresh; the server then counts as having the key. Refused: PeerRefusedKeyError (401). */
-  async refresh(refresh: KeyRefresh, caPem: string): Promise<void> {
+  /**
+   * Checks a refresh and answers it with `key`, signed with the key the server holds; the server then
+   * counts as having the new one. Refused: PeerRefusedKeyError (401).
+   */
+  async refresh(refresh: KeyRefresh, caPem: string, key: Uint8Array): Promise<KeyRefreshAnswer> {
     const refuse = (why: string): never => {
       this.log.warn('MA-0040', `refused a key refresh for ${refresh.server}: ${why}`);
       throw new PeerRefusedKeyError(`key refresh refused: ${why}`);
     };
     const pending = await this.pending();
     if (!pending.has(refresh.server)) refuse('that server is not waiting for a key; start it with --key-file');
+    const held = pending.get(refresh.server) ?? refuse('it missed a rotation made by an earlier Flotilla version; start it with --key-file');
     if (Math.abs(Date.now() - refresh.time) > MAX_CLOCK_SKEW_MS) refuse('stale');
     let certificate: X509Certificate;
     try {
@@ -93,5 +117,6 @@ export class KeyRotation {
     pending.delete(refresh.server);
     await this.keepPending(pending);
     this.log.info('MA-0047', `${refresh.server} proved itself with its certificate and got the new domain key`);
+    return keyRefreshAnswer(Buffer.from(held, 'hex'), this.layout.name, refresh.nonce, Buffer.from(key).toString('hex'));
   }
 }

@@ -401,7 +401,7 @@ export class MasterServer {
         }),
       );
       const pending = outcome.filter((result) => !result.delivered).map((result) => result.server);
-      await this.keyRotation.rotated(this.layout.keyFile, next, pending);
+      await this.keyRotation.rotated(this.layout.keyFile, this.key, next, pending);
       this.key = next;
       this.failures.rekey(next);
       const delivered = outcome.filter((result) => result.delivered).map((result) => result.server);
@@ -538,8 +538,7 @@ export class MasterServer {
         },
         handle: async ({ body }) => {
           const refresh = parseMessage(KeyRefreshSchema, body, 'a key refresh', this.log);
-          await this.keyRotation.refresh(refresh, this.tls.ca.certificate);
-          return { key: this.key.toString('hex') };
+          return this.keyRotation.refresh(refresh, this.tls.ca.certificate, this.key);
         },
       },
       {
@@ -555,14 +554,11 @@ export class MasterServer {
       {
         method: 'GET',
         path: `${API_PREFIX}/generation`,
-        handle: ({ query, response }) => {
+        handle: ({ query }) => {
           const manifest = this.store.manifest;
           // A server that already holds this generation gets a short answer: the no-change fast path.
           if (query.get('known') === manifest.digest) return { unchanged: true, generation: manifest.generation, digest: manifest.digest };
-          const body = this.store.manifestJson;
-          response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-          response.end(body);
-          return HANDLED;
+          return this.store.manifestJson;
         },
       },
       {
