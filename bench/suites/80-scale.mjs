@@ -4,7 +4,7 @@
 // The fleet shares the machine with the MASTER: its own TLS and parsing are in the figures.
 import { readFileSync } from 'node:fs';
 import { Fleet, until } from '../../packages/test-support/src/fleet.mjs';
-import { cliAsync, createDomain, logLines, median, sleep, startDetachedAsync, tempDir } from '../lib.mjs';
+import { cliAsync, createDomain, logLines, median, sleep, startDetachedAsync, tempDir, timeMs } from '../lib.mjs';
 
 export const title = 'The MASTER at scale (simulated servers)';
 
@@ -69,6 +69,13 @@ async function measure(size, rounds, log, idle) {
 
     const figures = { fanOutMs: median(fanOut), reattachMs: median(reattach) };
     if (idle) {
+      // The status table as an operator reads it, human and --json, with every server attached.
+      for (const format of [[], ['--json']]) {
+        const times = [];
+        for (let round = 0; round < rounds; round++) times.push((await timeMs(() => cliAsync('master', ['status', name, '--home', home, ...format]))).ms);
+        figures[format.length ? 'statusJsonMs' : 'statusMs'] = median(times);
+      }
+      log(`${size} servers: master status ${figures.statusMs.toFixed(0)} ms, --json ${figures.statusJsonMs.toFixed(0)} ms`);
       await sleep(SETTLE_MS);
       const cpu = cpuSeconds(masterPid);
       await sleep(IDLE_MS);
@@ -97,6 +104,8 @@ export async function run({ quick, log }) {
     );
     if (at.rssMiB !== undefined) {
       figures.push(
+        { name: `master status, ${size} servers (median of ${rounds})`, value: Math.round(at.statusMs), unit: 'ms', target: '< 1000 ms', meets: at.statusMs < 1000 },
+        { name: `master status --json, ${size} servers (median of ${rounds})`, value: Math.round(at.statusJsonMs), unit: 'ms', target: '< 1000 ms', meets: at.statusJsonMs < 1000 },
         { name: `MASTER RSS, idle with ${size} servers attached`, value: Math.round(at.rssMiB), unit: 'MiB', target: '< 300 MiB', meets: at.rssMiB < 300 },
         { name: `MASTER CPU, idle with ${size} servers attached`, value: Math.round(at.idleCpu * 1000) / 10, unit: '% of a core', target: '< 100%', meets: at.idleCpu < 1 },
       );
