@@ -1,4 +1,4 @@
-import { STATUS_CODES, createServer, request as upstream, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, request as upstream, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { sendJson } from '@flotilla/core';
@@ -148,7 +148,7 @@ class Exchange extends InFlight implements Dispatcher.DispatchHandler {
     if (this.response.destroyed) controller.abort(new Error('the client closed its connection'));
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, replyHeaders: IncomingHttpHeaders, statusMessage?: string): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, replyHeaders: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (status < 200) return; // informational (100, 103): the final answer follows
     const forwarded: OutgoingHttpHeaders = {};
     for (const name in replyHeaders) if (!HOP_BY_HOP.has(name) && replyHeaders[name] !== undefined) forwarded[name] = replyHeaders[name];
