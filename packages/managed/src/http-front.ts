@@ -53,25 +53,30 @@ function decide(request: IncomingMessage, options: FrontOptions): Decision {
 /**
  * The request's headers as the application gets them, in the flat form (name, value, name, value)
  * that undici and node:http take: read from the raw list, so that no header object is built per
- * request. Hop-by-hop headers are dropped, and Expect (Node's server has answered `100 Continue`
- * already; undici would refuse the header); X-Forwarded-* are added.
+ * request (`request.headers` is built lazily, on first use). Hop-by-hop headers are dropped, and
+ * Expect (Node's server has answered `100 Continue` already; undici would refuse the header);
+ * X-Forwarded-* are added. `hasBody` in the same pass: only a request with a body has one streamed
+ * upstream (a GET's is `null`, no framing).
  */
-function forwardedHeaders(request: IncomingMessage, prefix: string): string[] {
+function forwardedHeaders(request: IncomingMessage, prefix: string): { headers: string[]; hasBody: boolean } {
   const raw = request.rawHeaders;
   const headers: string[] = [];
   let prior: string | undefined;
   let host = '';
   let forwardedHost = false;
   let forwardedProto = false;
+  let hasBody = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
+    if (name === 'transfer-encoding') hasBody = true;
     if (HOP_BY_HOP.has(name) || name === 'expect') continue;
     if (name === 'x-forwarded-for') {
       prior = prior === undefined ? value : `${prior}, ${value}`;
       continue;
     }
     if (name === 'host' && !host) host = value;
+    else if (name === 'content-length') hasBody ||= value !== '0';
     else if (name === 'x-forwarded-host') forwardedHost = true;
     else if (name === 'x-forwarded-proto') forwardedProto = true;
     headers.push(raw[i]!, value);
@@ -82,7 +87,7 @@ function forwardedHeaders(request: IncomingMessage, prefix: string): string[] {
   if (!forwardedHost) headers.push('x-forwarded-host', host);
   if (!forwardedProto) headers.push('x-forwarded-proto', 'http');
   if (prefix) headers.push('x-forwarded-prefix', prefix);
-  return headers;
+  return { headers, hasBody };
 }
 
 function answer(response: ServerResponse, { status, body, headers }: Answer): void {
@@ -91,85 +96,108 @@ function answer(response: ServerResponse, { status, body, headers }: Answer): vo
 }
 
 /** Counts a request against its version (so a replaced one drains) and reports it once it ends. */
-function track(app: AppProcess, observe: FrontOptions['observe']): (status?: number) => void {
-  app.inFlight += 1;
-  const started = process.hrtime.bigint();
-  let finished = false;
-  return (status) => {
-    if (finished) return;
-    finished = true;
-    app.inFlight -= 1;
-    if (status !== undefined) observe?.(app.spec.name, status, Number(process.hrtime.bigint() - started) / 1e9);
-  };
-}
+class InFlight {
+  private readonly started = performance.now();
+  private finished = false;
 
-/** A request that carries a body: only then is one streamed upstream (a GET's is `null`, no framing). */
-function hasBody(request: IncomingMessage): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  constructor(
+    protected readonly app: AppProcess,
+    private readonly observe: FrontOptions['observe'],
+  ) {
+    app.inFlight += 1;
+  }
+
+  /** Once: with the status of an answer that started, or none (no answer, nothing to report). */
+  finish(status?: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.app.inFlight -= 1;
+    if (status !== undefined) this.observe?.(this.app.spec.name, status, (performance.now() - this.started) / 1000);
+  }
 }
 
 /**
  * One request to the application's pool (undici: its HTTP client parses and frames about twice as
- * fast as node:http's, which is most of a proxy's work). Backpressure: the application's answer is
- * paused while the client cannot take more, and the client's upload is read as undici sends it.
+ * fast as node:http's, which is most of a proxy's work), and the handler of its answer: one object
+ * per request, its methods on the prototype, rather than a closure for each callback. Backpressure:
+ * the application's answer is paused while the client cannot take more, and the client's upload is
+ * read as undici sends it.
  */
+class Exchange extends InFlight implements Dispatcher.DispatchHandler {
+  private upstream?: Dispatcher.DispatchController;
+  /** What is left of a body of known length (NaN for a stream): its last chunk ends the answer. */
+  private left = Number.NaN;
+  private corked = false;
+
+  constructor(
+    private readonly response: ServerResponse,
+    app: AppProcess,
+    observe: FrontOptions['observe'],
+  ) {
+    super(app, observe);
+    // 'close' comes once: `on` spares the wrapper `once` builds for each request.
+    response.on('close', () => {
+      // A client that went away takes its upstream request with it, so the application stops writing.
+      if (!response.writableFinished) this.upstream?.abort(new Error('the client closed its connection'));
+      this.finish(response.headersSent ? response.statusCode : undefined);
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.upstream = controller;
+    if (this.response.destroyed) controller.abort(new Error('the client closed its connection'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, replyHeaders: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (status < 200) return; // informational (100, 103): the final answer follows
+    const forwarded: OutgoingHttpHeaders = {};
+    for (const name in replyHeaders) if (!HOP_BY_HOP.has(name) && replyHeaders[name] !== undefined) forwarded[name] = replyHeaders[name];
+    const response = this.response;
+    response.writeHead(status, statusMessage, forwarded);
+    const length = replyHeaders['content-length'];
+    // A stream of unknown length (server-sent events, long polls) shows its head before its first
+    // chunk. A body of known length goes out with its head in one write (node:http writes them
+    // apart unless the socket is corked), and a small one with its end too.
+    if (length === undefined) response.flushHeaders();
+    else {
+      this.left = Number(length);
+      response.cork();
+      this.corked = true;
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const response = this.response;
+    this.left -= chunk.length;
+    if (this.left === 0) return void response.end(chunk); // end uncorks
+    const more = response.write(chunk);
+    if (this.corked) {
+      this.corked = false;
+      response.uncork();
+    }
+    if (!more) {
+      controller.pause();
+      response.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (!this.response.writableEnded) this.response.end();
+  }
+
+  onResponseError(): void {
+    // No answer started: the application is gone or going (a crash, a restart), so clients retry.
+    const response = this.response;
+    if (response.headersSent || response.destroyed) response.destroy();
+    else answer(response, unavailable(this.app.spec.name));
+  }
+}
+
 function proxy(request: IncomingMessage, response: ServerResponse, { app, prefix, path }: { app: AppProcess; prefix: string; path: string }, observe: FrontOptions['observe']): void {
-  const done = track(app, observe);
-  let upstream: Dispatcher.DispatchController | undefined;
-  response.once('close', () => {
-    // A client that went away takes its upstream request with it, so the application stops writing.
-    if (!response.writableFinished) upstream?.abort(new Error('the client closed its connection'));
-    done(response.headersSent ? response.statusCode : undefined);
-  });
-  // What is left of a body of known length (NaN for a stream): its last chunk ends the answer.
-  let left = Number.NaN;
-  let corked = false;
+  const { headers, hasBody } = forwardedHeaders(request, prefix);
   app.upstream.dispatch(
-    { method: request.method ?? 'GET', path, headers: forwardedHeaders(request, prefix), body: hasBody(request) ? request : null, headersTimeout: 0, bodyTimeout: 0 },
-    {
-      onRequestStart(controller) {
-        upstream = controller;
-        if (response.destroyed) controller.abort(new Error('the client closed its connection'));
-      },
-      onResponseStart(_controller, status, replyHeaders, statusMessage) {
-        if (status < 200) return; // informational (100, 103): the final answer follows
-        const forwarded: OutgoingHttpHeaders = {};
-        for (const name in replyHeaders) if (!HOP_BY_HOP.has(name) && replyHeaders[name] !== undefined) forwarded[name] = replyHeaders[name];
-        response.writeHead(status, statusMessage, forwarded);
-        const length = replyHeaders['content-length'];
-        // A stream of unknown length (server-sent events, long polls) shows its head before its first
-        // chunk. A body of known length goes out with its head in one write (node:http writes them
-        // apart unless the socket is corked), and a small one with its end too.
-        if (length === undefined) response.flushHeaders();
-        else {
-          left = Number(length);
-          response.cork();
-          corked = true;
-        }
-      },
-      onResponseData(controller, chunk) {
-        left -= chunk.length;
-        if (left === 0) return void response.end(chunk); // end uncorks
-        const more = response.write(chunk);
-        if (corked) {
-          corked = false;
-          response.uncork();
-        }
-        if (!more) {
-          controller.pause();
-          response.once('drain', () => controller.resume());
-        }
-      },
-      onResponseEnd() {
-        if (!response.writableEnded) response.end();
-      },
-      onResponseError(_controller, _error) {
-        // No answer started: the application is gone or going (a crash, a restart), so clients retry.
-        if (response.headersSent || response.destroyed) response.destroy();
-        else answer(response, unavailable(app.spec.name));
-      },
-    },
+    { method: request.method ?? 'GET', path, headers, body: hasBody ? request : null, headersTimeout: 0, bodyTimeout: 0 },
+    new Exchange(response, app, observe),
   );
 }
 
@@ -196,16 +224,16 @@ function statusHead(reply: IncomingMessage, skip: Set<string>): string {
  * is stopped after its HTTP requests drain, and its open tunnels close with it.
  */
 function tunnel(request: IncomingMessage, socket: Duplex, head: Buffer, { app, prefix, path }: { app: AppProcess; prefix: string; path: string }, observe: FrontOptions['observe']): void {
-  const done = track(app, observe);
-  const headers = forwardedHeaders(request, prefix);
+  const flight = new InFlight(app, observe);
+  const { headers } = forwardedHeaders(request, prefix);
   headers.push('connection', 'Upgrade', 'upgrade', String(request.headers.upgrade));
   const outgoing = upstream({ host: '127.0.0.1', port: app.port, method: request.method, path, headers, agent: false });
   socket.once('close', () => {
     outgoing.destroy();
-    done();
+    flight.finish();
   });
   outgoing.on('upgrade', (reply, appSocket, appHead) => {
-    done(101);
+    flight.finish(101);
     appSocket.on('error', () => socket.destroy());
     socket.on('error', () => appSocket.destroy());
     appSocket.once('close', () => socket.destroy());
@@ -219,7 +247,7 @@ function tunnel(request: IncomingMessage, socket: Duplex, head: Buffer, { app, p
   });
   outgoing.on('response', (reply) => {
     // The application declined the upgrade: its answer goes back, then the connection closes.
-    done(reply.statusCode);
+    flight.finish(reply.statusCode);
     socket.write(`${statusHead(reply, HOP_BY_HOP)}connection: close\r\n\r\n`);
     reply.pipe(socket);
   });

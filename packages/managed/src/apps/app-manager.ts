@@ -6,6 +6,8 @@ import { applicationVersion, copyApplication } from '../cache/app-copy.js';
 import { AppProcess, type AppSpec } from './app-process.js';
 import { DRAIN_TIMEOUT_MS } from './restart-policy.js';
 
+const SLASH = '/'.charCodeAt(0);
+
 export interface Route {
   name: string;
   /** The context as the application does not see it: '' for the context `/`. */
@@ -50,8 +52,10 @@ export class AppManager {
   route(path: string): Route | undefined {
     let best: Route | undefined;
     for (const [name, context] of this.contexts) {
-      const matches = context === '/' || path === context || path.startsWith(`${context}/`);
       const prefix = context === '/' ? '' : context;
+      // The context itself or a path below it (`/hello/x`), never a longer name (`/helloworld`);
+      // compared in place, as this runs for every context on every request.
+      const matches = path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === SLASH);
       if (matches && (!best || prefix.length > best.prefix.length)) {
         const app = this.slots.get(name);
         best = { name, prefix, app: app?.state === 'RUNNING' ? app : undefined };
