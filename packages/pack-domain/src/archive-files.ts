@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventLoopBreather } from '@flotilla/core';
 import type { ListedFile } from './collect.js';
-import { BLOCK_BYTES, DEFLATE_LEVEL, chooseMethod, readSmallFile, writeLargeFile, type PackedFile, type SmallFile } from './compress-file.js';
+import { BLOCK_BYTES, DEFLATE_LEVEL, blockRing, chooseMethod, readSmallFile, writeLargeFile, type BlockRing, type PackedFile, type SmallFile } from './compress-file.js';
 import { DeflatePool } from './deflate-pool.js';
 import type { ZipWriter } from './zip-writer.js';
 
@@ -81,11 +81,12 @@ export async function writeFiles(writer: ZipWriter, files: readonly ListedFile[]
 
   // Reading is synchronous: a MASTER packing a boot backup must still answer meanwhile.
   const breathe = eventLoopBreather();
+  let ring: BlockRing | undefined;
   try {
     for (const file of files) {
       if (file.size > BLOCK_BYTES) {
         await drain();
-        packed.push(await writeLargeFile(writer, file, onBytes));
+        packed.push(await writeLargeFile(writer, file, onBytes, (ring ??= blockRing())));
         onFile();
       } else {
         batch.push(readSmallFile(file));

@@ -1,3 +1,5 @@
+// First: it tunes V8 for a short-lived process before anything else loads.
+import './tier-up-budget.js';
 import { commandEntry, runCli } from '@flotilla/core/cli';
 import { packCommand } from './command.js';
 

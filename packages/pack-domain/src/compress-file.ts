@@ -87,20 +87,28 @@ export function compressContent(content: Buffer): CompressedContent {
 }
 
 /**
- * Streams a file of more than one block into `writer`, its blocks deflated in parallel and written
- * in order: memory holds BLOCKS_IN_FLIGHT blocks, whatever the file's size.
+ * The buffers writeLargeFile reads blocks into, rather than fresh ones: garbage buffers would pile
+ * up to V8's external-memory threshold (64 MB) before a collection frees them. Made once per pack
+ * and used for each large file in turn. Before block n is read, block n - BLOCKS_IN_FLIGHT is
+ * written, so only the one before it may still be in use (as the dictionary of an unfinished
+ * block): BLOCKS_IN_FLIGHT + 1 buffers suffice.
  */
-export async function writeLargeFile(writer: ZipWriter, file: ListedFile, onBytes: (count: number) => void): Promise<PackedFile> {
+export type BlockRing = readonly Buffer[];
+
+export function blockRing(): BlockRing {
+  return Array.from({ length: BLOCKS_IN_FLIGHT + 1 }, () => Buffer.allocUnsafeSlow(BLOCK_BYTES));
+}
+
+/**
+ * Streams a file of more than one block into `writer`, its blocks deflated in parallel and written
+ * in order: memory holds BLOCKS_IN_FLIGHT blocks (in `ring`), whatever the file's size.
+ */
+export async function writeLargeFile(writer: ZipWriter, file: ListedFile, onBytes: (count: number) => void, ring: BlockRing): Promise<PackedFile> {
   const handle = await openListed(file);
   try {
     const hash = createHash('sha256');
     let checksum = 0;
     let position = 0;
-    // Blocks are read into a ring of buffers rather than fresh ones: garbage buffers would pile up
-    // to V8's external-memory threshold (64 MB) before a collection frees them. Before block n is
-    // read, block n - BLOCKS_IN_FLIGHT is written, so only the one before it may still be in use
-    // (as the dictionary of an unfinished block): BLOCKS_IN_FLIGHT + 1 buffers suffice.
-    const ring = Array.from({ length: BLOCKS_IN_FLIGHT + 1 }, () => Buffer.allocUnsafeSlow(BLOCK_BYTES));
     let blocks = 0;
     const nextBlock = async () => {
       const into = ring[blocks++ % ring.length]!;

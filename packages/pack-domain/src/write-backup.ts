@@ -9,7 +9,6 @@ import {
   BACKUP_MANIFEST_NAME,
   FlotillaError,
   IntegrityError,
-  parseBackupManifest,
   sha256File,
   byPath,
   storageError,
@@ -137,8 +136,8 @@ async function writeArchive(temp: string, tree: ListedTree, meta: BackupMeta, op
     if (manifestText.length > BACKUP_LIMITS.maxManifestBytes) {
       throw new FlotillaError(packMessages.manifestTooBig(manifestText.length, BACKUP_LIMITS.maxManifestBytes));
     }
-    // What the restore will accept, checked before the archive is finished.
-    parseBackupManifest(manifestText.toString('utf8'), temp);
+    // Not parsed here with the restore's schema: the verification that follows does exactly that,
+    // on what the archive holds (a 20 000-file manifest takes 130-250 ms to parse).
     const compressed = compressContent(manifestText);
     await writer.add(
       { name: BACKUP_MANIFEST_NAME, mode: 0o644, date, method: compressed.method, size: manifestText.length },

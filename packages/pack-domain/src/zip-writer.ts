@@ -68,6 +68,12 @@ interface CentralRecord extends ZipEntryStart, ZipEntryEnd {
 
 /** Small entries are gathered up to this many bytes and written in one call. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/**
+ * What a batch is copied into before it is written: the batch, plus the entry of up to one block
+ * (and its header) that made it overflow. Once and for all, rather than a fresh buffer per batch:
+ * those would pile up unreachable to V8's external-memory threshold (64 MB) before a collection.
+ */
+const STAGING_BYTES = 2 * WRITE_BATCH_BYTES + 128 * 1024;
 
 export class ZipWriter {
   /** Bytes of the archive so far, written or still pending. */
@@ -76,6 +82,7 @@ export class ZipWriter {
   private pendingBytes = 0;
   private readonly records: CentralRecord[] = [];
   private readonly zip64From: number;
+  private staging: Buffer | undefined;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -194,15 +201,28 @@ export class ZipWriter {
     }
   }
 
-  /** Writes what is queued, in one piece: a batch of small entries is a few hundred buffers. */
+  /**
+   * Writes what is queued, in one piece: a batch of small entries is a few hundred buffers, copied
+   * into the staging buffer (larger batches, such as a central directory, into one of their own);
+   * a single piece, such as a block of a large file, is written as it is.
+   */
   async flush(): Promise<void> {
-    const batch = Buffer.concat(this.pending, this.pendingBytes);
+    if (!this.pending.length) return;
+    const batch = this.pending.length === 1 ? this.pending[0]! : this.joinPending();
     const position = this.offset - this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
     for (let written = 0; written < batch.length; ) {
       written += (await this.handle.write(batch, written, batch.length - written, position + written)).bytesWritten;
     }
+  }
+
+  private joinPending(): Buffer {
+    if (this.pendingBytes > STAGING_BYTES) return Buffer.concat(this.pending, this.pendingBytes);
+    this.staging ??= Buffer.allocUnsafeSlow(STAGING_BYTES);
+    let at = 0;
+    for (const piece of this.pending) at += piece.copy(this.staging, at);
+    return this.staging.subarray(0, at);
   }
 
   private fits(value: number): boolean {
