@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError, applicationEntry, syncDirectory, type DomainLayout } from '@flotilla/core';
+import { GENERATION_CONFIG_FILE, UsageError, applicationEntry, syncDirectory, type DomainLayout, type MasterConfigChange } from '@flotilla/core';
 import { STAGING_PREFIX } from '../deploy/stage.js';
 
 /** Where a replaced or undeployed version waits to be removed: a transient name, in no generation. */
@@ -59,4 +59,12 @@ export async function clearRetired(layout: DomainLayout): Promise<void> {
 /** A refused deploy leaves nothing behind. */
 export async function discardStaged(layout: DomainLayout, staging: string): Promise<void> {
   if (STAGING_NAME.test(staging)) await rm(join(layout.appsDir, staging), { recursive: true, force: true });
+}
+
+/**
+ * What of a generation (its configuration file and apps/) a change writes: the configuration, and a
+ * deploy's or undeploy's application directory. Nothing else there changes with it.
+ */
+export function touchedBy(change: MasterConfigChange): string[] {
+  return change.op === 'deploy' || change.op === 'undeploy' ? [GENERATION_CONFIG_FILE, `apps/${change.name}`] : [GENERATION_CONFIG_FILE];
 }

@@ -87,7 +87,7 @@ import { Restarter } from './restarter.js';
 import { ServerOperations } from './server-operations.js';
 import { clearUploads, receiveUpload } from './deploy-upload.js';
 import { deployChange } from '../deploy/deploy-change.js';
-import { checkStaged, clearRetired, discardStaged, installApplication, removeApplication, removeRetired } from './deployments.js';
+import { checkStaged, clearRetired, discardStaged, installApplication, removeApplication, removeRetired, touchedBy } from './deployments.js';
 import { GenerationStore } from './generation-store.js';
 import { MasterMetrics } from './metrics.js';
 import { ServerRegistry } from './registry.js';
@@ -349,7 +349,7 @@ export class MasterServer {
       // Files go after the configuration that names them: a crash in between leaves unused files.
       if (change.op === 'undeploy') retired = await removeApplication(this.layout, change.name);
       if (change.op === 'remove-server') this.registry.forget(change.server);
-      const generation = await this.publish(change.op);
+      const generation = await this.publish(change.op, touchedBy(change));
       // Once the servers are told, and not waited for: nothing reads the old version any more, and
       // removing thousands of files is no part of a deploy. What a kill leaves, clearRetired removes.
       void removeRetired(retired).catch(() => {});
@@ -357,9 +357,12 @@ export class MasterServer {
     });
   }
 
-  /** After a change is written: the new generation, logged and sent to every attached server. */
-  private async publish(what: string): Promise<number> {
-    await this.store.refresh();
+  /**
+   * After a change is written: the new generation, logged and sent to every attached server.
+   * `touched`: the only paths the change wrote (GenerationStore.refresh); all of them when unknown.
+   */
+  private async publish(what: string, touched?: readonly string[]): Promise<number> {
+    await this.store.refresh(touched);
     const { generation, digest } = this.store.manifest;
     this.log.info('MA-0020', `${what} accepted: generation ${generation}`);
     this.registry.broadcast({ type: 'generation', generation, digest });
