@@ -66,6 +66,20 @@ describe('stageApplication of a directory', () => {
     expect((await stat(join(third, 'uploads'))).isDirectory()).toBe(true);
   });
 
+  it('links nothing to files outside apps/: an apps/<name> that is a symbolic link is no installed version', async () => {
+    const home = await tempHome();
+    const source = join(home, 'source');
+    const appsDir = join(home, 'apps');
+    await mkdir(appsDir);
+    await makeSource(source);
+    const elsewhere = join(home, 'elsewhere');
+    await rename(join(appsDir, await stageApplication(source, appsDir, 'app')), elsewhere);
+    await symlink(elsewhere, join(appsDir, 'app'));
+    const staged = join(appsDir, await stageApplication(source, appsDir, 'app'));
+    expect((await lstat(join(staged, 'index.js'))).ino).not.toBe((await lstat(join(elsewhere, 'index.js'))).ino);
+    expect((await lstat(join(staged, 'index.js'))).nlink).toBe(1);
+  });
+
   it('copies where the installed version has a file in place of a directory, or nothing at that path', async () => {
     const home = await tempHome();
     const source = join(home, 'source');

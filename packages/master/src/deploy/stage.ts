@@ -51,25 +51,25 @@ function sameBytes(a: string, b: string, size: number): boolean {
  * the size and time: reading both costs a fraction of creating the copy.
  */
 function isCopyOf(source: string, info: Stats, installed: string): boolean {
-  const other = lstatIfThere(installed);
-  return (
-    other !== undefined &&
-    other.isFile() &&
-    other.size === info.size &&
-    (other.mode & 0o7777) === (info.mode & 0o7777) &&
-    wholeMillis(other.mtimeMs) === wholeMillis(info.mtimeMs) &&
-    sameBytes(source, installed, info.size)
-  );
-}
-
-/** What is at `path`, if anything: the installed version may have no such path, or a file where the source has a directory. */
-function lstatIfThere(path: string): Stats | undefined {
   try {
-    return lstatSync(path);
+    const other = lstatSync(installed);
+    return (
+      other.isFile() &&
+      other.size === info.size &&
+      (other.mode & 0o7777) === (info.mode & 0o7777) &&
+      wholeMillis(other.mtimeMs) === wholeMillis(info.mtimeMs) &&
+      sameBytes(source, installed, info.size)
+    );
   } catch (error) {
-    if (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined;
+    // No such path in the installed version (or a file where the source has a directory), or it
+    // went meanwhile (a deploy of the same name installed at that moment): copied instead.
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return false;
     throw error;
   }
+}
+
+function isErrno(error: unknown, ...codes: string[]): boolean {
+  return codes.includes((error as NodeJS.ErrnoException).code ?? '');
 }
 
 /** A file's times as manifests keep them: whole milliseconds, set in the middle of the millisecond (fileTimeSeconds). */
@@ -115,13 +115,27 @@ function copyDirectory(from: string, to: string, installed: string | undefined):
   return entries.length;
 }
 
-/** A hard link to `existing`, unless it went meanwhile (a deploy of the same name installed at that moment): then false. */
+/**
+ * A hard link to `existing`; false when none can be made: it went meanwhile (a deploy of the same
+ * name installed at that moment), or the filesystem refuses hard links or more of them.
+ */
 function tryLink(existing: string, target: string): boolean {
   try {
     linkSync(existing, target);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (isErrno(error, 'ENOENT', 'EXDEV', 'EPERM', 'EMLINK')) return false;
+    throw error;
+  }
+}
+
+/** The version installed now as apps/<name>, when it is a directory of the MASTER's own (not a link to elsewhere). */
+function installedVersion(appsDir: string, name: string): string | undefined {
+  const dir = join(appsDir, name);
+  try {
+    return lstatSync(dir).isDirectory() ? dir : undefined;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
     throw error;
   }
 }
@@ -160,7 +174,7 @@ export async function stageApplication(source: string, appsDir: string, name: st
   try {
     if (info.isDirectory()) {
       await checkTree(source, '', source, name);
-      copyDirectory(source, staged, join(appsDir, name));
+      copyDirectory(source, staged, installedVersion(appsDir, name));
       chmodSync(staged, info.mode & 0o7777);
     } else {
       // Imported for a zip only: unzipper and its dependencies are most of what a deploy would load.
