@@ -33,3 +33,4 @@ export { applicationEntry } from './app-entry.js';
 export { linkTargetProblem } from './relative-path.js';
 export { storageError } from './storage-error.js';
 export { syncFilesBelow } from './atomic-file.js';
+export { fileTimeSeconds, wholeMillis } from './file-entry.js';

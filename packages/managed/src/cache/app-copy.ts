@@ -31,8 +31,11 @@ export function applicationVersion(generation: VerifiedGeneration, name: string)
 export async function copyApplication(generation: VerifiedGeneration, name: string, dir: string): Promise<void> {
   const part = partOf(generation, name);
   const parents = new Set([dir, ...[...part.files, ...part.links].map((entry) => dirname(join(dir, entry.relative)))]);
-  // Parents first, in path order: each mkdir finds its own parent made.
-  for (const parent of [...parents].sort()) await mkdir(parent, { recursive: true });
+  // In parallel, each with its missing parents (as the sync makes its staging directories): one
+  // after the other, an npm tree's 300 directories were 300 trips through the thread pool in a row.
+  await forEachConcurrent([...parents], CONCURRENCY, async (parent) => {
+    await mkdir(parent, { recursive: true });
+  });
   await forEachConcurrent(part.files, CONCURRENCY, (file) => link(join(generation.root, file.path), join(dir, file.relative)));
   await forEachConcurrent(part.links, CONCURRENCY, (entry) => symlink(entry.target, join(dir, entry.relative)));
   await forEachConcurrent(part.dirs, CONCURRENCY, async (entry) => {

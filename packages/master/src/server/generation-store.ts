@@ -2,14 +2,18 @@ import { join } from 'node:path';
 import {
   JsonText,
   PROTOCOL_VERSION,
+  byPath,
   digestTree,
+  isTransientFile,
   numberGeneration,
   readGenerationFile,
   scanGeneration,
+  scanTree,
   writeGenerationFile,
   type DomainLayout,
   type FileEntry,
   type GenerationManifest,
+  type TreeEntries,
 } from '@flotilla/core';
 import type { ContentFile } from './content-stream.js';
 
@@ -40,9 +44,15 @@ export class GenerationStore {
     return this.serialized;
   }
 
-  /** Rescans the domain; returns true when that made a new generation. */
-  async refresh(): Promise<boolean> {
-    const tree = await scanGeneration(this.layout.dir, this.hashCache);
+  /**
+   * Rescans the domain; returns true when that made a new generation. `touched`: the only paths a
+   * change through the MASTER wrote (the configuration, one application's directory), rescanned
+   * while the rest of the tree is taken from the current generation: a deploy no longer walks every
+   * other application, and a setting walks no application at all. Without it (at start, after a
+   * rollback) the whole domain is walked, which is also what takes in files edited by hand.
+   */
+  async refresh(touched?: readonly string[]): Promise<boolean> {
+    const tree = touched && this.current ? await this.rescan(touched) : await scanGeneration(this.layout.dir, this.hashCache);
     const digest = digestTree(tree);
     const stored = await readGenerationFile(this.layout.generationFile);
     const generation = numberGeneration(stored, digest);
@@ -52,6 +62,18 @@ export class GenerationStore {
     this.serialized = undefined;
     this.byHash = new Map(tree.files.map((file) => [file.sha256, file]));
     return changed;
+  }
+
+  /**
+   * The current tree with `touched` scanned again. Each touched path is scanned as a top of the
+   * walk, so it is never itself listed as an empty directory: an application's directory holds at
+   * least its entry point (checkStaged), as a full scan would find it.
+   */
+  private async rescan(touched: readonly string[]): Promise<TreeEntries> {
+    const fresh = await scanTree(this.layout.dir, touched, { exclude: isTransientFile, hashCache: this.hashCache });
+    const untouched = (entry: { path: string }) => !touched.some((path) => entry.path === path || entry.path.startsWith(`${path}/`));
+    const merge = <T extends { path: string }>(kept: readonly T[], scanned: readonly T[]) => [...kept.filter(untouched), ...scanned].sort(byPath);
+    return { files: merge(this.current.files, fresh.files), links: merge(this.current.links, fresh.links), dirs: merge(this.current.dirs, fresh.dirs) };
   }
 
   /** The file that holds content with this hash in the current generation, and its size. */

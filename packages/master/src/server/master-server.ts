@@ -89,7 +89,7 @@ import { Restarter } from './restarter.js';
 import { ServerOperations } from './server-operations.js';
 import { clearUploads, receiveUpload } from './deploy-upload.js';
 import { deployChange } from '../deploy/deploy-change.js';
-import { checkStaged, discardStaged, installApplication, removeApplication } from './deployments.js';
+import { checkStaged, clearRetired, discardStaged, installApplication, removeApplication, removeRetired, touchedBy } from './deployments.js';
 import { GenerationStore } from './generation-store.js';
 import { MasterMetrics } from './metrics.js';
 import { ServerRegistry } from './registry.js';
@@ -219,6 +219,7 @@ export class MasterServer {
     await clearSnapshots(this.snapshotsDir);
     await this.webConsole.load();
     await clearUploads(this.uploadsDir);
+    await clearRetired(this.layout);
     await this.keyRotation.load();
     if (await this.store.refresh()) {
       this.log.info('MA-0022', `generation ${this.store.manifest.generation} (the domain's files changed since the last generation)`);
@@ -336,10 +337,11 @@ export class MasterServer {
       if (change.op === 'remove-server' && !['SHUTDOWN', 'FAILED'].includes(this.registry.statusOf(change.server))) {
         throw new UsageError(`server ${change.server} is ${this.registry.statusOf(change.server)}; stop it first (managed stop ${this.layout.name} ${change.server})`);
       }
+      let retired: string | undefined;
       try {
         const staged = change.op === 'deploy' ? await checkStaged(this.layout, change.staging) : undefined;
         this.config = await changeConfig(this.layout, change, async () => {
-          if (change.op === 'deploy') await installApplication(this.layout, change.name, staged!);
+          if (change.op === 'deploy') retired = await installApplication(this.layout, change.name, staged!);
         });
         setLogRotation(this.config.logs);
       } catch (error) {
@@ -348,16 +350,22 @@ export class MasterServer {
         throw error;
       }
       // Files go after the configuration that names them: a crash in between leaves unused files.
-      if (change.op === 'undeploy') await removeApplication(this.layout, change.name);
+      if (change.op === 'undeploy') retired = await removeApplication(this.layout, change.name);
       if (change.op === 'remove-server') this.registry.forget(change.server);
-      const generation = await this.publish(change.op);
+      const generation = await this.publish(change.op, touchedBy(change));
+      // Once the servers are told, and not waited for: nothing reads the old version any more, and
+      // removing thousands of files is no part of a deploy. What a kill leaves, clearRetired removes.
+      void removeRetired(retired).catch(() => {});
       return { domain: this.layout.name, generation, change };
     });
   }
 
-  /** After a change is written: the new generation, logged and sent to every attached server. */
-  private async publish(what: string): Promise<number> {
-    await this.store.refresh();
+  /**
+   * After a change is written: the new generation, logged and sent to every attached server.
+   * `touched`: the only paths the change wrote (GenerationStore.refresh); all of them when unknown.
+   */
+  private async publish(what: string, touched?: readonly string[]): Promise<number> {
+    await this.store.refresh(touched);
     const { generation, digest } = this.store.manifest;
     this.log.info('MA-0020', `${what} accepted: generation ${generation}`);
     this.registry.broadcast({ type: 'generation', generation, digest });
