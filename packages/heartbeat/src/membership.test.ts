@@ -204,6 +204,26 @@ describe('membership on the simulated network', () => {
     expect(sim.seen('server2', 'suspected')).toBe(true);
   });
 
+  it('a helper that is itself unhealthy still nacks in time: its score does not spread to the members it helps', async () => {
+    const sim = await simulate(['server1', 'server2', 'server3', 'server4', 'server5']);
+    // A stall of its own raises server2's local-health score; then a member dies, and every probe
+    // of it asks helpers, server2 among them, for indirect pings.
+    sim.net.pause('server2');
+    sim.net.advance(300);
+    sim.net.resume('server2');
+    sim.net.advance(1);
+    expect(sim.members.get('server2')!.health).toBeGreaterThan(0);
+    sim.net.crash('server5');
+    let worst = 0;
+    sim.net.runUntil('server5 to be FAILED', () => {
+      for (const [name, m] of sim.members) if (name !== 'server2' && name !== 'server5') worst = Math.max(worst, m.health);
+      return sim.seen('server5', 'failed');
+    }, 5_000, 1);
+    // Nacks are due within the requester's round whatever the helper's own score; a late one would
+    // count as missing and raise the requester's score in turn.
+    expect(worst).toBe(0);
+  });
+
   it('detects a crash in well under a second (median) over many runs', async () => {
     const times: number[] = [];
     for (let seed = 1; seed <= 40; seed++) {

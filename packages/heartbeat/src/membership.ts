@@ -126,8 +126,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private incarnation = 0;
   private seq = 0;
   private readonly records = new Map<string, MemberRecord>();
-  /** How many records are ALIVE or SUSPECT, kept as records change (counting them is per packet). */
-  private reachable = 0;
+  /**
+   * Every reachable (ALIVE or SUSPECT) member and this one, sorted by name: the probe ring
+   * (nextProbeTarget) and what fan-outs draw from. Kept sorted as records change, one insertion or
+   * removal each: rebuilt by a sort after every change, it cost 512 members 256 sorts of 512 names
+   * each when half the group failed at once.
+   */
+  private readonly ring: string[] = [];
   private readonly replay = new ReplayGuard();
   private readonly liveness: LivenessChallenges;
   private readonly gossip = new GossipQueue();
@@ -139,8 +144,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
   /** Who accused this member in its current incarnation: its refutation goes to them first. */
   private readonly accusers = new Map<string, Endpoint>();
   private readonly toldDead = new Map<string, number>();
-  /** Every reachable member and this one, by name (nextProbeTarget); dropped whenever reachability changes. */
-  private probeRing?: { names: string[]; self: number };
   private nextGroupAnnounce = 0;
   /** When this member last probed a suspect at once on hearing of the suspicion (confirmSoon). */
   private lastConfirmation = -Infinity;
@@ -204,7 +207,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         const record = this.records.get(name);
         return record && endpointOf(record);
       },
-      helpers: (target, count) => this.random.sample(this.names((r) => r.state === 'ALIVE' && r.name !== target), count),
+      helpers: (target, count) => this.sampleReachable(count, (r) => r.state === 'ALIVE' && r.name !== target),
       send: (to, messages) => this.send(to, messages),
       accusation: (target) => {
         const record = this.records.get(target);
@@ -219,6 +222,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       sendAll: (to, messages) => this.sendAll(to, messages),
     });
     this.transport = 'send' in options.transport ? options.transport : createTransport(options.transport);
+    this.ring.push(this.name);
   }
 
   private async begin(): Promise<void> {
@@ -343,16 +347,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
    * or clocks that disagree, make the order no worse than a random one.
    */
   private nextProbeTarget(): string | undefined {
-    this.probeRing ??= this.buildProbeRing();
-    const { names, self } = this.probeRing;
-    if (names.length < 2) return undefined;
+    const ring = this.ring;
+    if (ring.length < 2) return undefined;
     const round = Math.floor(this.clock.wall() / this.timings.probeIntervalMs);
-    return names[(self + 1 + (round % (names.length - 1))) % names.length];
-  }
-
-  private buildProbeRing(): { names: string[]; self: number } {
-    const names = [...this.names(isReachable), this.name].sort();
-    return { names, self: names.indexOf(this.name) };
+    return ring[(ringIndex(ring, this.name) + 1 + (round % (ring.length - 1))) % ring.length];
   }
 
   /**
@@ -590,8 +588,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private setRecord(name: string, previous: MemberRecord | undefined, record: MemberRecord): void {
     const change = (isReachable(record) ? 1 : 0) - (previous && isReachable(previous) ? 1 : 0);
-    this.reachable += change;
-    if (change) this.probeRing = undefined;
+    if (change > 0) this.ring.splice(ringIndex(this.ring, name), 0, name);
+    if (change < 0) this.ring.splice(ringIndex(this.ring, name), 1);
     this.records.set(name, record);
   }
 
@@ -725,8 +723,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /** To gossipFanout random live members, each its own packet with its share of gossip. */
   private fanOut(required: HeartbeatMessage[]): void {
-    const targets = this.random.sample(this.names(isReachable), this.timings.gossipFanout);
-    for (const name of targets) this.send(endpointOf(this.records.get(name)!), required);
+    for (const name of this.sampleReachable(this.timings.gossipFanout)) this.send(endpointOf(this.records.get(name)!), required);
   }
 
   private encode(required: HeartbeatMessage[], piggyback: boolean): Buffer {
@@ -799,7 +796,24 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /** Members that take part now, this one included. */
   private countReachable(): number {
-    return this.reachable + 1;
+    return this.ring.length;
+  }
+
+  /**
+   * Up to `count` distinct random reachable members that `accept` takes, drawn from the probe ring
+   * instead of a scan of every record: fan-outs and indirect probes happen for many packets, and at
+   * 512 members the scan per packet was a tenth of the group's CPU. When draws keep being refused (a
+   * small group, or most of it suspect) the scan decides.
+   */
+  private sampleReachable(count: number, accept: (record: MemberRecord) => boolean = () => true): string[] {
+    const names = this.ring;
+    const chosen = new Set<string>();
+    for (let draw = 0; chosen.size < count && draw < 4 * count; draw++) {
+      const name = names[Math.floor(this.random.next() * names.length)]!;
+      if (name !== this.name && !chosen.has(name) && accept(this.records.get(name)!)) chosen.add(name);
+    }
+    if (chosen.size >= count) return [...chosen];
+    return this.random.sample(this.names((r) => isReachable(r) && accept(r)), count);
   }
 
   private names(filter: (record: MemberRecord) => boolean): string[] {
@@ -841,6 +855,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
 export function createTransport(options: TransportOptions): Transport {
   return options.mode === 'multicast' ? new MulticastTransport(options) : new UnicastTransport(options);
+}
+
+/** Where `name` is in the sorted `ring`, or would be inserted (the order of Array.prototype.sort). */
+function ringIndex(ring: readonly string[], name: string): number {
+  let low = 0;
+  let high = ring.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (ring[middle]! < name) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function isReachable(record: MemberRecord): boolean {

@@ -45,23 +45,26 @@ export function encodePacket(
   const domainBytes = Buffer.from(domain, 'utf8');
   if (domainBytes.length > 255) throw new RangeError(`domain name "${domain}" is longer than 255 bytes`);
   const budget = maxBytes - HEADER_FIXED - domainBytes.length - HEARTBEAT_MAC_BYTES;
-  const messages = [...required];
-  let body = JSON.stringify({ sender, messages });
-  if (Buffer.byteLength(body) > budget) {
-    throw new PacketTooLargeError(
-      `heartbeat packet from ${sender.name} needs ${Buffer.byteLength(body)} bytes of body, more than the ${budget} that fit in ${maxBytes}`,
-    );
+  // The body is JSON.stringify({ sender, messages }), put together from each message's JSON so
+  // that every message is serialised once: a packet carries up to MAX_GOSSIP_PER_PACKET of them,
+  // and at 512 members encoding was a tenth of a member's CPU.
+  const head = `{"sender":${JSON.stringify(sender)},"messages":[`;
+  const parts = required.map((message) => JSON.stringify(message));
+  // The head, the parts, a comma between two, and "]}".
+  let size = Buffer.byteLength(head) + parts.reduce((total, part) => total + Buffer.byteLength(part), 0) + Math.max(0, parts.length - 1) + 2;
+  if (size > budget) {
+    throw new PacketTooLargeError(`heartbeat packet from ${sender.name} needs ${size} bytes of body, more than the ${budget} that fit in ${maxBytes}`);
   }
-  let size = Buffer.byteLength(body);
   let included = 0;
   for (const message of optional) {
-    const added = Buffer.byteLength(JSON.stringify(message)) + (messages.length ? 1 : 0); // and a comma
+    const part = JSON.stringify(message);
+    const added = Buffer.byteLength(part) + (parts.length ? 1 : 0); // and a comma
     if (size + added > budget) break;
-    messages.push(message);
+    parts.push(part);
     size += added;
     included++;
   }
-  if (included) body = JSON.stringify({ sender, messages });
+  const body = `${head}${parts.join(',')}]}`;
   const unsigned = Buffer.concat([MAGIC, Buffer.from([HEARTBEAT_PACKET_VERSION, domainBytes.length]), domainBytes, Buffer.from(body, 'utf8')]);
   return { packet: Buffer.concat([unsigned, sign(key, unsigned)]), included };
 }
