@@ -125,5 +125,14 @@ describe('a man in the middle between a server and its MASTER', () => {
     // And nothing was kept of what it said.
     const cache = await readdir(join(fresh, 'domains', 'mitm3', 'servers', 'server1', 'cache')).catch(() => [] as string[]);
     expect(cache).not.toContain('ca.crt');
+
+    // A remote command from a machine that has only the key is refused the same way.
+    asked.length = 0;
+    const operator = await tempHome();
+    const status = await run('master', ['status', 'mitm3', '--home', operator, '--master', `127.0.0.1:${port}`, '--key-file', domain.keyFile, '--json']);
+    expect(status.exitCode).toBe(4);
+    expect(status.stderr).toContain(`could not verify the MASTER of domain mitm3 at 127.0.0.1:${port} (wrong proof)`);
+    expect(status.stdout).toBe('');
+    expect(asked.map((question) => question.url)).toEqual([expect.stringMatching(/^\/v2\/trust\?nonce=[0-9a-f]{64}$/)]);
   });
 });
