@@ -123,7 +123,9 @@ describe('the link to the MASTER', () => {
     // Jitter in the middle of its range: at its extremes the retry after the opened stream could
     // fall inside the window given to the one before it, and the count would be off by one.
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
-    onCleanup(() => vi.restoreAllMocks());
+    onCleanup(() => {
+      vi.restoreAllMocks();
+    });
     const { seen, link } = scripted(['fails', 'fails', 'opens-then-ends', 'fails']);
     void link.run();
     await vi.advanceTimersByTimeAsync(0);
