@@ -69,7 +69,8 @@ export async function run({ quick, log }) {
   }
   const ratio = median(sync.tls) / median(sync.plain);
   const memory = await slowConnections(log);
-  const grown = memory.after - memory.before;
+  /** In MB, as the target is (resident memory is read in KiB). */
+  const grown = ((memory.after - memory.before) * 2 ** 20) / 1e6;
   return [
     {
       name: `cold sync with TLS against the same code on plain sockets (median of ${rounds})`,
@@ -89,8 +90,8 @@ export async function run({ quick, log }) {
     },
     {
       name: `idle MASTER memory after ${SLOW_CONNECTIONS} slow unauthenticated connections, against before`,
-      value: grown,
-      unit: 'MiB',
+      value: Math.round(grown * 10) / 10,
+      unit: 'MB',
       target: 'within 20 MB',
       meets: grown <= 20,
       peerNote: `${memory.before.toFixed(0)} MiB before, ${memory.during.toFixed(0)} during, ${memory.after.toFixed(0)} after`,

@@ -1,15 +1,6 @@
 import { commandContext, detachedOutput, domainLayout, parseMasterOption, serverLayout, startDetached, type CommandModule, type GlobalOptions } from '@flotilla/core';
 import { ManagedServer } from '../managed-server.js';
 
-/**
- * Node options of a server started with --detach (docs/operations.md#memory). A server's garbage is
- * short-lived (requests, proxied chunks); V8's default young generation grows to 16 MiB
- * semi-spaces (48 MiB in all) under load and keeps them resident. 4 MiB holds what is in flight and
- * costs a scavenge every few milliseconds at full load: 15-20 MiB less resident memory under
- * load (the proxy bench measures both).
- */
-const SERVER_NODE_FLAGS = ['--max-semi-space-size=4'];
-
 interface StartOptions extends GlobalOptions {
   domain: string;
   server: string;
@@ -36,7 +27,7 @@ export const startCommand: CommandModule<GlobalOptions, StartOptions> = {
       const args = ['start', options.domain, options.server, '--home', context.home];
       if (options.master) args.push('--master', options.master);
       if (options.keyFile) args.push('--key-file', options.keyFile);
-      const pid = await startDetached(args, logFile, SERVER_NODE_FLAGS);
+      const pid = await startDetached(args, logFile);
       context.result({ pid }, String(pid));
       return;
     }
