@@ -28,12 +28,6 @@ export interface RequestOptions {
 /** The peer refused our signature (401): the key we sign with is not, or no longer, the domain's. */
 export class PeerRefusedKeyError extends UsageError {}
 
-/** The key and nonce a request was signed with: its answer must name them (answerSignature). */
-interface SignedRequest {
-  key: Uint8Array;
-  nonce: string;
-}
-
 /** What a client needs to talk to one peer: the key it signs with, its own name, and whom it trusts. */
 export interface PeerCredentials {
   key: Uint8Array;
@@ -76,10 +70,10 @@ export class PeerClient {
 
   /** The answer's JSON, not yet checked: the caller parses it with its schema (parseMessage). */
   async request(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<unknown> {
-    const { response, signed } = await this.send(method, path, options);
+    const { response, signature } = await this.send(method, path, options);
     const text = await readAll(response, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, this.where);
     if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, text, this.where);
-    if (signed) this.checkAnswer(signed, response, text, `${method} ${path}`);
+    if (signature) this.checkAnswer(signature, response, text, `${method} ${path}`);
     try {
       return JSON.parse(text.toString('utf8'));
     } catch {
@@ -88,20 +82,20 @@ export class PeerClient {
   }
 
   /**
-   * A 200 answer to a signed request counts only when signed with the key that signed the request
-   * (auth.ts, answerSignature): passing TLS with a certificate of the domain's CA is not enough.
-   * Refusals need no signature: believed or not, they change nothing here.
+   * A 200 answer to a signed request (`signature`: the request's authentication headers) counts
+   * only when signed with our key for that request's nonce (auth.ts, answerSignature): passing TLS
+   * with a certificate of the domain's CA is not enough. Refusals need no signature: believed or
+   * not, they change nothing here.
    */
-  private checkAnswer(signed: SignedRequest, response: IncomingMessage, text: Buffer, what: string): void {
-    if (answerSigned(signed.key, signed.nonce, 200, text, response.headers[ANSWER_SIGNATURE_HEADER])) return;
+  private checkAnswer(signature: Record<string, string>, response: IncomingMessage, text: Buffer, what: string): void {
+    if (answerSigned(this.credentials.key, signature[AUTH_HEADERS.nonce]!, 200, text, response.headers[ANSWER_SIGNATURE_HEADER])) return;
     throw new ProtocolError(`${this.where} answered ${what} without the domain key's signature: it is not a peer of this domain (or holds another key)`);
   }
 
-  private send(method: 'GET' | 'POST', path: string, options: RequestOptions): Promise<{ response: IncomingMessage; signed?: SignedRequest }> {
+  private send(method: 'GET' | 'POST', path: string, options: RequestOptions): Promise<{ response: IncomingMessage; signature?: Record<string, string> }> {
     const body = options.body === undefined ? '' : JSON.stringify(options.body);
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const signature = options.unsigned ? undefined : this.sign(method, path, body);
-    const signed = signature && { key: this.credentials.key, nonce: signature[AUTH_HEADERS.nonce]! };
     return new Promise((resolve, reject) => {
       const req = httpsRequest(
         {
@@ -118,7 +112,7 @@ export class PeerClient {
         },
         (response) => {
           clearTimeout(timer);
-          resolve({ response, ...(signed && { signed }) });
+          resolve({ response, ...(signature && { signature }) });
         },
       );
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
@@ -219,7 +213,7 @@ export class PeerClient {
     });
     const text = await readAll(response, timeoutMs, this.where);
     if (response.statusCode !== 200) throw errorFrom(response.statusCode ?? 0, text, this.where);
-    this.checkAnswer({ key: this.credentials.key, nonce: signature[AUTH_HEADERS.nonce]! }, response, text, `POST ${path}`);
+    this.checkAnswer(signature, response, text, `POST ${path}`);
     try {
       return JSON.parse(text.toString('utf8'));
     } catch {

@@ -116,10 +116,7 @@ export class JsonText {
 }
 
 export function sendJson(response: ServerResponse, status: number, body: unknown, signer?: AnswerSigner): void {
-  sendJsonText(response, status, body instanceof JsonText ? body : new JsonText(Buffer.from(JSON.stringify(body))), signer);
-}
-
-function sendJsonText(response: ServerResponse, status: number, json: JsonText, signer?: AnswerSigner): void {
+  const json = body instanceof JsonText ? body : new JsonText(Buffer.from(JSON.stringify(body)));
   response.writeHead(status, {
     'content-type': 'application/json',
     'content-length': json.text.length,

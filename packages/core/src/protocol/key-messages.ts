@@ -1,6 +1,7 @@
 import { createHmac, createPrivateKey, sign, timingSafeEqual, verify, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { DOMAIN_KEY_HEX } from '../domain-key.js';
+import { Sha256Schema } from '../file-entry.js';
 import { API_PREFIX } from './sync.js';
 
 /**
@@ -27,7 +28,7 @@ export type NewKey = z.infer<typeof NewKeySchema>;
  * so without the MAC anyone who got a server to ask (by answering 401) could hand it a key of
  * their own; with it, only a holder of the server's own key can.
  */
-export const KeyRefreshAnswerSchema = z.strictObject({ key: hexKey, proof: z.string().regex(/^[0-9a-f]{64}$/) });
+export const KeyRefreshAnswerSchema = z.strictObject({ key: hexKey, proof: Sha256Schema });
 export type KeyRefreshAnswer = z.infer<typeof KeyRefreshAnswerSchema>;
 
 function refreshAnswerMac(heldKey: Uint8Array, domain: string, refreshNonce: string, key: string): Buffer {

@@ -24,15 +24,16 @@ const MAX_PENDING = 100_000;
 /**
  * The servers still to be handed the current key, each with the key it still holds, which the
  * refresh's answer is signed with (KeyRefreshAnswerSchema): written before the new key, kept with
- * it (and in backups). The list without keys is the file as versions before that wrote it.
+ * it (and in backups). The list without keys is the file as versions before that wrote it: such a
+ * server cannot be answered, and is not waited for (it starts again with --key-file).
  */
 const PendingSchema = z.union([
   z.strictObject({ waiting: z.array(z.strictObject({ server: z.string().max(64), key: z.string().regex(DOMAIN_KEY_HEX) })).max(MAX_PENDING) }),
   z.strictObject({ servers: z.array(z.string().max(64)).max(MAX_PENDING) }),
 ]);
 
-/** Server → the key it holds (hex), undefined when the file predates keeping it. */
-type Pending = Map<string, string | undefined>;
+/** Server → the key it holds (hex). */
+type Pending = Map<string, string>;
 
 /**
  * The MASTER's side of `master rotate-key` (docs/operations.md): which servers missed the new key,
@@ -57,11 +58,11 @@ export class KeyRotation {
     const text = await readFile(this.pendingFile, 'utf8').catch(() => undefined);
     if (text === undefined) return new Map();
     const file = parseMessage(PendingSchema, text, this.pendingFile);
-    return 'waiting' in file ? new Map(file.waiting.map(({ server, key }) => [server, key])) : new Map(file.servers.map((server) => [server, undefined]));
+    return new Map('waiting' in file ? file.waiting.map(({ server, key }) => [server, key]) : []);
   }
 
   private async keepPending(pending: Pending): Promise<void> {
-    const waiting = [...pending].sort(([a], [b]) => a.localeCompare(b)).flatMap(([server, key]) => (key === undefined ? [] : [{ server, key }]));
+    const waiting = [...pending].sort(([a], [b]) => a.localeCompare(b)).map(([server, key]) => ({ server, key }));
     await writeFileAtomic(this.pendingFile, `${JSON.stringify({ waiting })}\n`, { mode: 0o600 });
     this.awaited = pending.size > 0;
   }
@@ -100,8 +101,7 @@ export class KeyRotation {
       throw new PeerRefusedKeyError(`key refresh refused: ${why}`);
     };
     const pending = await this.pending();
-    if (!pending.has(refresh.server)) refuse('that server is not waiting for a key; start it with --key-file');
-    const held = pending.get(refresh.server) ?? refuse('it missed a rotation made by an earlier Flotilla version; start it with --key-file');
+    const held = pending.get(refresh.server) ?? refuse('that server is not waiting for a key; start it with --key-file');
     if (Math.abs(Date.now() - refresh.time) > MAX_CLOCK_SKEW_MS) refuse('stale');
     let certificate: X509Certificate;
     try {
