@@ -5,6 +5,7 @@ import { aliveMessage, claimOfMessage, claimOfSender, endpointOf, toGossip } fro
 import { systemClock, type Clock } from './clock.js';
 import { groupAnnounceIntervalMs, resolveTimings, retransmitLimit, suspicionBounds, type HeartbeatTimings } from './config.js';
 import { GossipQueue } from './gossip.js';
+import { KeyRing } from './key-ring.js';
 import { LivenessChallenges, randomNonce } from './liveness-challenge.js';
 import { MAX_GOSSIP_PER_PACKET, decodePacket, encodePacket, type DropReason } from './packet.js';
 import { Prober } from './probe.js';
@@ -44,6 +45,11 @@ export interface MembershipOptions {
   self: MemberIdentity;
   /** The domain key: packets are signed and checked with it. */
   key: Buffer;
+  /**
+   * The key this member held until a moment ago, when it learnt of a rotation made while it was away
+   * (a key refresh at start): the others may still sign with it for a while (key-ring.ts).
+   */
+  rotatedFrom?: Buffer;
   /** A transport, or the options of a UDP one. */
   transport: Transport | TransportOptions;
   config?: Partial<HeartbeatTimings>;
@@ -114,9 +120,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   readonly domain: string;
   readonly name: string;
   readonly timings: HeartbeatTimings;
-  private key: Buffer;
-  /** The key before the last rekey, taken until `until` (timings.rekeyGraceMs). */
-  private previousKey?: { key: Buffer; until: number };
+  private readonly keys: KeyRing;
   private readonly transport: Transport;
   private readonly identity: MemberIdentity;
   private readonly clock: Clock;
@@ -174,9 +178,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.domain = options.domain;
     this.name = options.self.name;
     this.identity = options.self;
-    this.key = options.key;
     this.timings = resolveTimings(options.config);
     this.clock = options.clock ?? systemClock;
+    this.keys = new KeyRing(options.rotatedFrom ?? options.key, { switchMs: this.timings.rekeySwitchMs, graceMs: this.timings.rekeyGraceMs });
+    if (options.rotatedFrom) this.keys.caughtUp(options.key, this.clock.monotonic());
     this.random = new Random(options.random ?? Math.random);
     this.logger = options.logger;
     this.epoch = options.epoch ?? this.clock.wall();
@@ -396,16 +401,22 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   // ---- receiving --------------------------------------------------------------------------------
 
-  /** A new domain key (master rotate-key): packets are signed with it from now on; the old one is still taken for a while. */
+  /** A new domain key (master rotate-key): taken from now on, signed with once the others have it too (key-ring.ts). */
   rekey(next: Buffer): void {
-    this.previousKey = { key: this.key, until: this.clock.monotonic() + this.timings.rekeyGraceMs };
-    this.key = next;
+    this.keys.rotate(next, this.clock.monotonic());
+  }
+
+  /** A domain key rotated while this member was away: signed with at once; the one it held is still taken for a while (key-ring.ts). */
+  caughtUp(next: Buffer): void {
+    this.keys.caughtUp(next, this.clock.monotonic());
   }
 
   private decode(data: Buffer) {
-    const decoded = decodePacket(this.key, this.domain, data);
-    if (decoded.ok || decoded.reason !== 'badSignature' || !this.previousKey || this.clock.monotonic() > this.previousKey.until) return decoded;
-    return decodePacket(this.previousKey.key, this.domain, data);
+    const now = this.clock.monotonic();
+    const decoded = decodePacket(this.keys.signing(now), this.domain, data);
+    if (decoded.ok || decoded.reason !== 'badSignature') return decoded;
+    const alternative = this.keys.alternative(now);
+    return alternative ? decodePacket(alternative, this.domain, data) : decoded;
   }
 
   private receive(data: Buffer, from: Endpoint): void {
@@ -707,7 +718,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private sendAll(to: Endpoint, messages: HeartbeatMessage[]): void {
     let rest = messages;
     while (rest.length && !this.stopped) {
-      const { packet, included } = encodePacket(this.key, this.domain, this.sender(), [], rest);
+      const { packet, included } = encodePacket(this.keys.signing(this.clock.monotonic()), this.domain, this.sender(), [], rest);
       if (!included) return; // one message alone larger than a packet: nothing we send is
       this.transmit(packet, (p) => this.transport.send(p, to));
       rest = rest.slice(included);
@@ -728,7 +739,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private encode(required: HeartbeatMessage[], piggyback: boolean): Buffer {
     const candidates = piggyback && this.gossip.size ? this.gossip.candidates(MAX_GOSSIP_PER_PACKET) : [];
-    const { packet, included } = encodePacket(this.key, this.domain, this.sender(), required, candidates);
+    const { packet, included } = encodePacket(this.keys.signing(this.clock.monotonic()), this.domain, this.sender(), required, candidates);
     if (included) this.gossip.sent(candidates.slice(0, included));
     return packet;
   }

@@ -101,6 +101,8 @@ export class ManagedServer {
   private readonly trust: MasterTrust;
   private readonly certificate: ServerCertificate;
   private membership?: Membership;
+  /** The key held before a new one came during start, until the heartbeats are joined: the others may still sign with it. */
+  private keyBeforeJoin?: Buffer;
   /** Restarts the node's failed servers while the MASTER is away. */
   private peerRestarts?: PeerRestarter;
   private readonly metrics = new ManagedMetrics({
@@ -378,17 +380,23 @@ export class ManagedServer {
     if (!keyRefreshAnswerGenuine(this.key, this.domain, proof.nonce, answer)) {
       throw new ProtocolError(`the MASTER at ${client.where} answered the key refresh without a proof made with ${this.name}'s current key: not taken`);
     }
-    await this.takeKey(Buffer.from(answer.key, 'hex'), `from the MASTER at ${client.where}, which rotated it while ${this.name} was away`);
+    await this.takeKey(Buffer.from(answer.key, 'hex'), `from the MASTER at ${client.where}, which rotated it while ${this.name} was away`, 'missed');
     return true;
   }
 
-  /** A new domain key: kept in the cache (0600), then used for everything, heartbeats included. */
-  private async takeKey(next: Buffer, from: string): Promise<void> {
+  /**
+   * A new domain key: kept in the cache (0600), then used for everything, heartbeats included: one
+   * `rotating` now (master rotate-key) is signed with once the others have it too; one `missed`
+   * while away (a key refresh) at once (key-ring.ts in the heartbeat package).
+   */
+  private async takeKey(next: Buffer, from: string, how: 'rotating' | 'missed'): Promise<void> {
     await this.cache.writeFile('domain.key', `${next.toString('hex')}\n`, 0o600);
+    if (!this.membership) this.keyBeforeJoin = this.key;
     this.key = next;
     this.client?.close();
     this.client = undefined;
-    this.membership?.rekey(next);
+    if (how === 'rotating') this.membership?.rekey(next);
+    else this.membership?.caughtUp(next);
     this.log.info('MS-0046', `took a new domain key ${from}`);
   }
 
@@ -456,6 +464,7 @@ export class ManagedServer {
         domain: this.domain,
         self: options.self,
         key: this.key,
+        ...(this.keyBeforeJoin ? { rotatedFrom: this.keyBeforeJoin } : {}),
         transport: options.transport,
         config: this.config.heartbeat.timings,
         logger: { warn: (message) => this.log.warn('MS-0081', message) },
@@ -548,7 +557,7 @@ export class ManagedServer {
         handle: async ({ body, sender }) => {
           if (sender !== this.config.master.name) throw new UsageError(`only the MASTER hands out a new key, not ${sender}`);
           const { key } = parseMessage(NewKeySchema, body, `a new key from ${sender}`, this.log);
-          await this.takeKey(Buffer.from(key, 'hex'), `from ${sender} (master rotate-key)`);
+          await this.takeKey(Buffer.from(key, 'hex'), `from ${sender} (master rotate-key)`, 'rotating');
           return { server: this.name, accepted: true };
         },
       },

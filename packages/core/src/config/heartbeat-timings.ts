@@ -121,10 +121,19 @@ export const DEFAULT_TIMINGS = Object.freeze({
    */
   challengeAttempts: 3,
   /**
-   * 30 s: after a key rotation, packets signed with the previous key are still taken for this long.
-   * The MASTER and its servers switch within a few round trips of each other, not at one instant;
-   * without it they would suspect each other in between. Long enough for a rotation across 512
-   * servers, short enough that the old key soon opens nothing.
+   * 5 s: after a key rotation, a member takes the new key at once but signs with it only this much
+   * later. The MASTER hands the key to its running servers in parallel, each delivery given 5 s
+   * (KEY_DELIVERY_TIMEOUT_MS in master-server.ts), so by then every server that got it has it; a
+   * member signing with it sooner would have its packets dropped by those still waiting for theirs,
+   * and be suspected by them (seen on a busy machine with three servers, and at 512 the deliveries
+   * spread over seconds).
+   */
+  rekeySwitchMs: 5_000,
+  /**
+   * 30 s: after a member's switch to the new key, packets signed with the previous key are still
+   * taken for this long: the members switch within rekeySwitchMs of each other plus a few round
+   * trips, not at one instant. Long enough for a rotation across 512 servers, short enough that the
+   * old key soon opens nothing.
    */
   rekeyGraceMs: 30_000,
 });
@@ -151,6 +160,7 @@ interface OrderRule {
 /** The rules between timings. */
 const ORDER_RULES: readonly OrderRule[] = [
   { lower: 'probeTimeoutMs', higher: 'probeIntervalMs', why: 'the indirect probes need the rest of the probe period' },
+  { lower: 'rekeySwitchMs', higher: 'rekeyGraceMs', why: 'members switch up to rekeySwitchMs apart, and each must still take the key the others sign with' },
 ];
 
 export interface TimingProblem {

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import {
   API_PREFIX,
+  resolveTimings,
   ExitCode,
   sendJson,
   BACKUP_DOWNLOAD_PATH,
@@ -106,8 +107,6 @@ const MASTER_UP_TIMEOUT_MS = 2_000;
  * report), so a domain of 512 comes back in waves the MASTER keeps up with, not in one herd.
  */
 const MASTER_UP_IN_FLIGHT = 64;
-/** A running server takes a new key in one round trip; one that does not gets it at its next contact. */
-const KEY_DELIVERY_TIMEOUT_MS = 5_000;
 /** A key refresh is a certificate and a signature: a few kilobytes. */
 const MAX_KEY_REFRESH_BODY = 32 * 1024;
 
@@ -392,13 +391,19 @@ export class MasterServer {
   private rotateKey(sender: string): Promise<KeyRotationResult> {
     return this.inTurn(async () => {
       const next = newDomainKey();
+      // The heartbeats take the new key before any server has it, and sign with it only once every
+      // delivery below has landed or timed out: each may take rekeySwitchMs (key-ring.ts in the
+      // heartbeat package). A running server takes it in one round trip; one that does not gets it
+      // at its next contact.
+      this.failures.rekey(next);
+      const deliveryTimeoutMs = resolveTimings(this.config.heartbeat.timings).rekeySwitchMs;
       const servers = Object.keys(this.config.servers);
       const outcome = await Promise.all(
         servers.map(async (server) => {
           if (!this.registry.isAttached(server)) return { server, delivered: false };
           const client = this.clientFor(server);
           try {
-            await client.request('POST', KEY_PATH, { body: { key: next.toString('hex') }, timeoutMs: KEY_DELIVERY_TIMEOUT_MS });
+            await client.request('POST', KEY_PATH, { body: { key: next.toString('hex') }, timeoutMs: deliveryTimeoutMs });
             return { server, delivered: true };
           } catch (error) {
             this.log.warn('MA-0046', `${server} did not take the new key now (${(error as Error).message}); it gets it at its next contact`);
@@ -411,7 +416,6 @@ export class MasterServer {
       const pending = outcome.filter((result) => !result.delivered).map((result) => result.server);
       await this.keyRotation.rotated(this.layout.keyFile, this.key, next, pending);
       this.key = next;
-      this.failures.rekey(next);
       const delivered = outcome.filter((result) => result.delivered).map((result) => result.server);
       this.log.info('MA-0046', `rotated the domain key at the request of ${sender}: ${delivered.length} running servers have it${pending.length ? `; ${pending.join(', ')} get it at their next contact` : ''}`);
       return { domain: this.layout.name, delivered, pending };
