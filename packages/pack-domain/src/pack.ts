@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter } from '@flotilla/core';
+import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter } from '@flotilla/core/backup';
 import { collectDomainFiles, type ListedTree } from './collect.js';
 import { FileChangedError } from './content-check.js';
 import { backupExclusions } from './exclusions.js';

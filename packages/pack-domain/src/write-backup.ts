@@ -16,8 +16,8 @@ import {
   type BackupManifest,
   type GenerationCounter,
   type ProgressCounts,
-} from '@flotilla/core';
-import { removeLeftovers, verifyBackup } from '@flotilla/unpack-domain';
+} from '@flotilla/core/backup';
+import { removeLeftovers, verifyBackup } from '@flotilla/unpack-domain/verification';
 import type { ListedTree } from './collect.js';
 import { testPauseMs, writeFiles } from './archive-files.js';
 import { compressContent } from './compress-file.js';

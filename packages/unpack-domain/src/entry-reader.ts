@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
-import { IntegrityError } from '@flotilla/core';
+import { IntegrityError } from '@flotilla/core/backup';
 import type { CentralRecord } from './central-directory.js';
 import { METHOD_STORED } from './entry-rules.js';
 import { unpackMessages } from './messages.js';
