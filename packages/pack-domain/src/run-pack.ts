@@ -146,6 +146,7 @@ async function packOffline(domain: Domain, target: string, whileVerifying: While
   return packDomain(domain, {
     target,
     whileVerifying,
+    collectBetweenPhases: true,
     onProgress: (counts, phase) => progress?.update(describeProgress(phase === 'packing' ? packMessages.packing(name) : packMessages.verifying(name), counts)),
   }).finally(() => progress?.done());
 }
