@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventLoopBreather } from '@flotilla/core';
+import { eventLoopBreather } from '@flotilla/core/backup';
 import type { ListedFile } from './collect.js';
 import { BLOCK_BYTES, DEFLATE_LEVEL, blockRing, chooseMethod, readSmallFile, writeLargeFile, type BlockRing, type PackedFile, type SmallFile } from './compress-file.js';
 import { DeflatePool } from './deflate-pool.js';

@@ -14,7 +14,7 @@ import {
   wholeMillis,
   type DirEntry,
   type LinkEntry,
-} from '@flotilla/core';
+} from '@flotilla/core/backup';
 import { packMessages } from './messages.js';
 
 /** One file a backup will hold, as it was listed: its content is read only when it is written. */

@@ -3,7 +3,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants as zlibConstants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import { FlotillaError, type FileEntry } from '@flotilla/core';
+import { FlotillaError, type FileEntry } from '@flotilla/core/backup';
 import type { ListedFile } from './collect.js';
 import { FileChangedError, requireUnchanged } from './content-check.js';
 import { METHOD_DEFLATED, METHOD_STORED, type ZipMethod, type ZipWriter } from './zip-writer.js';

@@ -1,5 +1,5 @@
 import { statSync, type Stats } from 'node:fs';
-import { FlotillaError, eventLoopBreather } from '@flotilla/core';
+import { FlotillaError, eventLoopBreather } from '@flotilla/core/backup';
 import { identityOf, type ListedFile } from './collect.js';
 import { packMessages } from './messages.js';
 

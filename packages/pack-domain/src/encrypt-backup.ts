@@ -1,6 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { syncDirectory } from '@flotilla/core';
+import { syncDirectory } from '@flotilla/core/backup';
 import { EncryptionThread, type EncryptedFile } from './encryption-thread.js';
 import { tempPathFor } from './temp-files.js';
 

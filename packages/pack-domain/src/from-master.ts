@@ -1,7 +1,8 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { BACKUP_DOWNLOAD_PATH, IntegrityError, sha256File, syncDirectory, type BackupResult, type PeerClient } from '@flotilla/core';
-import { removeLeftovers, verifyBackup } from '@flotilla/unpack-domain';
+import type { PeerClient } from '@flotilla/core';
+import { BACKUP_DOWNLOAD_PATH, IntegrityError, sha256File, syncDirectory, type BackupResult } from '@flotilla/core/backup';
+import { removeLeftovers, verifyBackup } from '@flotilla/unpack-domain/verification';
 import { BACKUP_TIMEOUT_MS } from './through-master.js';
 import { packMessages } from './messages.js';
 import { backupResult } from './result.js';

@@ -1,4 +1,4 @@
-import { GENERATION_CONFIG_FILE, byPath, digestTree, type GenerationCounter, type TreeEntries } from '@flotilla/core';
+import { GENERATION_CONFIG_FILE, byPath, digestTree, type GenerationCounter, type TreeEntries } from '@flotilla/core/backup';
 
 /**
  * The MASTER's generation number for a backup's tree: `counter` (config/generation.json, or the

@@ -7,4 +7,4 @@ export { generationOf } from './generation-of.js';
 export { backupResult } from './result.js';
 export { encryptBackup } from './encrypt-backup.js';
 export { tempPathFor } from './temp-files.js';
-export { AGE_EXTENSION } from '@flotilla/unpack-domain';
+export { AGE_EXTENSION } from '@flotilla/unpack-domain/verification';

@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter } from '@flotilla/core';
+import { FlotillaError, readGenerationFile, type Domain, type GenerationCounter } from '@flotilla/core/backup';
 import { collectDomainFiles, type ListedTree } from './collect.js';
 import { FileChangedError } from './content-check.js';
 import { backupExclusions } from './exclusions.js';
 import { packMessages } from './messages.js';
 import { writeBackup, type WriteOptions, type WrittenBackup } from './write-backup.js';
 
-export interface PackOptions {
+export interface PackOptions extends WriteOptions {
   /** Default: `<home>/domains/<domain>_packed.zip`. */
   target?: string;
-  onProgress?: WriteOptions['onProgress'];
-  whileVerifying?: WriteOptions['whileVerifying'];
 }
 
 /** A directory laid out as a domain (config/, apps/), and what the backup's manifest says of it. */
@@ -65,7 +63,7 @@ export async function packDomain(domain: Domain, options: PackOptions = {}): Pro
 export async function packDirectory(source: PackSource, target: string, options: Omit<PackOptions, 'target'> = {}): Promise<WrittenBackup> {
   const tree = await collectDomainFiles(source.dir, { exclude: source.exclude });
   requireEssentials(source.domain, tree);
-  return writeBackup(tree, { domain: source.domain, counter: source.counter, tool: source.tool }, target, { onProgress: options.onProgress, whileVerifying: options.whileVerifying });
+  return writeBackup(tree, { domain: source.domain, counter: source.counter, tool: source.tool }, target, options);
 }
 
 function requireEssentials(domain: string, tree: ListedTree): void {

@@ -1,4 +1,4 @@
-import type { BackupResult } from '@flotilla/core';
+import type { BackupResult } from '@flotilla/core/backup';
 import type { WrittenBackup } from './write-backup.js';
 
 /** What a written backup is reported as: `pack-domain --json`, and the MASTER's answer to a backup request. */

@@ -1,22 +1,18 @@
 import { rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { commandContext, wantsRemoteMaster } from '@flotilla/core/cli';
 import {
-  FirstContactUnreachableError,
-  PeerUnreachableError,
   TerminalProgress,
   UnreachableError,
   UsageError,
   domainLayout,
-  reachMaster,
-  wantsRemoteMaster,
-  commandContext,
   describeProgress,
   messages,
   openDomain,
   type BackupResult,
   type Domain,
-} from '@flotilla/core';
-import { AGE_EXTENSION } from '@flotilla/unpack-domain';
+} from '@flotilla/core/backup';
+import { AGE_EXTENSION } from '@flotilla/unpack-domain/verification';
 import { sealBackup } from './encrypt-backup.js';
 import type { EncryptedFile, EncryptionThread } from './encryption-thread.js';
 import { receiveFromMaster } from './from-master.js';
@@ -63,6 +59,8 @@ async function runRemotePack(options: PackOptions, encryption: EncryptionThread 
   await encryption?.check('--recipient');
   const target = options.file ? resolve(options.file) : `${domainLayout(context.home, options.domain).packedZip}${encryption ? AGE_EXTENSION : ''}`;
   await checkTarget(target);
+  // The network client loads only here: a pack on the domain's own machine does without it.
+  const { FirstContactUnreachableError, PeerUnreachableError, reachMaster } = await import('@flotilla/core');
   const { client } = await reachMaster(context.home, options.domain, options).catch((error: unknown) => {
     throw error instanceof FirstContactUnreachableError ? new UnreachableError(packMessages.remoteNotReached(options.domain, `${error.peer.address}:${error.peer.port}`), { cause: error }) : error;
   });
@@ -148,6 +146,7 @@ async function packOffline(domain: Domain, target: string, whileVerifying: While
   return packDomain(domain, {
     target,
     whileVerifying,
+    collectBetweenPhases: true,
     onProgress: (counts, phase) => progress?.update(describeProgress(phase === 'packing' ? packMessages.packing(name) : packMessages.verifying(name), counts)),
   }).finally(() => progress?.done());
 }

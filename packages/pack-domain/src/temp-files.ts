@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { leftoverName } from '@flotilla/unpack-domain';
+import { leftoverName } from '@flotilla/unpack-domain/verification';
 
 /**
  * Where an archive is written before it is verified and renamed over `target`: beside it (a rename

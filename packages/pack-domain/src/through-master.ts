@@ -1,17 +1,4 @@
-import {
-  API_PREFIX,
-  BackupResultSchema,
-  PeerClient,
-  PeerUnreachableError,
-  masterCredentialsFromHome,
-  masterEndpoint,
-  parseMessage,
-  runningPid,
-  serverLayout,
-  type BackupRequest,
-  type BackupResult,
-  type Domain,
-} from '@flotilla/core';
+import { runningPid, serverLayout, type BackupRequest, type BackupResult, type Domain } from '@flotilla/core/backup';
 
 /**
  * The MASTER answers once the archive is written and verified: as long as packing the whole
@@ -28,6 +15,8 @@ export const BACKUP_TIMEOUT_MS = 60 * 60 * 1000;
 export async function packThroughMaster(domain: Domain, target: string): Promise<BackupResult | undefined> {
   const pidFile = serverLayout(domain.layout, domain.config.master.name).pidFile;
   if ((await runningPid(pidFile)) === undefined) return undefined;
+  // The network client loads only now: a pack with no MASTER running here never needs it.
+  const { API_PREFIX, BackupResultSchema, PeerClient, PeerUnreachableError, masterCredentialsFromHome, masterEndpoint, parseMessage } = await import('@flotilla/core');
   const client = new PeerClient(masterEndpoint(domain.config), await masterCredentialsFromHome(domain.layout));
   try {
     const request: BackupRequest = { target };

@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { isDeepStrictEqual } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   BACKUP_FORMAT_VERSION,
   BACKUP_LIMITS,
@@ -16,8 +18,8 @@ import {
   type BackupManifest,
   type GenerationCounter,
   type ProgressCounts,
-} from '@flotilla/core';
-import { removeLeftovers, verifyBackup } from '@flotilla/unpack-domain';
+} from '@flotilla/core/backup';
+import { removeLeftovers, verifyBackup } from '@flotilla/unpack-domain/verification';
 import type { ListedTree } from './collect.js';
 import { testPauseMs, writeFiles } from './archive-files.js';
 import { compressContent } from './compress-file.js';
@@ -47,6 +49,12 @@ export interface WriteOptions {
    * neither is left running when writeBackup returns or throws. The file does not change meanwhile.
    */
   whileVerifying?: (archive: string) => Promise<unknown>;
+  /**
+   * A full garbage collection between writing and reading back (collectGarbage), for a process
+   * that packs once and exits, whose peak memory is the figure: pack-domain. A long-running
+   * process such as the MASTER leaves its collector alone.
+   */
+  collectBetweenPhases?: boolean;
 }
 
 export interface WrittenBackup {
@@ -76,6 +84,7 @@ export async function writeBackup(tree: ListedTree, meta: BackupMeta, target: st
   let kept = false;
   try {
     const { manifest, bytes } = await writeArchive(temp, tree, meta, options);
+    if (options.collectBetweenPhases) collectGarbage();
     const [verification, alongside] = await Promise.allSettled([verifyWritten(temp, manifest, options), options.whileVerifying?.(temp)]);
     if (verification.status === 'rejected') throw verification.reason;
     if (alongside.status === 'rejected') throw alongside.reason;
@@ -90,6 +99,19 @@ export async function writeBackup(tree: ListedTree, meta: BackupMeta, target: st
   } finally {
     if (!kept) await rm(temp, { force: true });
   }
+}
+
+/**
+ * Writing leaves tens of MB of garbage (read buffers, deflated pieces, the listing's work) that V8
+ * collects only once the read-back's own allocations pile up on it, and that sum set the pack's
+ * peak memory: 20 000 small files and 150 MB of large ones, 191-229 MB without this, 183-194 MB
+ * with it, in alternating runs; a few milliseconds of CPU. Node has no call for a collection
+ * without --expose-gc, which `node bin/pack-domain.js` is not given; the flag set now makes `gc`
+ * available in a new context (the flag changes nothing else).
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 /** Reads the archive at `temp` back with the restore's own checks: it must hold `manifest`, as written. */

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { IntegrityError, UsageError } from '@flotilla/core';
+import { IntegrityError, UsageError } from '@flotilla/core/backup';
 import { unpackMessages } from './messages.js';
 
 /** The first line of every file in the age format (age-encryption.org/v1): how an encrypted backup is told apart. */

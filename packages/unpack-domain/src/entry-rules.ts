@@ -1,4 +1,4 @@
-import { BACKUP_MANIFEST_NAME, backupPathProblem } from '@flotilla/core';
+import { BACKUP_MANIFEST_NAME, backupPathProblem } from '@flotilla/core/backup';
 import type { CentralRecord } from './central-directory.js';
 
 const HOST_UNIX = 3;

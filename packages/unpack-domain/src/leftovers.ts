@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAlive, syncDirectory } from '@flotilla/core';
+import { isAlive, syncDirectory } from '@flotilla/core/backup';
 
 /**
  * What pack-domain, unpack-domain and the MASTER's backups leave beside their targets while they

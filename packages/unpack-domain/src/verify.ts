@@ -11,7 +11,7 @@ import {
   type BackupFile,
   type BackupManifest,
   type ProgressCounts,
-} from '@flotilla/core';
+} from '@flotilla/core/backup';
 import { readCentralDirectory, type CentralRecord } from './central-directory.js';
 import { ArchiveReader, contentChunks, type EntryContent } from './entry-reader.js';
 import { recordPath, recordProblem, type RecordKind } from './entry-rules.js';

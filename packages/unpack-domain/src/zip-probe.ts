@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { IntegrityError } from '@flotilla/core';
+import { IntegrityError } from '@flotilla/core/backup';
 import { unpackMessages } from './messages.js';
 
 const EOCD_SIGNATURE = 0x06054b50;

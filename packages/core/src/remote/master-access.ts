@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { KEY_FILE_ENV, MASTER_ENV, type MasterOptions } from '../cli/master-options.js';
+import { KEY_FILE_ENV, remoteTarget, type MasterOptions } from '../cli/master-options.js';
 import { UsageError } from '../errors.js';
 import { openDomain, assertName, type Domain } from '../domain.js';
 import { readDomainKey } from '../domain-key.js';
@@ -52,22 +52,6 @@ export interface MasterAccess {
   client: PeerClient;
   /** The domain in this home; undefined when the command runs from another machine (--master). */
   local: Domain | undefined;
-}
-
-/** Where the MASTER is, from the options or the environment; undefined: the domain of this home. */
-function remoteTarget(options: MasterOptions, env: NodeJS.ProcessEnv): { master: string; keyFile: string | undefined } | undefined {
-  const master = options.master ?? (env[MASTER_ENV] || undefined);
-  const keyFile = options.keyFile ?? (env[KEY_FILE_ENV] || undefined);
-  if (master === undefined) {
-    if (options.keyFile !== undefined) throw new UsageError(`--key-file ${options.keyFile} needs --master HOST:PORT (or $${MASTER_ENV}): the MASTER to talk to from this machine`);
-    return undefined;
-  }
-  return { master, keyFile };
-}
-
-/** True when the options or the environment name a MASTER to reach over the network (--master). */
-export function wantsRemoteMaster(options: MasterOptions, env: NodeJS.ProcessEnv = process.env): boolean {
-  return remoteTarget(options, env) !== undefined;
 }
 
 /**
