@@ -3,9 +3,8 @@ import { link, mkdir, symlink, utimes, chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileTimeSeconds, forEachConcurrent } from '@flotilla/core';
 import type { VerifiedGeneration } from './cache-store.js';
+import { METADATA_CONCURRENCY, makeDirs } from './make-dirs.js';
 
-/** Links and directories made at once: each is one quick metadata call. */
-const CONCURRENCY = 16;
 
 /** What of a verified generation belongs to application `name`, paths relative to the application. */
 function partOf(generation: VerifiedGeneration, name: string) {
@@ -30,17 +29,13 @@ export function applicationVersion(generation: VerifiedGeneration, name: string)
  */
 export async function copyApplication(generation: VerifiedGeneration, name: string, dir: string): Promise<void> {
   const part = partOf(generation, name);
-  const parents = new Set([dir, ...[...part.files, ...part.links].map((entry) => dirname(join(dir, entry.relative)))]);
-  // In parallel, each with its missing parents (as the sync makes its staging directories): one
-  // after the other, an npm tree's 300 directories were 300 trips through the thread pool in a row.
-  await forEachConcurrent([...parents], CONCURRENCY, async (parent) => {
-    await mkdir(parent, { recursive: true });
-  });
-  await forEachConcurrent(part.files, CONCURRENCY, (file) => link(join(generation.root, file.path), join(dir, file.relative)));
-  await forEachConcurrent(part.links, CONCURRENCY, (entry) => symlink(entry.target, join(dir, entry.relative)));
-  await forEachConcurrent(part.dirs, CONCURRENCY, async (entry) => {
+  await mkdir(dirname(dir), { recursive: true });
+  await makeDirs([dir, ...[...part.files, ...part.links].map((entry) => dirname(join(dir, entry.relative))), ...part.dirs.map((entry) => join(dir, entry.relative))], new Set([dirname(dir)]));
+  await forEachConcurrent(part.files, METADATA_CONCURRENCY, (file) => link(join(generation.root, file.path), join(dir, file.relative)));
+  await forEachConcurrent(part.links, METADATA_CONCURRENCY, (entry) => symlink(entry.target, join(dir, entry.relative)));
+  await forEachConcurrent(part.dirs, METADATA_CONCURRENCY, async (entry) => {
+    // Made with the others above; its mode may forbid entries, so it gets it last.
     const target = join(dir, entry.relative);
-    await mkdir(target, { recursive: true });
     await chmod(target, entry.mode);
     await utimes(target, fileTimeSeconds(entry.mtime), fileTimeSeconds(entry.mtime));
   });

@@ -1,4 +1,4 @@
-import { chmod, link, mkdir, readFile, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, readFile, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import {
   GENERATION_CONFIG_FILE,
@@ -17,10 +17,8 @@ import {
 } from '@flotilla/core';
 import type { CacheStore, VerifiedGeneration } from './cache-store.js';
 import type { ContentSource } from './sources.js';
+import { METADATA_CONCURRENCY, makeDirs } from './make-dirs.js';
 import { copyVerified, type FileHooks, type Placement } from './verified-copy.js';
-
-/** Hard links made in parallel: each is one quick metadata call. */
-const LINK_CONCURRENCY = 16;
 
 /**
  * Test-only fault hook: a delay before each fetched file, so that crash tests can kill a server in
@@ -112,8 +110,8 @@ async function build(
       else fresh.push({ entry, target });
     }
     await settleAll([
-      forEachConcurrent(linked, LINK_CONCURRENCY, ([existing, target]) => link(existing, target)),
-      forEachConcurrent(copied, LINK_CONCURRENCY, ([existing, placement]) => copyVerified(existing, placement, 'the cache')),
+      forEachConcurrent(linked, METADATA_CONCURRENCY, ([existing, target]) => link(existing, target)),
+      forEachConcurrent(copied, METADATA_CONCURRENCY, ([existing, placement]) => copyVerified(existing, placement, 'the cache')),
       fresh.length > 0 ? source.fetch(fresh, hooks) : Promise.resolve(),
     ]);
     for (const [, { target }] of copied) created.push(target);
@@ -168,36 +166,13 @@ async function placeLinksAndDirs(root: string, tree: TreeEntries, from: string, 
   // An empty directory is made with the others (in `created` then): its mode may forbid entries, so it gets it after.
   await makeDirs([...tree.links.map((entry) => dirname(below(root, entry.path, from))), ...tree.dirs.map((entry) => below(root, entry.path, from))], dirs, created);
   await settleAll([
-    forEachConcurrent(tree.links, LINK_CONCURRENCY, (entry) => symlink(entry.target, below(root, entry.path, from))),
-    forEachConcurrent(tree.dirs, LINK_CONCURRENCY, async (entry) => {
+    forEachConcurrent(tree.links, METADATA_CONCURRENCY, (entry) => symlink(entry.target, below(root, entry.path, from))),
+    forEachConcurrent(tree.dirs, METADATA_CONCURRENCY, async (entry) => {
       const target = below(root, entry.path, from);
       await chmod(target, entry.mode);
       await utimes(target, fileTimeSeconds(entry.mtime), fileTimeSeconds(entry.mtime));
     }),
   ]);
-}
-
-/**
- * Creates the directories of `wanted` not in `dirs` yet, with their missing parents, one mkdir
- * each, parents first (a depth at a time, in parallel within it); adds them to `dirs` and
- * `created`. Recursive mkdirs side by side each tried the parents they shared again: an npm tree's
- * 327 directories took 1 610 calls, 1 283 of them failing, each a trip through the thread pool.
- */
-async function makeDirs(wanted: readonly string[], dirs: Set<string>, created: string[]): Promise<void> {
-  const byDepth = new Map<number, string[]>();
-  for (const dir of wanted) {
-    for (let parent = dir; !dirs.has(parent); parent = dirname(parent)) {
-      dirs.add(parent);
-      created.push(parent);
-      const depth = parent.split(sep).length;
-      const level = byDepth.get(depth);
-      if (level) level.push(parent);
-      else byDepth.set(depth, [parent]);
-    }
-  }
-  for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
-    await forEachConcurrent(byDepth.get(depth)!, LINK_CONCURRENCY, (dir) => mkdir(dir));
-  }
 }
 
 /** The key of a reusable file: content, mode and time, or (for a local copy) content alone. */
