@@ -198,14 +198,14 @@ class Exchange extends InFlight implements UpstreamCall {
     }
   }
 
-  onBody(chunk: Buffer): boolean {
+  onBody(chunk: Buffer, written: (() => void) | undefined): boolean {
     const response = this.response;
     this.left -= chunk.length;
     if (this.left === 0) {
-      response.end(chunk); // end uncorks
+      response.end(chunk, written); // end uncorks
       return true;
     }
-    const more = response.write(chunk);
+    const more = response.write(chunk, written);
     if (this.corked) {
       this.corked = false;
       response.uncork();

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Agent, createServer as createHttpServer, request, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -113,6 +114,42 @@ describe('the proxy upstream (raw connections to the application, answers parsed
     expect(seen[1]!.expect).toBeUndefined();
     expect(ports.size).toBe(1);
     expect(observed).toEqual([['app', 200], ['app', 200], ['app', 200]]);
+  });
+
+  it('relays large answers intact to slow and fast clients at once (reads share one buffer, copies reuse blocks)', async () => {
+    const content = randomBytes(24 << 20);
+    const digest = createHash('sha256').update(content).digest('hex');
+    const appPort = await listening(createHttpServer((incoming, outgoing) => {
+      // One answer of known length, one chunked; both written in uneven pieces.
+      if (incoming.url === '/fixed') outgoing.setHeader('content-length', content.length);
+      let at = 0;
+      const more = () => {
+        while (at < content.length) {
+          const piece = content.subarray(at, at + 100_000 + (at % 300_000));
+          at += piece.length;
+          if (!outgoing.write(piece)) return void outgoing.once('drain', more);
+        }
+        outgoing.end();
+      };
+      more();
+    }));
+    const { port } = await front(appPort);
+    const fetchHash = (path: string, slow: boolean) => new Promise<string>((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path, agent: false }, (reply) => {
+        const hash = createHash('sha256');
+        let chunks = 0;
+        reply.on('data', (chunk: Buffer) => {
+          hash.update(chunk);
+          if (slow && ++chunks % 8 === 0) {
+            reply.pause();
+            setTimeout(() => reply.resume(), 5);
+          }
+        });
+        reply.on('end', () => resolve(hash.digest('hex')));
+        reply.on('error', reject);
+      }).on('error', reject).end();
+    });
+    expect(await Promise.all([fetchHash('/app/fixed', true), fetchHash('/app/fixed', false), fetchHash('/app/chunked', true), fetchHash('/app/chunked', false)])).toEqual([digest, digest, digest, digest]);
   });
 
   it('answers HEAD without a body, skips 1xx answers, and relays a chunked answer', async () => {

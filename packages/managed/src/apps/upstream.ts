@@ -50,6 +50,10 @@ const IDLE_DEFAULT_MS = 4_000;
  * no view of it (headers are strings, body chunks are copied).
  */
 const READS = Buffer.allocUnsafe(256 * 1024);
+/** Blocks of READS' size that copies of large body chunks go into (see Connection.onBody). */
+const SPARES: Buffer[] = [];
+const MAX_SPARES = 32;
+const SPARE_FROM = 16 * 1024;
 /** Methods a request of which can be sent again when a reused connection closed before any answer. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -65,8 +69,11 @@ export interface UpstreamCall {
   onConnection(connection: UpstreamConnection): void;
   /** The final answer's head (1xx ones are skipped), headers flat as name, value, name, value. */
   onHead(status: number, reason: string, headers: string[]): void;
-  /** A piece of the body; false to pause the application until `resume()`. */
-  onBody(chunk: Buffer): boolean;
+  /**
+   * A piece of the body; false to pause the application until `resume()`. When `written` is given,
+   * the chunk's memory is the upstream's again once it is called: call it when the chunk is written.
+   */
+  onBody(chunk: Buffer, written: (() => void) | undefined): boolean;
   onEnd(): void;
   /** The request failed (no answer, or part of one). */
   onError(error: Error): void;
@@ -106,8 +113,7 @@ class Connection implements UpstreamConnection {
     this.parser[HTTPParser.kOnHeadersComplete] = (_major: number, _minor: number, headers: string[] | undefined, _method: unknown, _url: unknown, status: number, reason: string, _upgrade: boolean, keepAlive: boolean) =>
       this.onHeadersComplete(headers, status, reason, keepAlive);
     this.parser[HTTPParser.kOnBody] = (chunk: Buffer) => {
-      // A copy: the chunk is a view of the shared buffer, and the next read overwrites it.
-      if (this.call && !this.complete && !this.garbage && !this.call.onBody(Buffer.from(chunk))) this.socket.pause();
+      if (this.call && !this.complete && !this.garbage && !this.onBody(this.call, chunk)) this.socket.pause();
     };
     this.parser[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
     this.socket.on('end', () => this.onEnd());
@@ -184,6 +190,20 @@ class Connection implements UpstreamConnection {
     this.idleUntil = idleDeadline(all);
     call.onHead(status, reason, all);
     return call.method === 'HEAD' ? 1 : 0; // 1: no body follows, whatever Content-Length says
+  }
+
+  /**
+   * A copy of the chunk goes on: the chunk is a view of the shared buffer, which the next read
+   * overwrites. A large one is copied into a kept block, back among the spares once written: fresh
+   * memory for each would cost page faults and major collections (a download is mostly large chunks).
+   */
+  private onBody(call: UpstreamCall, chunk: Buffer): boolean {
+    if (chunk.length < SPARE_FROM) return call.onBody(Buffer.from(chunk), undefined);
+    const block = SPARES.pop() ?? Buffer.allocUnsafeSlow(READS.length);
+    chunk.copy(block);
+    return call.onBody(block.subarray(0, chunk.length), () => {
+      if (SPARES.length < MAX_SPARES) SPARES.push(block);
+    });
   }
 
   private onMessageComplete(): void {
