@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
  * alive and reused, each request's head written as one string, each answer parsed by Node's own
  * HTTP parser (llhttp, the one node:http's client uses, here without its client machinery), reads
  * going straight from the socket to the parser. The server's CPU for a small proxied answer is
- * about 30% lower than through undici's pool (docs/architecture.md), and CPU is what bounds a
+ * about 27% lower than through undici's pool (docs/architecture.md), and CPU is what bounds a
  * proxy's throughput on a busy machine.
  *
  * What the application answers is parsed as hostile: a parse error, a head too large, bytes it sent
