@@ -35,7 +35,7 @@ interface HttpParserClass {
 }
 const { HTTPParser } = createRequire(import.meta.url)('node:_http_common') as { HTTPParser: HttpParserClass };
 
-/** Connections kept to one process at most; requests beyond it wait for one (undici's default was the same). */
+/** Connections kept to one process at most; requests beyond it wait for one (the undici pool before was set so too). */
 const MAX_CONNECTIONS = 256;
 /**
  * An idle connection is not reused this close to the end of the idle time the application announced
