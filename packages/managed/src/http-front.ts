@@ -1,14 +1,17 @@
-import { STATUS_CODES, createServer, request as upstream, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, request as upstream, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { sendJson } from '@flotilla/core';
 import type { Route } from './apps/app-manager.js';
 import type { AppProcess } from './apps/app-process.js';
+import type { UpstreamCall, UpstreamConnection } from './apps/upstream.js';
 import { RETRY_AFTER_S } from './apps/restart-policy.js';
 import { normaliseRequestPath } from './request-path.js';
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection and are not forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** What node:http's client refuses in a path too: controls, spaces, and what latin1 cannot write. */
+const UNSAFE_TARGET = /[^\u0021-\u00ff]/;
 
 export interface FrontOptions {
   health: () => { status: string } & Record<string, unknown>;
@@ -47,18 +50,21 @@ function decide(request: IncomingMessage, options: FrontOptions): Decision {
   if (!route.app) return unavailable(route.name);
   // The application sees paths below its context: /hello/x → /x (the prefix is in X-Forwarded-Prefix).
   const below = target.path.slice(route.prefix.length);
-  return { app: route.app, prefix: route.prefix, path: `${below.startsWith('/') ? below : `/${below}`}${target.query}` };
+  const path = `${below.startsWith('/') ? below : `/${below}`}${target.query}`;
+  // The request line to the application is written as text: nothing in it may end or split it.
+  if (UNSAFE_TARGET.test(path)) return { status: 400, body: { error: 'bad request path: a character a request line cannot carry' } };
+  return { app: route.app, prefix: route.prefix, path };
 }
 
 /**
- * The request's headers as the application gets them, in the flat form (name, value, name, value)
- * that undici and node:http take: read from the raw list, so that no header object is built per
- * request (`request.headers` is built lazily, on first use). Hop-by-hop headers are dropped, and
- * Expect (Node's server has answered `100 Continue` already; undici would refuse the header);
- * X-Forwarded-* are added. `hasBody` in the same pass: only a request with a body has one streamed
- * upstream (a GET's is `null`, no framing).
+ * The request's headers as the application gets them, in the flat form (name, value, name, value),
+ * read from the raw list, so that no header object is built per request (`request.headers` is built
+ * lazily, on first use). Hop-by-hop headers are dropped, and Expect (Node's server has answered
+ * `100 Continue` already); X-Forwarded-* are added. In the same pass, how the body is framed: a
+ * request with neither Content-Length nor Transfer-Encoding has none, one with Transfer-Encoding is
+ * sent on chunked (Node's server has decoded the client's chunks).
  */
-function forwardedHeaders(request: IncomingMessage, prefix: string): { headers: string[]; hasBody: boolean } {
+function forwardedHeaders(request: IncomingMessage, prefix: string): { headers: string[]; hasBody: boolean; chunked: boolean } {
   const raw = request.rawHeaders;
   const headers: string[] = [];
   let prior: string | undefined;
@@ -66,10 +72,11 @@ function forwardedHeaders(request: IncomingMessage, prefix: string): { headers: 
   let forwardedHost = false;
   let forwardedProto = false;
   let hasBody = false;
+  let chunked = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
-    if (name === 'transfer-encoding') hasBody = true;
+    if (name === 'transfer-encoding') hasBody = chunked = true;
     if (HOP_BY_HOP.has(name) || name === 'expect') continue;
     if (name === 'x-forwarded-for') {
       prior = prior === undefined ? value : `${prior}, ${value}`;
@@ -87,7 +94,15 @@ function forwardedHeaders(request: IncomingMessage, prefix: string): { headers: 
   if (!forwardedHost) headers.push('x-forwarded-host', host);
   if (!forwardedProto) headers.push('x-forwarded-proto', 'http');
   if (prefix) headers.push('x-forwarded-prefix', prefix);
-  return { headers, hasBody };
+  if (chunked) headers.push('transfer-encoding', 'chunked');
+  return { headers, hasBody, chunked };
+}
+
+/** The head of the request to the application, as one string: written to its connection in one go. */
+function requestHead(method: string, path: string, headers: string[]): string {
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}\r\n`;
 }
 
 function answer(response: ServerResponse, { status, body, headers }: Answer): void {
@@ -117,14 +132,14 @@ class InFlight {
 }
 
 /**
- * One request to the application's pool (undici: its HTTP client parses and frames about twice as
- * fast as node:http's, which is most of a proxy's work), and the handler of its answer: one object
- * per request, its methods on the prototype, rather than a closure for each callback. Backpressure:
- * the application's answer is paused while the client cannot take more, and the client's upload is
- * read as undici sends it.
+ * One request to the application (apps/upstream.ts), and the receiver of its answer: one object per
+ * request, its methods on the prototype, rather than a closure for each callback. Backpressure: the
+ * application's connection is paused while the client cannot take more, and the client's upload is
+ * read as the application's connection takes it.
  */
-class Exchange extends InFlight implements Dispatcher.DispatchHandler {
-  private upstream?: Dispatcher.DispatchController;
+class Exchange extends InFlight implements UpstreamCall {
+  /** The connection while it carries this request: none once its answer has ended or failed. */
+  private connection?: UpstreamConnection;
   /** What is left of a body of known length (NaN for a stream): its last chunk ends the answer. */
   private left = Number.NaN;
   private corked = false;
@@ -133,28 +148,45 @@ class Exchange extends InFlight implements Dispatcher.DispatchHandler {
     private readonly response: ServerResponse,
     app: AppProcess,
     observe: FrontOptions['observe'],
+    readonly method: string,
+    readonly head: string,
+    readonly body: IncomingMessage | null,
+    readonly chunked: boolean,
   ) {
     super(app, observe);
     // 'close' comes once: `on` spares the wrapper `once` builds for each request.
     response.on('close', () => {
       // A client that went away takes its upstream request with it, so the application stops writing.
-      if (!response.writableFinished) this.upstream?.abort(new Error('the client closed its connection'));
+      this.connection?.abort();
       this.finish(response.headersSent ? response.statusCode : undefined);
     });
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.upstream = controller;
-    if (this.response.destroyed) controller.abort(new Error('the client closed its connection'));
+  onConnection(connection: UpstreamConnection): void {
+    this.connection = connection;
+    if (this.response.destroyed) connection.abort();
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, replyHeaders: Record<string, string | string[] | undefined>, statusMessage?: string): void {
-    if (status < 200) return; // informational (100, 103): the final answer follows
-    const forwarded: OutgoingHttpHeaders = {};
-    for (const name in replyHeaders) if (!HOP_BY_HOP.has(name) && replyHeaders[name] !== undefined) forwarded[name] = replyHeaders[name];
+  onHead(status: number, reason: string, headers: string[]): void {
+    // Hop-by-hop headers are the application's connection's (its Transfer-Encoding too: node:http
+    // frames the answer anew). The parser refused an answer with both lengths.
+    const forwarded: string[] = [];
+    let length: string | undefined;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      if (HOP_BY_HOP.has(name)) continue;
+      if (name === 'content-length') length = headers[i + 1];
+      forwarded.push(headers[i]!, headers[i + 1]!);
+    }
     const response = this.response;
-    response.writeHead(status, statusMessage, forwarded);
-    const length = replyHeaders['content-length'];
+    try {
+      response.writeHead(status, reason, forwarded);
+    } catch {
+      // A status line or header node:http will not write (a control character, say): not an answer.
+      this.connection?.abort();
+      this.onError();
+      return;
+    }
     // A stream of unknown length (server-sent events, long polls) shows its head before its first
     // chunk. A body of known length goes out with its head in one write (node:http writes them
     // apart unless the socket is corked), and a small one with its end too.
@@ -166,27 +198,31 @@ class Exchange extends InFlight implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onBody(chunk: Buffer, written: (() => void) | undefined): boolean {
     const response = this.response;
     this.left -= chunk.length;
-    if (this.left === 0) return void response.end(chunk); // end uncorks
-    const more = response.write(chunk);
+    if (this.left === 0) {
+      response.end(chunk, written); // end uncorks
+      return true;
+    }
+    const more = response.write(chunk, written);
     if (this.corked) {
       this.corked = false;
       response.uncork();
     }
-    if (!more) {
-      controller.pause();
-      response.once('drain', () => controller.resume());
-    }
+    if (!more) response.once('drain', () => this.connection?.resume());
+    return more;
   }
 
-  onResponseEnd(): void {
+  onEnd(): void {
+    this.connection = undefined;
     if (!this.response.writableEnded) this.response.end();
   }
 
-  onResponseError(): void {
-    // No answer started: the application is gone or going (a crash, a restart), so clients retry.
+  onError(): void {
+    this.connection = undefined;
+    // No answer started: the application is gone or going (a crash, a restart), or it answered
+    // something that is not HTTP; clients retry. One that started is cut short.
     const response = this.response;
     if (response.headersSent || response.destroyed) response.destroy();
     else answer(response, unavailable(this.app.spec.name));
@@ -194,11 +230,9 @@ class Exchange extends InFlight implements Dispatcher.DispatchHandler {
 }
 
 function proxy(request: IncomingMessage, response: ServerResponse, { app, prefix, path }: { app: AppProcess; prefix: string; path: string }, observe: FrontOptions['observe']): void {
-  const { headers, hasBody } = forwardedHeaders(request, prefix);
-  app.upstream.dispatch(
-    { method: request.method ?? 'GET', path, headers, body: hasBody ? request : null, headersTimeout: 0, bodyTimeout: 0 },
-    new Exchange(response, app, observe),
-  );
+  const { headers, hasBody, chunked } = forwardedHeaders(request, prefix);
+  const method = request.method ?? 'GET';
+  app.upstream.request(new Exchange(response, app, observe, method, requestHead(method, path, headers), hasBody ? request : null, chunked));
 }
 
 /** An answer written on a connection that is no longer HTTP's to manage (an upgrade request). */

@@ -3,8 +3,8 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
 import { TimestampedLines, applicationEntry, type AppStatus, type AppStream, type LogFile, type Logger } from '@flotilla/core';
+import { Upstream } from './upstream.js';
 import { MAX_UNSTABLE, MIN_UPTIME_MS, READINESS_POLL_MS, START_TIMEOUT_MS, STOP_GRACE_MS, restartDelay } from './restart-policy.js';
 
 export interface AppSpec {
@@ -62,7 +62,7 @@ export class AppProcess {
   restarts = 0;
   port = 0;
   inFlight = 0;
-  private pool?: { port: number; connections: Pool };
+  private pool?: Upstream;
   private child?: ChildProcess;
   private unstable = 0;
   private stopped = false;
@@ -74,12 +74,12 @@ export class AppProcess {
    * old process's connections go with it). No timeouts: long polls and slow streams are the
    * application's business, as its own port would allow.
    */
-  get upstream(): Pool {
+  get upstream(): Upstream {
     if (this.pool?.port !== this.port) {
-      void this.pool?.connections.destroy();
-      this.pool = { port: this.port, connections: new Pool(`http://127.0.0.1:${this.port}`, { connections: 256, headersTimeout: 0, bodyTimeout: 0 }) };
+      this.pool?.destroy();
+      this.pool = new Upstream(this.port);
     }
-    return this.pool.connections;
+    return this.pool;
   }
 
   constructor(
@@ -180,7 +180,7 @@ export class AppProcess {
     clearTimeout(this.retry);
     this.settle(false);
     const child = this.child;
-    void this.pool?.connections.destroy();
+    this.pool?.destroy();
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
