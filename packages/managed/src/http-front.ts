@@ -30,10 +30,12 @@ interface Answer {
 /** Where a request goes: an application's ready version and the path it sees, or an answer. */
 type Decision = { app: AppProcess; prefix: string; path: string } | Answer;
 
-function unavailable(name: string): Answer {
+/** 503 with Retry-After: the application has no ready instance, or (`why`) its instance did not answer this request. */
+function unavailable(name: string, why?: string): Answer {
+  const what = why ? `did not answer (${why})` : 'has no ready instance (starting or restarting)';
   return {
     status: 503,
-    body: { error: `application ${name} has no ready instance (starting or restarting); retry in ${RETRY_AFTER_S} s` },
+    body: { error: `application ${name} ${what}; retry in ${RETRY_AFTER_S} s` },
     headers: { 'retry-after': String(RETRY_AFTER_S) },
   };
 }
@@ -184,7 +186,7 @@ class Exchange extends InFlight implements UpstreamCall {
     } catch {
       // A status line or header node:http will not write (a control character, say): not an answer.
       this.connection?.abort();
-      this.onError();
+      this.onError(new Error('its answer has a status line or header that cannot be sent on'));
       return;
     }
     // A stream of unknown length (server-sent events, long polls) shows its head before its first
@@ -219,13 +221,13 @@ class Exchange extends InFlight implements UpstreamCall {
     if (!this.response.writableEnded) this.response.end();
   }
 
-  onError(): void {
+  onError(error: Error): void {
     this.connection = undefined;
     // No answer started: the application is gone or going (a crash, a restart), or it answered
-    // something that is not HTTP; clients retry. One that started is cut short.
+    // something that is not HTTP; clients retry, and the body says which. One that started is cut short.
     const response = this.response;
     if (response.headersSent || response.destroyed) response.destroy();
-    else answer(response, unavailable(this.app.spec.name));
+    else answer(response, unavailable(this.app.spec.name, error.message));
   }
 }
 

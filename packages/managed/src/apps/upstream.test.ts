@@ -192,6 +192,8 @@ describe('the proxy upstream (raw connections to the application, answers parsed
       const reply = await send(port, { path: `/app${path}` });
       expect(reply.status, path).toBe(503);
       expect(reply.headers['retry-after'], path).toBe('1');
+      // The body says the application failed this request, not that it is starting.
+      expect(JSON.parse(reply.body.toString()).error, path).toMatch(/^application app did not answer \(.+\); retry in 1 s$/);
     }
     await expect(send(port, { path: '/app/short' })).rejects.toThrow();
     expect((await send(port, { path: '/app/ok' })).body.toString()).toBe('ok');

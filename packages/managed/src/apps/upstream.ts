@@ -172,7 +172,7 @@ class Connection implements UpstreamConnection {
   private onMessageBegin(): void {
     // An answer no request is waiting for (sent unasked, or after the last one ended): the
     // connection's stream can no longer be trusted to match answers with requests.
-    if (!this.call || this.complete) this.garbage ??= new Error('the application sent an answer nobody asked for');
+    if (!this.call || this.complete) this.garbage ??= new Error('it sent an answer nobody asked for');
   }
 
   private onHeadersComplete(headers: string[] | undefined, status: number, reason: string, keepAlive: boolean): number {
@@ -182,7 +182,7 @@ class Connection implements UpstreamConnection {
     if (!call || this.garbage) return 0;
     this.informational = status < 200;
     if (this.informational) {
-      if (status === 101) this.garbage = new Error('the application switched protocols on a request that did not ask for it');
+      if (status === 101) this.garbage = new Error('it switched protocols on a request that did not ask for it');
       return 0;
     }
     this.answered = true;
@@ -229,7 +229,7 @@ class Connection implements UpstreamConnection {
       return;
     }
     const parsed = this.parser.execute(chunk);
-    if (typeof parsed !== 'number') this.garbage ??= new Error(`the application's answer is not HTTP (${(parsed as { code?: string }).code ?? parsed.message})`);
+    if (typeof parsed !== 'number') this.garbage ??= new Error(`its answer is not HTTP (${(parsed as { code?: string }).code ?? parsed.message})`);
     if (this.garbage) {
       this.fail(this.garbage);
       return;
@@ -251,7 +251,7 @@ class Connection implements UpstreamConnection {
     // An answer delimited by the connection's end is complete now; one cut short is an error.
     if (!this.call || this.complete) return;
     const error = this.parser.finish();
-    if (error) this.garbage ??= new Error(`the application's answer ended early (${(error as { code?: string }).code ?? error.message})`);
+    if (error) this.garbage ??= new Error(`its answer ended early (${(error as { code?: string }).code ?? error.message})`);
     if (this.complete) this.call = undefined;
   }
 
@@ -271,7 +271,7 @@ class Connection implements UpstreamConnection {
     // A reused connection the application closed before answering: most likely it closed it as
     // idle while the request was on its way. A request without a body is sent once more, on a new one.
     if (this.reused && !this.answered && !call.body && IDEMPOTENT.has(call.method) && !this.upstream.destroyed) this.upstream.retry(call);
-    else call.onError(this.garbage ?? new Error('the application closed the connection before its answer ended'));
+    else call.onError(this.garbage ?? new Error('it closed the connection before its answer ended'));
   }
 }
 
@@ -297,7 +297,7 @@ export class Upstream {
   constructor(readonly port: number) {}
 
   request(call: UpstreamCall): void {
-    if (this.destroyed) return call.onError(new Error('the application process was replaced'));
+    if (this.destroyed) return call.onError(new Error('its process was replaced'));
     const now = performance.now();
     // The most recently used connection first: it is the least likely to be closed as idle.
     for (let connection = this.idle.pop(); connection; connection = this.idle.pop()) {
@@ -331,7 +331,7 @@ export class Upstream {
   /** Ends every connection, and the requests on them (the process is stopped or moved to a new port). */
   destroy(): void {
     this.destroyed = true;
-    for (const call of this.waiting.splice(0)) call.onError(new Error('the application process was replaced'));
+    for (const call of this.waiting.splice(0)) call.onError(new Error('its process was replaced'));
     for (const connection of this.open) connection.socket.destroy();
   }
 
