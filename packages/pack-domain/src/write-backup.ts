@@ -104,7 +104,7 @@ export async function writeBackup(tree: ListedTree, meta: BackupMeta, target: st
 /**
  * Writing leaves tens of MB of garbage (read buffers, deflated pieces, the listing's work) that V8
  * collects only once the read-back's own allocations pile up on it, and that sum set the pack's
- * peak memory: 20 000 small files and 150 MB of large ones, 191-229 MB without this, 183-194 MB
+ * peak memory: 20 000 small files and 150 MB of large ones, 191-229 MB without this, 180-194 MB
  * with it, in alternating runs; a few milliseconds of CPU. Node has no call for a collection
  * without --expose-gc, which `node bin/pack-domain.js` is not given; the flag set now makes `gc`
  * available in a new context (the flag changes nothing else).

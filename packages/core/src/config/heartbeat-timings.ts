@@ -122,8 +122,8 @@ export const DEFAULT_TIMINGS = Object.freeze({
   challengeAttempts: 3,
   /**
    * 5 s: after a key rotation, a member takes the new key at once but signs with it only this much
-   * later. The MASTER hands the key to its running servers in parallel, each delivery given 5 s
-   * (KEY_DELIVERY_TIMEOUT_MS in master-server.ts), so by then every server that got it has it; a
+   * later. The MASTER hands the key to its running servers in parallel, each delivery given this
+   * long (its rotateKey, master-server.ts), so by then every server that got it has it; a
    * member signing with it sooner would have its packets dropped by those still waiting for theirs,
    * and be suspected by them (seen on a busy machine with three servers, and at 512 the deliveries
    * spread over seconds).

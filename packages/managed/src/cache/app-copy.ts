@@ -5,7 +5,6 @@ import { fileTimeSeconds, forEachConcurrent } from '@flotilla/core';
 import type { VerifiedGeneration } from './cache-store.js';
 import { METADATA_CONCURRENCY, makeDirs } from './make-dirs.js';
 
-
 /** What of a verified generation belongs to application `name`, paths relative to the application. */
 function partOf(generation: VerifiedGeneration, name: string) {
   const prefix = `apps/${name}/`;
